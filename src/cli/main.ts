@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { isMmaerecError } from '../errors.js';
+
+/**
+ * The command map. Each command lives in its own file under ./commands and is imported only when used,
+ * so `mmaerec-edge run` on a Jetson never loads the training stack.
+ * A command module exports `register(program: Command): void`, which defines its flags and action.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<{ register(program: Command): void }> }> = {};
+
+export function defineCommand(
+  name: string,
+  summary: string,
+  load: () => Promise<{ register(program: Command): void }>,
+): void {
+  commands[name] = { summary, load };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { registerAll } = await import('./commands/index.js');
+  registerAll();
+  const program = new Command('mmaerec-edge')
+    .description('MMAERec anomaly detection for line-side controllers')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const wanted = argv[0];
+  const selected = wanted && commands[wanted] ? [wanted] : Object.keys(commands);
+  for (const name of selected) {
+    const entry = commands[name]!;
+    if (selected.length > 1) {
+      // Listing only (help or unknown command): describe without importing the module.
+      program.command(name).description(entry.summary).allowUnknownOption().action(() => undefined);
+    } else {
+      (await entry.load()).register(program);
+    }
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isMmaerecError(err)) {
+      process.stderr.write(`mmaerec-edge: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,65 @@
+/** The outcome of inspecting one frame: what sinks (JSON lines, MQTT, …) receive. */
+
+export interface Region {
+  /** Bounding box in original-frame pixels (after undoing ROI crop and resize). */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Pixels above the pixel threshold, counted in original-frame pixels. */
+  area: number;
+  maxScore: number;
+  meanScore: number;
+}
+
+export interface StageLatency {
+  decodeMs: number;
+  preprocessMs: number;
+  inferMs: number;
+  scoreMs: number;
+  totalMs: number;
+}
+
+export interface ModelProvenance {
+  bundleName: string;
+  /** sha256 of the bundle's manifest.json (which lists the sha256 of every other file). */
+  bundleSha256: string;
+  backend: string;
+}
+
+export interface Heatmap {
+  format: 'png' | 'jpeg';
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface InspectionResult {
+  kind: 'inspection';
+  frameId: string;
+  origin?: string;
+  capturedAt: number;
+  finishedAt: number;
+  score: number;
+  imageThreshold: number;
+  pixelThreshold: number;
+  verdict: 'ok' | 'defect';
+  regions: Region[];
+  heatmap?: Heatmap;
+  latency: StageLatency;
+  model: ModelProvenance;
+}
+
+/** A frame that could not be inspected; sinks receive it like a result, and the pipeline goes on. */
+export interface ErrorRecord {
+  kind: 'error';
+  frameId: string;
+  origin?: string;
+  capturedAt: number;
+  finishedAt: number;
+  code: string;
+  message: string;
+  model?: ModelProvenance;
+}
+
+export type PipelineRecord = InspectionResult | ErrorRecord;

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * The bundle manifest: the contract between training and deployment. Everything a runtime needs to
+ * reproduce training-time preprocessing and scoring travels here. `config` is the network config
+ * (validated by `model/config.ts`); it stays opaque to the runtime, which only needs `input` and `scoring`.
+ */
+export const BUNDLE_FORMAT = 'mmaerec-bundle/1';
+
+export const fileEntrySchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
+  bytes: z.number().int().nonnegative(),
+});
+
+export const scoringSchema = z.object({
+  /** MSGMS scales (2×2 average pooling between scales). Paper/RIAD: 4; EdgRec code: 2. */
+  scales: z.number().int().min(1).max(8).default(4),
+  /** GMS stability constant c (method.md §6). */
+  c: z.number().positive().default(0.0026),
+  /** Weight of the colour term G_c in A = G_MSGM + μ·G_c. */
+  mu: z.number().nonnegative().default(1e-3),
+  /** Mean-filter window over the MSGMS map (odd). */
+  structureWindow: z.number().int().min(1).default(21),
+  /** Mean-filter window over the squared Lab difference (odd). */
+  colorWindow: z.number().int().min(1).default(11),
+  /** Box-filter border rule: 'valid' averages the in-image pixels; 'zero' is the reference code's zero padding. */
+  border: z.enum(['valid', 'zero']).default('valid'),
+  /** Image score from the map: the paper's max, or the mean of the top fraction of pixels. */
+  aggregation: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('max') }),
+      z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1) }),
+    ])
+    .default({ kind: 'max' }),
+});
+
+export const thresholdsSchema = z.object({
+  /** Image score at or above which a frame is a defect. */
+  image: z.number(),
+  /** Map value at or above which a pixel belongs to a defect region. */
+  pixel: z.number(),
+  /** How they were set: e.g. "default", "calibrate --rule f1 on <dir>", "train validation p99.5+margin". */
+  source: z.string(),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  name: z.string().min(1),
+  createdAt: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  input: z.object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    /** Channel order the network expects in its `image` input. */
+    colorOrder: z.literal('rgb'),
+    /** Normalisation applied inside the graph before the backbone (informative: feed RGB in [0, 1]). */
+    mean: z.tuple([z.number(), z.number(), z.number()]),
+    std: z.tuple([z.number(), z.number(), z.number()]),
+  }),
+  scoring: scoringSchema,
+  thresholds: thresholdsSchema,
+  files: z.record(z.string(), fileEntrySchema),
+  provenance: z.record(z.string(), z.unknown()),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ScoringOptions = z.infer<typeof scoringSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;

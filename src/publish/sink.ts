@@ -1,0 +1,13 @@
+import type { PipelineRecord } from '../decide/result.js';
+
+/**
+ * Where results go. `write` resolves once the sink has accepted the record durably enough for its kind
+ * (a JSON-lines file: written; MQTT: in the on-disk spool), so a caller that awaits it loses nothing.
+ */
+export interface Sink {
+  readonly name: string;
+  write(record: PipelineRecord): Promise<void>;
+  /** Wait until everything accepted so far has been handed on (file flushed, broker acknowledged or spooled). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
