@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { MmaerecError } from '../errors.js';
+import { isLiveInput } from './ffmpeg-source.js';
+import { ProcessSource, type CaptureCommand, type ProcessSourceOptions } from './process-source.js';
+
+export interface GstreamerSourceOptions extends ProcessSourceOptions {
+  /** A file path, a URI (`rtsp://…`, `file:///…`) or a V4L2 device (`/dev/video0`). */
+  input: string;
+  fps?: number;
+  /** Replace the source element chain (everything before the caps conversion), e.g. `nvarguscamerasrc`. */
+  sourceElements?: string;
+  gstLaunchPath?: string;
+}
+
+/** Whether `gst-launch-1.0` can be run here. */
+export function gstreamerAvailable(exe = 'gst-launch-1.0'): boolean {
+  return !spawnSync(exe, ['--version'], { stdio: 'ignore' }).error;
+}
+
+/**
+ * Frames from a `gst-launch-1.0` pipeline ending in `video/x-raw,format=RGB,width=W,height=H ! fdsink fd=1`:
+ * the usual choice on a Jetson (hardware decoders, CSI cameras through `nvarguscamerasrc`). Same restart,
+ * backoff and backpressure behaviour as the ffmpeg source. Refuses to start with E_UNSUPPORTED when
+ * GStreamer is not installed.
+ */
+export class GstreamerSource extends ProcessSource {
+  readonly name: string;
+  private readonly opts: GstreamerSourceOptions;
+
+  constructor(options: GstreamerSourceOptions) {
+    if (typeof options?.input !== 'string' || !options.input) {
+      throw new TypeError('Expected a file path, URI or device for input');
+    }
+    super(options, isLiveInput(options.input), 'gstreamer');
+    this.opts = options;
+    this.name = `gstreamer:${options.input}`;
+  }
+
+  protected override async prepare(): Promise<void> {
+    const exe = this.opts.gstLaunchPath ?? 'gst-launch-1.0';
+    if (!gstreamerAvailable(exe)) {
+      throw new MmaerecError('E_UNSUPPORTED', `${exe} is not installed: install gstreamer1.0-tools and gstreamer1.0-plugins-base/good, or use the ffmpeg source`);
+    }
+  }
+
+  /** The gst-launch argument list (tokens, as gst-launch joins its argv). */
+  pipelineArgs(): string[] {
+    const o = this.opts;
+    let head: string[];
+    if (o.sourceElements) head = o.sourceElements.split(/\s+/).filter(Boolean);
+    else if (o.input.startsWith('/dev/video')) head = ['v4l2src', `device=${o.input}`];
+    else {
+      const uri = /^[a-z]+:\/\//i.test(o.input) ? o.input : `file://${o.input.startsWith('/') ? '' : process.cwd() + '/'}${o.input}`;
+      head = ['uridecodebin', `uri=${uri}`];
+    }
+    const caps = `video/x-raw,format=RGB,width=${this.width},height=${this.height}${o.fps ? `,framerate=${o.fps}/1` : ''}`;
+    const rate = o.fps ? ['!', 'videorate'] : [];
+    return ['-q', ...head, '!', 'videoconvert', '!', 'videoscale', ...rate, '!', caps, '!', 'fdsink', 'fd=1'];
+  }
+
+  protected command(): CaptureCommand {
+    return { file: this.opts.gstLaunchPath ?? 'gst-launch-1.0', args: this.pipelineArgs() };
+  }
+}
