@@ -60,7 +60,7 @@ describe('image-level metrics: hand-computed cases', () => {
     for (let trial = 0; trial < 20; trial++) {
       const n = 30 + trial * 5;
       const s = Array.from({ length: n }, () => Math.round(rand() * 10) / 10);
-      const y = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : rand() < 0.3 ? 1 : 0));
+      const y: number[] = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : rand() < 0.3 ? 1 : 0));
       let wins = 0, pairs = 0;
       for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) {
         if (y[a] === 1 && y[b] === 0) { pairs++; wins += s[a]! > s[b]! ? 1 : s[a] === s[b] ? 0.5 : 0; }
@@ -68,7 +68,7 @@ describe('image-level metrics: hand-computed cases', () => {
       expect(rocAuc(s, y)).toBeCloseTo(wins / pairs, 12);
       // AP by its definition: mean over thresholds of precision weighted by the recall step, per distinct score
       const distinct = [...new Set(s)].sort((u, v) => v - u);
-      const P = y.reduce((acc, v) => acc + v, 0);
+      const P = y.reduce<number>((acc, v) => acc + v, 0);
       let ap = 0, prevR = 0;
       for (const t of distinct) {
         let tp = 0, fp = 0;
