@@ -1,0 +1,36 @@
+// The network's I/O contract (shared with src/infer/backend.ts and the ONNX writer): inputs `image` [1,3,H,W] and
+// `edge` [1,1,H,W], output `recon` [1,3,H,W], all float32. Both the builder (on the parsed network) and the runner
+// (on the deserialised engine) check it, so a wrong model fails with a clear message instead of wrong numbers.
+#pragma once
+
+#include <NvInfer.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mmaerec::trt {
+
+constexpr const char* kImageTensor = "image";
+constexpr const char* kEdgeTensor = "edge";
+constexpr const char* kReconTensor = "recon";
+
+/// The static input size found in the network / engine.
+struct EngineShape {
+  int32_t width = 0;
+  int32_t height = 0;
+};
+
+/// One I/O tensor as either the network definition or the engine describes it.
+struct TensorDesc {
+  std::string name;
+  bool isInput = false;
+  nvinfer1::Dims dims{};
+  nvinfer1::DataType type = nvinfer1::DataType::kFLOAT;
+};
+
+/// Checks the I/O set against the contract and returns H and W; throws a one-line error naming what is wrong.
+/// `what` names the checked object in messages, e.g. "the ONNX model model.onnx" or "the engine engine.plan".
+EngineShape validateIo(const std::vector<TensorDesc>& tensors, const std::string& what);
+
+}  // namespace mmaerec::trt

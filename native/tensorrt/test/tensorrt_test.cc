@@ -1,0 +1,222 @@
+// Node-free test of the TensorRT back end's C++ core.
+//
+//   tensorrt_test                      run all tests; the TensorRT/GPU ones print "SKIP: <why>" where they cannot run
+//   tensorrt_test --onnx model.onnx    also build engines from that ONNX (fp32, and fp16/int8 on TensorRT < 11)
+//   tensorrt_test --read-calibration f print the header and per-tensor sums of a calibration batch file (used by
+//                                      test/tensorrt to check that the TypeScript writer and this reader agree)
+// Exit status: 0 all ran tests passed (skips included), 1 a test failed, 2 bad usage.
+// Built by native/tensorrt/test/build.sh: without TensorRT (always possible) or with it (-DMMAERE_WITH_TENSORRT).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../calibration_batches.h"
+
+#ifdef MMAERE_WITH_TENSORRT
+#include "../device_info.h"
+#include "../engine_builder.h"
+#include "../engine_runner.h"
+#include "../trt_common.h"
+#endif
+
+using mmaerec::trt::CalibrationBatches;
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+void expectThrow(const std::function<void()>& fn, const std::string& needle, const std::string& what) {
+  try {
+    fn();
+    check(false, what + " (no error raised)");
+  } catch (const std::exception& e) {
+    const bool found = std::string(e.what()).find(needle) != std::string::npos;
+    check(found, what + (found ? "" : std::string(" (message was: ") + e.what() + ")"));
+  }
+}
+
+void putU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(char((v >> (8 * i)) & 0xff));
+}
+
+/// Writes a calibration file by hand (independently of the TS writer) with sample s, element i = s + i/1000.
+std::string writeCalibration(const std::string& path, uint32_t count, uint32_t w, uint32_t h, uint32_t channels = 3,
+                             const char* magic = "MMTRTCB1", std::size_t dropBytes = 0) {
+  std::string bytes(magic, 8);
+  for (uint32_t v : {1u, count, w, h, channels, 1u}) putU32(bytes, v);
+  for (uint32_t s = 0; s < count; ++s) {
+    for (std::size_t i = 0; i < std::size_t(channels + 1) * w * h; ++i) {
+      const float f = float(s) + float(i) / 1000.0f;
+      bytes.append(reinterpret_cast<const char*>(&f), sizeof f);
+    }
+  }
+  bytes.resize(bytes.size() - dropBytes);
+  std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+  return path;
+}
+
+void testCalibrationBatches(const std::string& dir) {
+  const std::string good = writeCalibration(dir + "/calib-good.bin", 2, 4, 3);
+  CalibrationBatches batches(good);
+  check(batches.header().count == 2 && batches.header().width == 4 && batches.header().height == 3,
+        "calibration header read (2 samples of 4x3)");
+  std::vector<float> image(36), edge(12);
+  check(batches.next(image.data(), edge.data()) && image[0] == 0.0f && std::fabs(image[35] - 0.035f) < 1e-6f &&
+            std::fabs(edge[0] - 0.036f) < 1e-6f && std::fabs(edge[11] - 0.047f) < 1e-6f,
+        "first sample: image planar then edge, in file order");
+  check(batches.next(image.data(), edge.data()) && image[0] == 1.0f, "second sample starts at its own offset");
+  check(!batches.next(image.data(), edge.data()), "end of the set reported once all samples were read");
+  batches.rewind();
+  check(batches.next(image.data(), edge.data()) && image[0] == 0.0f, "rewind starts again at sample 0");
+
+  expectThrow([&] { CalibrationBatches(dir + "/does-not-exist.bin"); }, "cannot be opened", "missing file refused");
+  expectThrow([&] { CalibrationBatches(writeCalibration(dir + "/calib-magic.bin", 1, 4, 3, 3, "NOTCALIB")); },
+              "does not start with MMTRTCB1", "wrong magic refused");
+  expectThrow([&] { CalibrationBatches(writeCalibration(dir + "/calib-short.bin", 2, 4, 3, 3, "MMTRTCB1", 4)); },
+              "but its header promises", "truncated file refused");
+  expectThrow([&] { CalibrationBatches(writeCalibration(dir + "/calib-ch.bin", 1, 4, 3, 1)); },
+              "expected 3 (image) + 1 (edge)", "wrong channel count refused");
+  expectThrow([&] { CalibrationBatches(writeCalibration(dir + "/calib-empty.bin", 0, 4, 3)); }, "holds no samples",
+              "empty set refused");
+}
+
+int readCalibration(const std::string& path) {
+  try {
+    CalibrationBatches batches(path);
+    const auto& h = batches.header();
+    std::vector<float> image(h.imageFloats()), edge(h.edgeFloats());
+    double imageSum = 0, edgeSum = 0;
+    while (batches.next(image.data(), edge.data())) {
+      for (float v : image) imageSum += v;
+      for (float v : edge) edgeSum += v;
+    }
+    std::printf("count=%u width=%u height=%u imageSum=%.6f edgeSum=%.6f\n", h.count, h.width, h.height, imageSum, edgeSum);
+    return 0;
+  } catch (const std::exception& e) {
+    std::printf("error: %s\n", e.what());
+    return 1;
+  }
+}
+
+#ifdef MMAERE_WITH_TENSORRT
+
+/// An engine built with the network API (no ONNX needed): recon = 0.5·image + edge (edge broadcast over channels).
+std::string buildTinyPlan(const std::string& path, int32_t w, int32_t h) {
+  using namespace nvinfer1;
+  mmaerec::trt::Logger logger;
+  std::unique_ptr<IBuilder> builder(createInferBuilder(logger));
+  std::unique_ptr<INetworkDefinition> network(builder->createNetworkV2(0));
+  ITensor* image = network->addInput("image", DataType::kFLOAT, Dims4{1, 3, h, w});
+  ITensor* edge = network->addInput("edge", DataType::kFLOAT, Dims4{1, 1, h, w});
+  static const float half = 0.5f;
+  IConstantLayer* c = network->addConstant(Dims4{1, 1, 1, 1}, Weights{DataType::kFLOAT, &half, 1});
+  IElementWiseLayer* scaled = network->addElementWise(*image, *c->getOutput(0), ElementWiseOperation::kPROD);
+  IElementWiseLayer* sum = network->addElementWise(*scaled->getOutput(0), *edge, ElementWiseOperation::kSUM);
+  sum->getOutput(0)->setName("recon");
+  network->markOutput(*sum->getOutput(0));
+  std::unique_ptr<IBuilderConfig> config(builder->createBuilderConfig());
+  std::unique_ptr<IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
+  if (!plan) throw std::runtime_error("tiny network did not build: " + logger.lastError("no details"));
+  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(plan->data()), std::streamsize(plan->size()));
+  return path;
+}
+
+void testRunner(const std::string& dir) {
+  const int32_t w = 8, h = 4;
+  const std::string plan = buildTinyPlan(dir + "/tiny.plan", w, h);
+  mmaerec::trt::EngineRunner runner(plan, 0);
+  check(runner.shape().width == w && runner.shape().height == h, "runner reads H and W from the engine");
+  std::vector<float> image(3 * w * h), edge(w * h), recon(3 * w * h, -1.0f);
+  for (std::size_t i = 0; i < image.size(); ++i) image[i] = float(i % 17) / 16.0f;
+  for (std::size_t i = 0; i < edge.size(); ++i) edge[i] = float(i % 5) / 4.0f;
+  for (int round = 0; round < 3; ++round) runner.infer(image.data(), edge.data(), recon.data());
+  double maxErr = 0;
+  for (std::size_t i = 0; i < recon.size(); ++i) {
+    maxErr = std::max(maxErr, std::fabs(double(recon[i]) - (0.5 * image[i] + edge[i % (w * h)])));
+  }
+  check(maxErr < 1e-6, "enqueueV3 result equals 0.5*image + edge (max error " + std::to_string(maxErr) + ")");
+  expectThrow([&] { mmaerec::trt::EngineRunner(dir + "/absent.plan", 0); }, "cannot open the engine", "missing plan refused");
+  std::ofstream(dir + "/garbage.plan", std::ios::binary) << "not an engine";
+  expectThrow([&] { mmaerec::trt::EngineRunner(dir + "/garbage.plan", 0); }, "rebuild it", "corrupt plan refused");
+}
+
+void testBuilder(const std::string& dir, const std::string& onnx) {
+  std::vector<std::pair<std::string, bool>> precisions = {{"fp32", false}};
+#if NV_TENSORRT_MAJOR < 11
+  precisions.push_back({"fp16", true});
+#endif
+  for (const auto& [label, fp16] : precisions) {
+    mmaerec::trt::BuildOptions o;
+    o.onnxPath = onnx;
+    o.planPath = dir + "/onnx-" + label + ".plan";
+    o.fp16 = fp16;
+    o.workspaceBytes = 256ull << 20;
+    int phases = 0;
+    const auto report = mmaerec::trt::buildEngine(o, [&](const mmaerec::trt::BuildEvent& e) {
+      if (e.kind == mmaerec::trt::BuildEvent::Kind::PhaseStart) ++phases;
+    });
+    check(report.planBytes > 0 && phases > 0, label + " engine built from ONNX with progress phases (" + std::to_string(phases) + ")");
+    mmaerec::trt::EngineRunner runner(o.planPath, 0);
+    check(runner.shape().width == report.shape.width, label + " engine loads in the runner");
+  }
+#if NV_TENSORRT_MAJOR >= 11
+  mmaerec::trt::BuildOptions o;
+  o.onnxPath = onnx;
+  o.planPath = dir + "/onnx-fp16.plan";
+  o.fp16 = true;
+  expectThrow([&] { mmaerec::trt::buildEngine(o, nullptr); }, "strongly typed", "--fp16 refused on TensorRT 11");
+#endif
+}
+
+#endif  // MMAERE_WITH_TENSORRT
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string onnx;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--read-calibration") == 0 && i + 1 < argc) return readCalibration(argv[i + 1]);
+    if (std::strcmp(argv[i], "--onnx") == 0 && i + 1 < argc) {
+      onnx = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: tensorrt_test [--onnx model.onnx] | --read-calibration file\n");
+      return 2;
+    }
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = tmp && *tmp ? tmp : "/tmp";
+  testCalibrationBatches(dir);
+#ifdef MMAERE_WITH_TENSORRT
+  std::printf("TensorRT headers %s, library %s\n", mmaerec::trt::compiledVersion().c_str(),
+              mmaerec::trt::runtimeVersion().c_str());
+  try {
+    const auto gpu = mmaerec::trt::queryDevice(0);
+    std::printf("GPU: %s (sm_%d%d)\n", gpu.name.c_str(), gpu.computeMajor, gpu.computeMinor);
+    testRunner(dir);
+    if (!onnx.empty()) testBuilder(dir, onnx);
+    else std::printf("SKIP: engine build from ONNX: pass --onnx <bundle>/model.onnx to run it\n");
+  } catch (const std::exception& e) {
+    if (std::string(e.what()).find("no CUDA GPU") != std::string::npos) {
+      std::printf("SKIP: TensorRT engine tests: %s\n", e.what());
+    } else {
+      check(false, std::string("TensorRT tests threw: ") + e.what());
+    }
+  }
+#else
+  std::printf("SKIP: TensorRT engine tests: built without TensorRT (set TENSORRT_ROOT and build with native/tensorrt/test/build.sh)\n");
+#endif
+  std::printf("%s (%d failed)\n", failures ? "FAILED" : "PASSED", failures);
+  return failures ? 1 : 0;
+}
