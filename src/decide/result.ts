@@ -32,6 +32,8 @@ export interface Heatmap {
   data: Uint8Array;
   width: number;
   height: number;
+  /** Where the runner saved it, when a heatmap folder is configured. */
+  path?: string;
 }
 
 export interface InspectionResult {
