@@ -1,0 +1,26 @@
+// N-API glue of the TensorRT back end. The addon's entry file calls InitTensorRT(env, exports) when it is built
+// with MMAERE_WITH_TENSORRT; it adds `exports.tensorrt`. An addon built without TensorRT has no `tensorrt` export,
+// and src/infer/tensorrt.ts reports that (with how to rebuild) instead of crashing.
+//
+// exports.tensorrt:
+//   version(): { headers: string, library: string }                              (sync, no CUDA init)
+//   queryDevice(index): Promise<{ index, name, computeCapability: "8.7", totalMemoryBytes, integrated }>
+//   buildEngine(options, onEvent?): Promise<{ planPath, planBytes, width, height, tensorrtVersion,
+//                                             calibrationSamples, calibrationCacheHit, seconds }>
+//       options: { onnxPath, planPath, fp16, int8, calibrationFile, calibrationCache, workspaceBytes, device }
+//       onEvent({ kind: 'phase-start'|'step'|'phase-finish'|'warning', phase, parent, step, steps })
+//   new Engine(): load(planPath, device): Promise<{ width, height }>;
+//                 infer(image: Float32Array, edge: Float32Array): Promise<Float32Array /* recon, 1x3xHxW */>;
+//                 dispose(): Promise<void>
+#pragma once
+
+#include <napi.h>
+
+namespace mmaerec::trt::glue {
+
+void InitTensorRT(Napi::Env env, Napi::Object exports);
+
+/// The Engine class (tensorrt_glue_engine.cc).
+Napi::Function DefineEngineClass(Napi::Env env);
+
+}  // namespace mmaerec::trt::glue

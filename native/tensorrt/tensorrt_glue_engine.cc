@@ -1,0 +1,181 @@
+// exports.tensorrt.Engine: one deserialised engine with its buffers and stream (EngineRunner), used from JS through
+// AsyncWorkers so that loading (hundreds of ms) and inference never block the event loop.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine_runner.h"
+#include "tensorrt_glue.h"
+
+namespace mmaerec::trt::glue {
+
+namespace {
+
+class Engine final : public Napi::ObjectWrap<Engine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {InstanceMethod<&Engine::Load>("load"), InstanceMethod<&Engine::Infer>("infer"),
+                        InstanceMethod<&Engine::Dispose>("dispose")});
+  }
+  explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {}
+
+  // Workers hold a reference to the JS object, so the runner outlives every queued call; `busy_` turns a second
+  // concurrent call into a clear error instead of a race on the shared buffers (the TS side queues calls).
+  std::unique_ptr<EngineRunner> runner;
+  bool busy = false;
+
+ private:
+  Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value Infer(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+};
+
+Napi::Value rejected(Napi::Env env, const std::string& message) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(Napi::Error::New(env, message).Value());
+  return deferred.Promise();
+}
+
+/// Base for the Engine's workers: holds the JS object alive and clears `busy` whatever the outcome.
+class EngineWorker : public Napi::AsyncWorker {
+ public:
+  EngineWorker(Napi::Env env, Engine* engine, Napi::Object self)
+      : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), engine(engine), self_(Napi::Persistent(self)) {
+    engine->busy = true;
+  }
+  Napi::Promise promise() { return deferred.Promise(); }
+  void OnError(const Napi::Error& error) override {
+    engine->busy = false;
+    deferred.Reject(error.Value());
+  }
+
+ protected:
+  Napi::Promise::Deferred deferred;
+  Engine* engine;
+
+ private:
+  Napi::ObjectReference self_;
+};
+
+class LoadWorker final : public EngineWorker {
+ public:
+  LoadWorker(Napi::Env env, Engine* engine, Napi::Object self, std::string path, int device)
+      : EngineWorker(env, engine, self), path_(std::move(path)), device_(device) {}
+  void Execute() override {
+    try {
+      loaded_ = std::make_unique<EngineRunner>(path_, device_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    engine->runner = std::move(loaded_);
+    engine->busy = false;
+    auto out = Napi::Object::New(Env());
+    out.Set("width", engine->runner->shape().width);
+    out.Set("height", engine->runner->shape().height);
+    deferred.Resolve(out);
+  }
+
+ private:
+  std::string path_;
+  int device_;
+  std::unique_ptr<EngineRunner> loaded_;
+};
+
+class InferWorker final : public EngineWorker {
+ public:
+  InferWorker(Napi::Env env, Engine* engine, Napi::Object self, Napi::Float32Array image, Napi::Float32Array edge)
+      : EngineWorker(env, engine, self),
+        image_(Napi::Persistent(image)),
+        edge_(Napi::Persistent(edge)),
+        imageData_(image.Data()),
+        edgeData_(edge.Data()),
+        recon_(engine->runner->reconFloats()) {}
+  void Execute() override {
+    // The input arrays are pinned by the persistent references above; the caller does not touch them while the
+    // promise is pending (InferenceBackend contract), so reading them here is safe.
+    try {
+      engine->runner->infer(imageData_, edgeData_, recon_.data());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    engine->busy = false;
+    auto out = Napi::Float32Array::New(Env(), recon_.size());
+    std::memcpy(out.Data(), recon_.data(), recon_.size() * sizeof(float));
+    deferred.Resolve(out);
+  }
+
+ private:
+  Napi::Reference<Napi::Float32Array> image_;
+  Napi::Reference<Napi::Float32Array> edge_;
+  const float* imageData_;
+  const float* edgeData_;
+  std::vector<float> recon_;
+};
+
+class DisposeWorker final : public EngineWorker {
+ public:
+  DisposeWorker(Napi::Env env, Engine* engine, Napi::Object self) : EngineWorker(env, engine, self) {}
+  void Execute() override { released_ = std::move(engine->runner); released_.reset(); }
+  void OnOK() override {
+    engine->busy = false;
+    deferred.Resolve(Env().Undefined());
+  }
+
+ private:
+  std::unique_ptr<EngineRunner> released_;
+};
+
+Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
+  if (runner) return rejected(env, "this Engine already holds a loaded plan: create a new Engine");
+  if (info.Length() < 1 || !info[0].IsString()) return rejected(env, "Engine.load expects the plan path");
+  const int device = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  auto* worker = new LoadWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value(), device);
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!runner) return rejected(env, "the TensorRT engine is not loaded (or was disposed): call load() first");
+  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    return rejected(env, "Engine.infer expects (image: Float32Array, edge: Float32Array)");
+  }
+  auto image = info[0].As<Napi::Float32Array>();
+  auto edge = info[1].As<Napi::Float32Array>();
+  if (image.ElementLength() != runner->imageFloats() || edge.ElementLength() != runner->edgeFloats()) {
+    return rejected(env, "Engine.infer got image/edge of " + std::to_string(image.ElementLength()) + "/" +
+                             std::to_string(edge.ElementLength()) + " floats, the engine needs " +
+                             std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats()));
+  }
+  auto* worker = new InferWorker(env, this, info.This().As<Napi::Object>(), image, edge);
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
+  auto* worker = new DisposeWorker(env, this, info.This().As<Napi::Object>());
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+Napi::Function DefineEngineClass(Napi::Env env) { return Engine::Define(env); }
+
+}  // namespace mmaerec::trt::glue
