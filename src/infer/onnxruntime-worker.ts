@@ -1,0 +1,46 @@
+/**
+ * The worker thread that owns an onnxruntime-node session (see onnxruntime.ts for why). It is plain
+ * JavaScript evaluated by `new Worker(source, { eval: true })`, so it runs the same under tsx, vitest and the
+ * compiled package; onnxruntime-node is loaded by the absolute path the parent resolved.
+ */
+export type WorkerReply =
+  | { type: 'ready'; index: number; failures: string[] }
+  | { type: 'failed'; failures: string[] }
+  | { type: 'result'; id: number; recon?: Float32Array; error?: string };
+
+export const ORT_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
+(async () => {
+  const failures = [];
+  let session;
+  let index = -1;
+  for (let i = 0; i < workerData.attempts.length && !session; i++) {
+    try {
+      session = await ort.InferenceSession.create(workerData.onnxPath, workerData.attempts[i]);
+      index = i;
+    } catch (e) {
+      failures.push(workerData.attempts[i].executionProviders.join(',') + ': ' + firstLine(e));
+    }
+  }
+  if (!session) {
+    parentPort.postMessage({ type: 'failed', failures });
+    return;
+  }
+  parentPort.on('message', async (msg) => {
+    if (msg.type !== 'run') return;
+    try {
+      const out = await session.run({
+        image: new ort.Tensor('float32', msg.image, [1, 3, msg.height, msg.width]),
+        edge: new ort.Tensor('float32', msg.edge, [1, 1, msg.height, msg.width]),
+      });
+      const recon = out.recon ? new Float32Array(out.recon.data) : undefined;
+      parentPort.postMessage({ type: 'result', id: msg.id, recon }, recon ? [recon.buffer] : []);
+    } catch (e) {
+      parentPort.postMessage({ type: 'result', id: msg.id, error: firstLine(e) });
+    }
+  });
+  parentPort.postMessage({ type: 'ready', index, failures });
+})();
+`;

@@ -1,0 +1,91 @@
+import { MmaerecError } from '../errors.js';
+import type { LoadedBundle } from '../model/bundle.js';
+import type { InferenceBackend } from './backend.js';
+
+export type BackendName = 'onnxruntime' | 'tensorrt';
+
+export interface BackendOptions {
+  /** 'auto' (default) tries registered back ends by priority; a name forces that one. */
+  backend?: 'auto' | BackendName;
+  /** CPU threads for intra-op parallelism (ONNX Runtime); default: the runtime's choice. */
+  threads?: number;
+  /** 'cuda' requires the GPU; 'cpu' forbids it; unset: GPU when available, else CPU. */
+  device?: 'cpu' | 'cuda';
+}
+
+/** Why a better back end was not used. */
+export interface SkippedBackend {
+  name: string;
+  reason: string;
+}
+
+/** A created back end plus the reasons each higher-priority one was skipped. */
+export type SelectedBackend = InferenceBackend & { readonly skipped: readonly SkippedBackend[] };
+
+export interface BackendEntry {
+  name: BackendName;
+  /** Higher first. TensorRT registers above ONNX Runtime. */
+  priority: number;
+  /** Resolves with the back end, or throws (the message becomes the skip reason). */
+  create(bundle: LoadedBundle, options: BackendOptions): Promise<InferenceBackend>;
+}
+
+const entries: BackendEntry[] = [];
+
+/**
+ * Adds (or replaces, by name) a back end; ONNX Runtime is registered by default. Returns a function that
+ * removes this entry again (and restores the one it replaced).
+ */
+export function registerBackend(entry: BackendEntry): () => void {
+  const at = entries.findIndex((e) => e.name === entry.name);
+  const replaced = at >= 0 ? entries.splice(at, 1)[0] : undefined;
+  entries.push(entry);
+  entries.sort((a, b) => b.priority - a.priority);
+  return () => {
+    const i = entries.indexOf(entry);
+    if (i >= 0) entries.splice(i, 1);
+    if (replaced) registerBackend(replaced);
+  };
+}
+
+registerBackend({
+  name: 'onnxruntime',
+  priority: 10,
+  create: async (bundle, options) => (await import('./onnxruntime.js')).createOnnxRuntimeBackend(bundle, options),
+});
+
+/** Registered back ends, best first. */
+export function listBackends(): readonly BackendEntry[] {
+  return [...entries];
+}
+
+/**
+ * Creates the best available back end for `bundle`. With `backend: 'auto'` each failure is remembered and the
+ * next one is tried; the result's `skipped` lists why. If none works, the error lists every reason.
+ */
+export async function createBackend(bundle: LoadedBundle, options: BackendOptions = {}): Promise<SelectedBackend> {
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new RangeError(`Expected a positive integer for threads but received ${options.threads}`);
+  }
+  const wanted = options.backend ?? 'auto';
+  const candidates = wanted === 'auto' ? entries : entries.filter((e) => e.name === wanted);
+  if (candidates.length === 0) {
+    throw new MmaerecError(
+      wanted === 'tensorrt' ? 'E_UNSUPPORTED' : 'E_CONFIG',
+      `inference back end "${wanted}" is not available in this build: use one of ${entries.map((e) => e.name).join(', ')} or "auto"`,
+    );
+  }
+  const skipped: SkippedBackend[] = [];
+  for (const entry of candidates) {
+    try {
+      const backend = await entry.create(bundle, options);
+      const fallback = (backend as { fallback?: string }).fallback;
+      if (fallback) skipped.push({ name: `${entry.name}-cuda`, reason: fallback });
+      return Object.assign(backend, { skipped });
+    } catch (err) {
+      if (wanted !== 'auto') throw err;
+      skipped.push({ name: entry.name, reason: (err as Error).message });
+    }
+  }
+  throw new MmaerecError('E_INFER', `no inference back end could load ${bundle.dir}: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { MmaerecError } from '../errors.js';
+
+/**
+ * The network configuration (method.md §2–4, docs/architecture.md "Model"). One schema drives the graph
+ * builder, and through it the tfjs executor, the ONNX writer, parameter and GMAC counting.
+ */
+export const BACKBONE_ARCHS = ['wide_resnet50_2', 'resnet18'] as const;
+export type BackboneArch = (typeof BACKBONE_ARCHS)[number];
+export const ATTENTIONS = ['ca', 'se', 'cbam', 'none'] as const;
+export type AttentionKind = (typeof ATTENTIONS)[number];
+
+export const backboneConfigSchema = z.strictObject({
+  arch: z.enum(BACKBONE_ARCHS),
+  /**
+   * Divides every backbone width (stem and block planes). 1 = torchvision's network, the only value whose
+   * tensors match ImageNet checkpoints; larger values exist for fast tests of the full topology.
+   */
+  widthDivisor: z.number().int().min(1).max(64).default(1),
+  /** false (paper, §5): frozen, BatchNorm in inference mode. true: trained with everything else. */
+  trainable: z.boolean().default(false),
+});
+
+export const memoryConfigSchema = z.strictObject({
+  /** Memory items N per level (paper Fig. 8: 30 is best). */
+  items: z.number().int().min(2).max(4096).default(30),
+  /** Hard-shrink threshold λ = shrink / N; the paper allows λ ∈ [1/N, 3/N] (eq. 2). */
+  shrink: z.number().min(0).max(3).default(1),
+  /** ε of eq. 2 and of the L1 renormalisation. */
+  epsilon: z.number().positive().default(1e-12),
+  /** Levels (0 = stride 2 … 3 = stride 16) that carry a memory module (paper Table 7: all four). */
+  levels: z.array(z.number().int().min(0).max(3)).default([0, 1, 2, 3]),
+});
+
+export const modelConfigSchema = z.strictObject({
+  /** Square input side in pixels; a multiple of 16 (four stride-2 stages). */
+  inputSize: z
+    .number()
+    .int()
+    .min(32)
+    .max(1024)
+    .refine((v) => v % 16 === 0, 'inputSize must be a multiple of 16'),
+  backbone: backboneConfigSchema,
+  /** Edge-encoder (and fused-level) channels at strides 2/4/8/16 (paper: 128/256/512/1024). */
+  levelChannels: z.tuple([
+    z.number().int().min(1),
+    z.number().int().min(1),
+    z.number().int().min(1),
+    z.number().int().min(1),
+  ]),
+  /** Channels of the decoder's last block at full resolution, before the final conv3×3 → 3. */
+  headChannels: z.number().int().min(1),
+  memory: memoryConfigSchema.default({ items: 30, shrink: 1, epsilon: 1e-12, levels: [0, 1, 2, 3] }),
+  attention: z.enum(ATTENTIONS).default('ca'),
+  /** BatchNorm ε (PyTorch's default, also torchvision's). */
+  bnEpsilon: z.number().positive().default(1e-5),
+});
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type ModelConfigInput = z.input<typeof modelConfigSchema>;
+
+/** The paper's configuration: 256², Wide-ResNet50-2, levels 128/256/512/1024, N = 30, Coordinate Attention. */
+const paper: ModelConfigInput = {
+  inputSize: 256,
+  backbone: { arch: 'wide_resnet50_2', widthDivisor: 1, trainable: false },
+  levelChannels: [128, 256, 512, 1024],
+  headChannels: 64,
+  memory: { items: 30, shrink: 1, epsilon: 1e-12, levels: [0, 1, 2, 3] },
+  attention: 'ca',
+};
+
+/** Trainable on a 2-core CPU: 128², ResNet-18 (levels 64/64/128/256 match its stages, no projection). */
+const lite: ModelConfigInput = {
+  inputSize: 128,
+  backbone: { arch: 'resnet18', widthDivisor: 1, trainable: false },
+  levelChannels: [64, 64, 128, 256],
+  headChannels: 32,
+  memory: { items: 30, shrink: 1, epsilon: 1e-12, levels: [0, 1, 2, 3] },
+  attention: 'ca',
+};
+
+export const PRESETS = { paper, lite } as const;
+export type PresetName = keyof typeof PRESETS;
+
+/** Validates a config object; the error names the offending field and the fix. */
+export function parseModelConfig(value: unknown, source = 'model config'): ModelConfig {
+  const result = modelConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new MmaerecError('E_CONFIG', `${source}: ${where}: ${issue.message}: fix that field (see docs/architecture.md, "Model config")`);
+  }
+  return result.data;
+}
+
+/** A preset, optionally deep-merged with overrides (e.g. a config file with only `inputSize`). */
+export function presetConfig(name: string, overrides: Record<string, unknown> = {}): ModelConfig {
+  if (!(name in PRESETS)) {
+    throw new MmaerecError('E_CONFIG', `unknown preset "${name}": use one of ${Object.keys(PRESETS).join(', ')}`);
+  }
+  return parseModelConfig(deepMerge(structuredClone(PRESETS[name as PresetName]) as Record<string, unknown>, overrides), `preset ${name}`);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(over)) {
+    const current = base[key];
+    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)) {
+      base[key] = deepMerge(current as Record<string, unknown>, value as Record<string, unknown>);
+    } else {
+      base[key] = value;
+    }
+  }
+  return base;
+}

@@ -1,0 +1,198 @@
+import type { GraphNode, NetworkGraph } from './graph.js';
+import type { WeightMap } from './init.js';
+import { ATTR, onnxType, TENSOR_FLOAT, TENSOR_INT64 } from './onnx-proto.js';
+
+/** ONNX opset of the exported model (Resize half_pixel, HardSwish, Split with an input need ≥ 14; 17 is widely supported by ORT and TensorRT 8.6+). */
+export const ONNX_OPSET = 17;
+/** IR version 8 is the one that goes with opset 17 (onnx/helper.py VERSION_TABLE). */
+export const ONNX_IR_VERSION = 8;
+
+type Attr = { name: string; type: number; i?: number; f?: number; s?: Uint8Array; ints?: number[]; floats?: number[] };
+interface NodeMsg { input: string[]; output: string[]; name: string; op_type: string; attribute: Attr[] }
+interface TensorMsg { name: string; dims: number[]; data_type: number; raw_data: Uint8Array }
+
+const ints = (name: string, v: number[]): Attr => ({ name, type: ATTR.INTS, ints: v });
+const int = (name: string, v: number): Attr => ({ name, type: ATTR.INT, i: v });
+const float = (name: string, v: number): Attr => ({ name, type: ATTR.FLOAT, f: v });
+const str = (name: string, v: string): Attr => ({ name, type: ATTR.STRING, s: new TextEncoder().encode(v) });
+
+function floatTensor(name: string, dims: number[], data: Float32Array): TensorMsg {
+  return { name, dims, data_type: TENSOR_FLOAT, raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+function int64Tensor(name: string, values: number[]): TensorMsg {
+  return { name, dims: [values.length], data_type: TENSOR_INT64, raw_data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+}
+
+/**
+ * Serialises the network with its weights as an ONNX model (NCHW): inputs `image` [1,3,S,S] (RGB in [0,1])
+ * and `edge` [1,1,S,S]; output `recon` [1,3,S,S]. BatchNorm is emitted as BatchNormalization with the running
+ * statistics (ONNX Runtime and TensorRT fold it into the convolution themselves).
+ */
+export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSize: number; producerVersion?: string; name?: string }): Uint8Array {
+  const nodes: NodeMsg[] = [];
+  const initializers: TensorMsg[] = [];
+  const constants = new Map<string, string>();
+  const rename = new Map<string, string>([[graph.outputs.recon, 'recon']]);
+  const v = (name: string): string => rename.get(name) ?? name;
+  let counter = 0;
+  const tmp = (hint: string): string => `${hint}/t${counter++}`;
+  const emit = (op_type: string, input: string[], output: string[], attribute: Attr[] = []): void => {
+    nodes.push({ op_type, input, output, name: `${op_type}_${nodes.length}`, attribute });
+  };
+  const constF = (values: number[], dims: number[]): string => {
+    const key = `f:${dims}:${values}`;
+    let name = constants.get(key);
+    if (!name) {
+      name = `const/${constants.size}`;
+      constants.set(key, name);
+      initializers.push(floatTensor(name, dims, Float32Array.from(values)));
+    }
+    return name;
+  };
+  const constI = (values: number[]): string => {
+    const key = `i:${values}`;
+    let name = constants.get(key);
+    if (!name) {
+      name = `const/${constants.size}`;
+      constants.set(key, name);
+      initializers.push(int64Tensor(name, values));
+    }
+    return name;
+  };
+
+  for (const node of graph.nodes) emitNode(node);
+
+  function emitNode(node: GraphNode): void {
+    const s = node.spec;
+    const x = v(node.inputs[0]!);
+    const out = node.outputs.map(v);
+    const y = out[0]!;
+    switch (s.op) {
+      case 'normalize': {
+        const centred = tmp(node.name);
+        emit('Sub', [x, constF(s.mean, [1, 3, 1, 1])], [centred]);
+        emit('Div', [centred, constF(s.std, [1, 3, 1, 1])], [y]);
+        return;
+      }
+      case 'conv':
+        emit('Conv', s.bias ? [x, s.weight, s.bias] : [x, s.weight], [y], [
+          ints('kernel_shape', [s.kernel, s.kernel]),
+          ints('strides', [s.stride, s.stride]),
+          ints('pads', [s.pad, s.pad, s.pad, s.pad]),
+          ints('dilations', [1, 1]),
+          int('group', 1),
+        ]);
+        return;
+      case 'batchNorm': {
+        const p = s.prefix;
+        emit('BatchNormalization', [x, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], [y], [float('epsilon', s.epsilon)]);
+        return;
+      }
+      case 'relu':
+        return emit('Relu', [x], [y]);
+      case 'sigmoid':
+        return emit('Sigmoid', [x], [y]);
+      case 'hardSwish':
+        return emit('HardSwish', [x], [y]);
+      case 'maxPool3s2':
+        return emit('MaxPool', [x], [y], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]);
+      case 'add':
+        return emit('Add', [x, v(node.inputs[1]!)], [y]);
+      case 'mul':
+        return emit('Mul', [x, v(node.inputs[1]!)], [y]);
+      case 'upsample2x':
+        // Matches tf.image.resizeBilinear(alignCorners=false, halfPixelCenters=true) and PyTorch align_corners=False.
+        return emit('Resize', [x, '', constF([1, 1, 2, 2], [4])], [y], [
+          str('mode', 'linear'),
+          str('coordinate_transformation_mode', 'half_pixel'),
+        ]);
+      case 'memory': {
+        const eps = constF([s.epsilon], []);
+        const t = (k: string): string => tmp(`${node.name}.${k}`);
+        // Cosine similarity = 1×1 conv of the L2-normalised query with the L2-normalised memory rows.
+        const [qn, qnorm, mnorm, mn, mw, logits, w, wl, wla, den, num, shr, l1, l1c, mt, mr] = [
+          'qn', 'qnorm', 'mnorm', 'mn', 'mw', 'logits', 'w', 'wl', 'wla', 'den', 'num', 'shr', 'l1', 'l1c', 'mt', 'mr',
+        ].map(t) as string[];
+        const qnormc = t('qnormc');
+        const mnormc = t('mnormc');
+        emit('ReduceL2', [x], [qnorm], [ints('axes', [1]), int('keepdims', 1)]);
+        emit('Max', [qnorm, eps], [qnormc]);
+        emit('Div', [x, qnormc], [qn!]);
+        emit('ReduceL2', [s.weight], [mnorm!], [ints('axes', [1]), int('keepdims', 1)]);
+        emit('Max', [mnorm!, eps], [mnormc]);
+        emit('Div', [s.weight, mnormc], [mn!]);
+        emit('Reshape', [mn!, constI([s.items, s.channels, 1, 1])], [mw!]);
+        emit('Conv', [qn!, mw!], [logits!], [ints('kernel_shape', [1, 1])]);
+        emit('Softmax', [logits!], [w!], [int('axis', 1)]);
+        // Hard shrinkage (eq. 2): relu(w − λ)·w / (|w − λ| + ε), then L1 renormalisation.
+        emit('Sub', [w!, constF([s.lambda], [])], [wl!]);
+        emit('Abs', [wl!], [wla!]);
+        emit('Add', [wla!, eps], [den!]);
+        emit('Relu', [wl!], [num!]);
+        const numw = t('numw');
+        emit('Mul', [num!, w!], [numw]);
+        emit('Div', [numw, den!], [shr!]);
+        emit('ReduceSum', [shr!, constI([1])], [l1!], [int('keepdims', 1)]);
+        emit('Max', [l1!, eps], [l1c!]);
+        emit('Div', [shr!, l1c!], [out[1]!]);
+        // Read-out ẑ = ŵM (eq. 3): a 1×1 conv with the transposed memory as weights.
+        emit('Transpose', [s.weight], [mt!], [ints('perm', [1, 0])]);
+        emit('Reshape', [mt!, constI([s.channels, s.items, 1, 1])], [mr!]);
+        emit('Conv', [out[1]!, mr!], [y], [ints('kernel_shape', [1, 1])]);
+        return;
+      }
+      case 'coordPool': {
+        const xh = tmp(node.name);
+        const xw = tmp(node.name);
+        const xwt = tmp(node.name);
+        emit('ReduceMean', [x], [xh], [ints('axes', [3]), int('keepdims', 1)]);
+        emit('ReduceMean', [x], [xw], [ints('axes', [2]), int('keepdims', 1)]);
+        emit('Transpose', [xw], [xwt], [ints('perm', [0, 1, 3, 2])]);
+        emit('Concat', [xh, xwt], [y], [int('axis', 2)]);
+        return;
+      }
+      case 'coordSplit': {
+        const bw = tmp(node.name);
+        emit('Split', [x, constI([s.height, s.width])], [out[0]!, bw], [int('axis', 2)]);
+        emit('Transpose', [bw], [out[1]!], [ints('perm', [0, 1, 3, 2])]);
+        return;
+      }
+      case 'globalAvgPool':
+        return emit('GlobalAveragePool', [x], [y]);
+      case 'globalMaxPool':
+        return emit('GlobalMaxPool', [x], [y]);
+      case 'channelMean':
+        return emit('ReduceMean', [x], [y], [ints('axes', [1]), int('keepdims', 1)]);
+      case 'channelMax':
+        return emit('ReduceMax', [x], [y], [ints('axes', [1]), int('keepdims', 1)]);
+      case 'concatChannels':
+        return emit('Concat', node.inputs.map(v), [y], [int('axis', 1)]);
+    }
+  }
+
+  for (const p of graph.params) {
+    const w = weights.get(p.name);
+    if (!w) throw new Error(`onnx writer: no weights for ${p.name}`);
+    initializers.push(floatTensor(p.name, p.shape, w.data));
+  }
+  const S = o.inputSize;
+  const valueInfo = (name: string, c: number) => ({
+    name,
+    type: { tensor_type: { elem_type: TENSOR_FLOAT, shape: { dim: [1, c, S, S].map((d) => ({ dim_value: d })) } } },
+  });
+  const Model = onnxType('ModelProto');
+  const model = Model.fromObject({
+    ir_version: ONNX_IR_VERSION,
+    producer_name: 'mmaerec-edge',
+    producer_version: o.producerVersion ?? '0',
+    opset_import: [{ domain: '', version: ONNX_OPSET }],
+    graph: {
+      name: o.name ?? 'mmaerec',
+      node: nodes,
+      initializer: initializers,
+      input: [valueInfo('image', 3), valueInfo('edge', 1)],
+      output: [valueInfo('recon', 3)],
+    },
+  });
+  return Model.encode(model).finish();
+}
