@@ -1,0 +1,89 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { PipelineRecord } from '../decide/result.js';
+import { MmaerecError } from '../errors.js';
+import type { Sink } from './sink.js';
+
+/** How heatmap bytes appear in a JSON record: left out (format, size, path kept) or base64 inline. */
+export type HeatmapInJson = 'omit' | 'inline';
+
+/**
+ * A record as a plain JSON object: every field of the record; heatmap bytes become `bytes` (their count) and,
+ * with `inline`, `base64`. Non-finite numbers (which JSON cannot hold) become strings ("NaN", "Infinity").
+ */
+export function recordToJson(record: PipelineRecord, heatmaps: HeatmapInJson = 'omit'): Record<string, unknown> {
+  if (record.kind !== 'inspection' || !record.heatmap) return { ...record };
+  const { data, ...rest } = record.heatmap;
+  const heatmap: Record<string, unknown> = { ...rest, bytes: data.byteLength };
+  if (heatmaps === 'inline') heatmap.base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+  return { ...record, heatmap };
+}
+
+/** One JSON line (no trailing newline). */
+export function recordToLine(record: PipelineRecord, heatmaps: HeatmapInJson = 'omit'): string {
+  return JSON.stringify(recordToJson(record, heatmaps), (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
+}
+
+export interface JsonlSinkOptions {
+  /** File to append to (created with its folder if missing). */
+  path: string;
+  heatmaps?: HeatmapInJson;
+  /** fsync on flush() (default true): a result that flush() acknowledged survives a power cut. */
+  fsync?: boolean;
+}
+
+/**
+ * Appends one JSON line per record. `write` resolves when the line is written to the file (in call order);
+ * `flush` additionally fsyncs. Lines are written whole with one write(2) each, so a reader tailing the file
+ * never sees half a record from this process.
+ */
+export class JsonlSink implements Sink {
+  readonly name: string;
+  private readonly options: Required<JsonlSinkOptions>;
+  private handle: Promise<FileHandle> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: JsonlSinkOptions) {
+    if (typeof options?.path !== 'string' || !options.path) throw new TypeError('Expected a file path for path');
+    this.options = { heatmaps: 'omit', fsync: true, ...options };
+    this.name = `jsonl:${options.path}`;
+  }
+
+  private file(): Promise<FileHandle> {
+    this.handle ??= (async () => {
+      try {
+        await mkdir(path.dirname(path.resolve(this.options.path)), { recursive: true });
+        return await open(this.options.path, 'a');
+      } catch (err) {
+        throw new MmaerecError('E_IO', `cannot open ${this.options.path} for appending (${(err as Error).message}): check the folder and permissions`, { cause: err });
+      }
+    })();
+    return this.handle;
+  }
+
+  write(record: PipelineRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new MmaerecError('E_IO', `${this.name}: write after close: close sinks only after the last record`));
+    const line = recordToLine(record, this.options.heatmaps) + '\n';
+    const done = this.chain.then(async () => {
+      const fh = await this.file();
+      await fh.write(line);
+    });
+    this.chain = done.catch(() => undefined); // one failed write must not block the ones after it
+    return done;
+  }
+
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.options.fsync && this.handle) await (await this.handle).sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.handle) await (await this.handle).close();
+  }
+}

@@ -1,0 +1,54 @@
+import type { Writable } from 'node:stream';
+import type { PipelineRecord } from '../decide/result.js';
+import { recordToLine, type HeatmapInJson } from './jsonl-sink.js';
+import type { Sink } from './sink.js';
+
+export interface StdoutSinkOptions {
+  /** `json`: one JSON line per record; `text`: one human-readable line (default `json`). */
+  format?: 'json' | 'text';
+  heatmaps?: HeatmapInJson;
+  /** Where to write (default process.stdout). */
+  stream?: Writable;
+}
+
+/** One human-readable line: verdict, frame, score vs threshold, regions, latency — or the error. */
+export function recordToText(record: PipelineRecord): string {
+  if (record.kind === 'error') return `ERROR  ${record.frameId}  ${record.code}: ${record.message}`;
+  const worst = record.regions[0];
+  const where = worst ? `  worst ${worst.width}×${worst.height}+${worst.x}+${worst.y}` : '';
+  return (
+    `${record.verdict === 'defect' ? 'DEFECT' : 'ok    '} ${record.frameId}  score ${record.score.toFixed(4)} ` +
+    `(threshold ${record.imageThreshold.toFixed(4)})  regions ${record.regions.length}${where}  ${record.latency.totalMs.toFixed(1)} ms` +
+    (record.heatmap?.path ? `  heatmap ${record.heatmap.path}` : '')
+  );
+}
+
+/** Records on stdout (logs go to stderr, so stdout stays a clean data stream for pipes). */
+export class StdoutSink implements Sink {
+  readonly name = 'stdout';
+  private readonly stream: Writable;
+  private readonly format: 'json' | 'text';
+  private readonly heatmaps: HeatmapInJson;
+
+  constructor(options: StdoutSinkOptions = {}) {
+    this.stream = options.stream ?? process.stdout;
+    this.format = options.format ?? 'json';
+    this.heatmaps = options.heatmaps ?? 'omit';
+  }
+
+  write(record: PipelineRecord): Promise<void> {
+    const line = (this.format === 'text' ? recordToText(record) : recordToLine(record, this.heatmaps)) + '\n';
+    return new Promise((resolve, reject) => {
+      this.stream.write(line, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  flush(): Promise<void> {
+    // Resolves once everything written so far has been handed to the OS (write callbacks run in order).
+    return new Promise((resolve, reject) => this.stream.write('', (err) => (err ? reject(err) : resolve())));
+  }
+
+  async close(): Promise<void> {
+    await this.flush(); // never end process.stdout: the host application may still use it
+  }
+}
