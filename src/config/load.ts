@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { MmaerecError } from '../errors.js';
+import { runConfigSchema, type RunConfig } from './schema.js';
+
+/** Field-specific fixes; the generic one is derived from the issue. */
+const HINTS: Array<[RegExp, string]> = [
+  [/^model$/, 'set model to the bundle directory (made by "mmaerec-edge create" or "train")'],
+  [/^source\.type$/, 'set source.type to files, ffmpeg or gstreamer'],
+  [/^source\.path$/, 'set source.path to a folder or glob pattern such as /data/cam1/*.png'],
+  [/^source\.(width|height)$/, 'set source.width and source.height to the frame size the camera delivers'],
+  [/^sinks$/, 'list at least one sink, e.g. sinks: [{ type: jsonl, path: results.jsonl }]'],
+  [/^sinks\.\d+\.type$/, 'set each sink type to jsonl, stdout or mqtt'],
+  [/^roi/, 'give roi as integers x, y >= 0 and width, height > 0 in frame pixels'],
+];
+
+/** One zod issue as "path: problem: fix". */
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  let problem = issue.message;
+  let fix: string | undefined = HINTS.find(([re]) => re.test(where))?.[1];
+  if (issue.code === 'unrecognized_keys') {
+    problem = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    fix ??= 'remove it or correct its spelling';
+  } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+    problem = `missing (expected ${issue.expected})`;
+    fix ??= `add ${where}`;
+  } else if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
+    fix ??= 'use one of the listed values';
+  }
+  return `${where}: ${problem}: ${fix ?? 'fix that field (see docs/architecture.md, "Run config")'}`;
+}
+
+/** Validates a config object; every issue on its own line, each naming the field and the fix. */
+export function parseRunConfig(value: unknown, origin = 'config'): RunConfig {
+  const result = runConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${origin}: ${formatIssue(i)}`);
+  throw new MmaerecError('E_CONFIG', lines.join('\n'));
+}
+
+/**
+ * Reads a YAML or JSON run config (by extension; anything else is tried as YAML, a superset of JSON),
+ * validates it, and resolves relative paths (model, source, sinks, heatmap dir) against the file's folder.
+ */
+export async function loadRunConfig(file: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new MmaerecError('E_CONFIG', `cannot read config ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check the path given to --config`);
+  }
+  let value: unknown;
+  try {
+    value = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    throw new MmaerecError('E_CONFIG', `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${first}): fix the syntax at that position`);
+  }
+  const config = parseRunConfig(value, file);
+  return resolvePaths(config, path.dirname(path.resolve(file)));
+}
+
+function resolvePaths(config: RunConfig, base: string): RunConfig {
+  const abs = (p: string): string => path.resolve(base, p);
+  const source = config.source.type === 'files'
+    ? { ...config.source, path: Array.isArray(config.source.path) ? config.source.path.map(abs) : abs(config.source.path) }
+    : config.source.type === 'ffmpeg' && !/^[a-z]+:\/\//i.test(config.source.input) && !config.source.input.startsWith('/dev/')
+      ? { ...config.source, input: abs(config.source.input) }
+      : config.source;
+  return {
+    ...config,
+    model: abs(config.model),
+    source,
+    sinks: config.sinks.map((s) => (s.type === 'jsonl' ? { ...s, path: abs(s.path) } : s)),
+    heatmap: config.heatmap.dir ? { ...config.heatmap, dir: abs(config.heatmap.dir) } : config.heatmap,
+    logging: config.logging.file ? { ...config.logging, file: abs(config.logging.file) } : config.logging,
+  };
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * The `mmaerec-edge run` config (YAML or JSON). Strict objects everywhere: a misspelled key is an error that
+ * names it, not a silently ignored setting on a production line. See docs/architecture.md, "Run config".
+ */
+const positiveInt = z.number().int().positive();
+
+export const roiSchema = z.strictObject({
+  x: z.number().int().nonnegative(),
+  y: z.number().int().nonnegative(),
+  width: positiveInt,
+  height: positiveInt,
+});
+
+export const queueSchema = z.strictObject({
+  /** Frames buffered between capture and inspection. */
+  capacity: positiveInt.default(8),
+  /** Default: `block` for files, `drop-oldest` for cameras. */
+  policy: z.enum(['block', 'drop-oldest']).optional(),
+});
+
+const backoffSchema = z.strictObject({
+  initialMs: z.number().positive().default(250),
+  maxMs: z.number().positive().default(30_000),
+});
+
+export const filesSourceSchema = z.strictObject({
+  type: z.literal('files'),
+  /** Glob pattern(s) or folder(s). */
+  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Keep running and inspect files that appear later. */
+  watch: z.boolean().default(false),
+  includeExisting: z.boolean().default(true),
+  stableMs: z.number().nonnegative().default(150),
+  pollMs: z.number().positive().default(250),
+  queue: queueSchema.optional(),
+});
+
+const processSourceFields = {
+  /** Video file, RTSP/HTTP URL, or V4L2 device. */
+  input: z.string().min(1),
+  /** Frame size the capture process scales to (usually the camera's native size). */
+  width: positiveInt,
+  height: positiveInt,
+  fps: z.number().positive().optional(),
+  restart: z.boolean().optional(),
+  backoff: backoffSchema.optional(),
+  maxRestarts: z.number().int().nonnegative().optional(),
+  stallTimeoutMs: z.number().nonnegative().default(10_000),
+  queue: queueSchema.optional(),
+};
+
+export const ffmpegSourceSchema = z.strictObject({
+  type: z.literal('ffmpeg'),
+  ...processSourceFields,
+  realtime: z.boolean().default(false),
+  loop: z.boolean().default(false),
+  inputArgs: z.array(z.string()).default([]),
+  ffmpegPath: z.string().optional(),
+});
+
+export const gstreamerSourceSchema = z.strictObject({
+  type: z.literal('gstreamer'),
+  ...processSourceFields,
+  sourceElements: z.string().optional(),
+  gstLaunchPath: z.string().optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [filesSourceSchema, ffmpegSourceSchema, gstreamerSourceSchema]);
+
+export const jsonlSinkSchema = z.strictObject({
+  type: z.literal('jsonl'),
+  path: z.string().min(1),
+  heatmaps: z.enum(['omit', 'inline']).default('omit'),
+  fsync: z.boolean().default(true),
+});
+
+export const stdoutSinkSchema = z.strictObject({
+  type: z.literal('stdout'),
+  format: z.enum(['json', 'text']).default('json'),
+  heatmaps: z.enum(['omit', 'inline']).default('omit'),
+});
+
+/** MQTT options are validated by the MQTT sink's own schema (src/publish/mqtt-sink.ts) when the sink is built. */
+export const mqttSinkSchema = z.looseObject({ type: z.literal('mqtt') });
+
+export const sinkSchema = z.discriminatedUnion('type', [jsonlSinkSchema, stdoutSinkSchema, mqttSinkSchema]);
+
+export const heatmapPolicySchema = z.strictObject({
+  /** Which frames get a heatmap: none, defects only, or every frame. */
+  mode: z.enum(['off', 'defects', 'all']).default('off'),
+  format: z.enum(['png', 'jpeg']).default('png'),
+  quality: z.number().int().min(1).max(100).default(85),
+  /** Save each heatmap as <dir>/<frame id>.<format>; the record then carries its path. */
+  dir: z.string().min(1).optional(),
+});
+
+export const runConfigSchema = z.strictObject({
+  /** Bundle directory (relative paths are relative to the config file). */
+  model: z.string().min(1),
+  backend: z
+    .strictObject({
+      name: z.enum(['auto', 'onnxruntime', 'tensorrt']).default('auto'),
+      threads: positiveInt.optional(),
+      device: z.enum(['cpu', 'cuda']).optional(),
+    })
+    .default({ name: 'auto' }),
+  source: sourceSchema,
+  roi: roiSchema.optional(),
+  thresholds: z.strictObject({ image: z.number().optional(), pixel: z.number().optional() }).default({}),
+  sinks: z.array(sinkSchema).min(1),
+  heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85 }),
+  pipeline: z.strictObject({ maxInFlight: positiveInt.max(64).default(3) }).default({ maxInFlight: 3 }),
+  metrics: z
+    .strictObject({
+      /** Prometheus endpoint port (absent: no endpoint). */
+      port: z.number().int().min(0).max(65535).optional(),
+      host: z.string().default('127.0.0.1'),
+      /** Seconds between one-line summaries in the log (0: off). */
+      summaryIntervalS: z.number().nonnegative().default(10),
+    })
+    .default({ host: '127.0.0.1', summaryIntervalS: 10 }),
+  logging: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Log file (default stderr). */
+      file: z.string().optional(),
+    })
+    .default({ level: 'info' }),
+});
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SinkConfig = z.infer<typeof sinkSchema>;
+export type HeatmapPolicy = z.infer<typeof heatmapPolicySchema>;
