@@ -1,0 +1,159 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MmaerecError } from '../errors.js';
+import type { EvalAnalyzer } from './analyzer.js';
+import { readDataset } from './dataset.js';
+import { GalleryKeeper } from './gallery.js';
+import type { MaskResize } from './mask.js';
+import { encodeNpy } from './npy.js';
+import { renderReport, type MetricsRow } from './report.js';
+import { scoreImages } from './score-dataset.js';
+import { summarize, thresholdRates, type SubsetMetrics } from './summarize.js';
+
+export interface EvaluateOptions {
+  /** How frames are analysed: the inspector over a bundle (`openBundleAnalyzer`) or the blur reference. */
+  analyzer: EvalAnalyzer;
+  /** Dataset root in MVTec AD layout. */
+  data: string;
+  /** Output folder (created). */
+  out: string;
+  /** Also write maps/<defect>/<stem>.npy (float32, model resolution). */
+  saveMaps?: boolean;
+  /** At most N images per test folder, evenly spaced over the sorted names. */
+  limit?: number;
+  maskResize?: MaskResize;
+  /** Images per gallery section (worst misses, worst false alarms). Default 4. */
+  gallery?: number;
+  /** AUPRO integration limit. Default 0.3. */
+  fprLimit?: number;
+  /** Progress bar on stderr. Default true. */
+  progress?: boolean;
+  /** Frames in flight. Default 2. */
+  concurrency?: number;
+}
+
+export interface EvaluationResult {
+  metrics: Record<string, unknown>;
+  /** Paths written. */
+  files: string[];
+}
+
+async function write(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (err) {
+    throw new MmaerecError('E_IO', `cannot write ${path} (${(err as Error).message}): check the --out folder's permissions and free space`, { cause: err });
+  }
+}
+
+const row = (name: string, m: SubsetMetrics): MetricsRow => ({
+  name, good: m.good, defective: m.defective, imageAuroc: m.imageAuroc, pixelAuroc: m.pixelAuroc, pixelAp: m.pixelAp, aupro: m.aupro,
+});
+
+/**
+ * Evaluates a model (or the reference) on a dataset in MVTec AD layout and writes metrics.json, scores.json,
+ * labels.json, report.html and, with saveMaps, maps/<defect>/<stem>.npy into `out`.
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvaluationResult> {
+  const started = performance.now();
+  const out = resolve(options.out);
+  const dataset = await readDataset(options.data, { ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (err) {
+    throw new MmaerecError('E_IO', `cannot create the output folder ${out} (${(err as Error).message}): pass a writable --out`, { cause: err });
+  }
+  const files: string[] = [];
+  const keeper = new GalleryKeeper(options.gallery ?? 4);
+  const analyzer = options.analyzer;
+  const scored = await scoreImages(analyzer, dataset.test, {
+    maskResize: options.maskResize ?? 'nearest',
+    concurrency: options.concurrency ?? 2,
+    ...(options.progress !== false ? { progress: 'eval' } : {}),
+    onImage: async (s, analysis) => {
+      keeper.offer(s, analysis);
+      if (options.saveMaps) {
+        const dir = join(out, 'maps', s.image.defect);
+        await mkdir(dir, { recursive: true });
+        const path = join(dir, `${s.image.stem}.npy`);
+        await write(path, encodeNpy(s.map, s.mapHeight, s.mapWidth));
+        files.push(path);
+      }
+    },
+  });
+
+  const fprLimit = options.fprLimit ?? 0.3;
+  const summary = summarize(scored, dataset.defects, fprLimit);
+  const threshold = analyzer.thresholds
+    ? { value: analyzer.thresholds.image, label: `threshold ${analyzer.thresholds.image.toPrecision(4)} (${analyzer.thresholds.source})` }
+    : summary.bestF1
+      ? { value: summary.bestF1.threshold, label: `best-F1 threshold ${summary.bestF1.threshold.toPrecision(4)} (on this data)` }
+      : undefined;
+  const notes = [...summary.notes];
+  if (dataset.unmasked.length) notes.push(`${dataset.unmasked.length} defective image(s) have no mask: scored at image level only (${dataset.unmasked.slice(0, 5).join(', ')}${dataset.unmasked.length > 5 ? ', …' : ''})`);
+  if (dataset.orphanMasks.length) notes.push(`${dataset.orphanMasks.length} mask(s) without an image were ignored (${dataset.orphanMasks.slice(0, 3).join(', ')})`);
+  for (const l of dataset.limited) notes.push(`--limit sampled ${l}`);
+
+  const scores: Record<string, number> = {};
+  const labels: Record<string, 0 | 1> = {};
+  for (const s of scored) {
+    scores[s.image.key] = s.score;
+    labels[s.image.key] = s.image.label;
+  }
+  const first = scored[0];
+  const metrics = {
+    createdAt: new Date().toISOString(),
+    model: { description: analyzer.description, ...analyzer.provenance },
+    dataset: {
+      root: dataset.root,
+      good: summary.overall.good,
+      defective: summary.overall.defective,
+      defects: dataset.defects,
+      unmaskedDefective: dataset.unmasked.length,
+      unmasked: dataset.unmasked,
+      orphanMasks: dataset.orphanMasks,
+      limited: dataset.limited,
+    },
+    protocol: {
+      imageScore: 'the inspector\'s image score (bundle scoring.aggregation)',
+      mapSize: first ? [first.mapWidth, first.mapHeight] : null,
+      maskResize: options.maskResize ?? 'nearest',
+      aupro: `per-region overlap (8-connected ground-truth regions), FPR over all normal pixels, trapezoid to FPR ${fprLimit} with interpolation at the cut, divided by ${fprLimit}`,
+      ap: 'sklearn average_precision_score (step-wise, no interpolation)',
+      perDefect: 'test/good plus the images of that defect type',
+    },
+    overall: summary.overall,
+    perDefect: summary.perDefect,
+    threshold: threshold
+      ? { image: threshold.value, source: analyzer.thresholds?.source ?? 'best F1 on this data', ...thresholdRates(scored, threshold.value) }
+      : null,
+    bestF1: summary.bestF1 ?? null,
+    notes,
+    durationS: Math.round((performance.now() - started) / 100) / 10,
+  };
+  const galleryItems = await keeper.render(threshold?.value);
+  const html = renderReport({
+    title: `mmaerec-edge evaluation — ${dataset.root.split('/').pop()}`,
+    createdAt: metrics.createdAt,
+    model: analyzer.description,
+    dataset: `${dataset.root} (${summary.overall.good} good, ${summary.overall.defective} defective test images)`,
+    rows: [row('all', summary.overall), ...dataset.defects.map((d) => row(d, summary.perDefect[d]!))],
+    notes,
+    fprLimit,
+    ...summary.curves,
+    scores: { good: scored.filter((s) => s.image.label === 0).map((s) => s.score), defective: scored.filter((s) => s.image.label === 1).map((s) => s.score) },
+    ...(threshold ? { threshold } : {}),
+    ...galleryItems,
+  });
+  const outputs: [string, string][] = [
+    ['metrics.json', JSON.stringify(metrics, null, 2) + '\n'],
+    ['scores.json', JSON.stringify(scores, null, 2) + '\n'],
+    ['labels.json', JSON.stringify(labels, null, 2) + '\n'],
+    ['report.html', html],
+  ];
+  for (const [name, text] of outputs) {
+    await write(join(out, name), text);
+    files.push(join(out, name));
+  }
+  return { metrics, files };
+}

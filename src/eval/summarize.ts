@@ -1,0 +1,81 @@
+import { bestF1Threshold, imageAuroc, ratesAt, rocCurve } from './metrics.js';
+import { pixelMetrics, type CurvePoints, type PixelSample } from './pixel-metrics.js';
+import type { ScoredImage } from './score-dataset.js';
+
+/**
+ * Metrics of a scored dataset, overall and per defect type. A defect type's subset is test/good plus that
+ * type's images (so each type gets its own image AUROC against the same good images); pixel metrics use the
+ * images that have masks (good images count as all-normal masks). A metric that cannot be computed (e.g. no
+ * masks for a type) is null, with the reason in `notes`.
+ */
+export interface SubsetMetrics {
+  good: number;
+  defective: number;
+  /** Defective images in the subset without a mask (image level only). */
+  unmasked: number;
+  imageAuroc: number | null;
+  pixelAuroc: number | null;
+  pixelAp: number | null;
+  aupro: number | null;
+  pixels?: { defect: number; normal: number; regions: number };
+}
+
+export interface Summary {
+  overall: SubsetMetrics;
+  perDefect: Record<string, SubsetMetrics>;
+  fprLimit: number;
+  /** Curves of the overall subset, thinned for plotting. */
+  curves: { imageRoc?: CurvePoints; pixelRoc?: CurvePoints; pro?: CurvePoints };
+  bestF1?: ReturnType<typeof bestF1Threshold>;
+  notes: string[];
+}
+
+function subsetMetrics(name: string, items: ScoredImage[], fprLimit: number, notes: string[]): { metrics: SubsetMetrics; curves: Summary['curves'] } {
+  const good = items.filter((s) => s.image.label === 0).length;
+  const defective = items.length - good;
+  const unmasked = items.filter((s) => s.image.label === 1 && !s.mask).length;
+  const metrics: SubsetMetrics = { good, defective, unmasked, imageAuroc: null, pixelAuroc: null, pixelAp: null, aupro: null };
+  const curves: Summary['curves'] = {};
+  if (good && defective) {
+    const scores = items.map((s) => s.score);
+    const labels = items.map((s) => s.image.label);
+    metrics.imageAuroc = imageAuroc(scores, labels);
+    const roc = rocCurve(scores, labels);
+    curves.imageRoc = { x: Array.from(roc.fpr), y: Array.from(roc.tpr) };
+  } else {
+    notes.push(`${name}: image AUROC needs good and defective images (has ${good} good, ${defective} defective)`);
+  }
+  const samples: PixelSample[] = items.filter((s) => s.mask).map((s) => ({ map: s.map, mask: s.mask!, width: s.mapWidth, height: s.mapHeight }));
+  const anyDefectPixel = samples.some((s) => s.mask.some((m) => m !== 0));
+  if (anyDefectPixel && good) {
+    const px = pixelMetrics(samples, { fprLimit });
+    metrics.pixelAuroc = px.auroc;
+    metrics.pixelAp = px.ap;
+    metrics.aupro = px.aupro;
+    metrics.pixels = { defect: px.positives, normal: px.negatives, regions: px.regions };
+    curves.pixelRoc = px.roc;
+    curves.pro = px.pro;
+  } else if (defective) {
+    notes.push(`${name}: no pixel metrics (${anyDefectPixel ? 'no good images' : 'no mask with defect pixels'})`);
+  }
+  return { metrics, curves };
+}
+
+export function summarize(scored: ScoredImage[], defects: string[], fprLimit = 0.3): Summary {
+  const notes: string[] = [];
+  const overall = subsetMetrics('all', scored, fprLimit, notes);
+  const perDefect: Record<string, SubsetMetrics> = {};
+  for (const defect of defects) {
+    perDefect[defect] = subsetMetrics(defect, scored.filter((s) => s.image.label === 0 || s.image.defect === defect), fprLimit, notes).metrics;
+  }
+  const summary: Summary = { overall: overall.metrics, perDefect, fprLimit, curves: overall.curves, notes };
+  if (overall.metrics.good && overall.metrics.defective) {
+    summary.bestF1 = bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label));
+  }
+  return summary;
+}
+
+/** Image-level outcome rates of a threshold on the scored set. */
+export function thresholdRates(scored: ScoredImage[], threshold: number) {
+  return ratesAt(scored.map((s) => s.score), scored.map((s) => s.image.label), threshold);
+}
