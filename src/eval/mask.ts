@@ -23,7 +23,7 @@ export interface BinaryMask {
 
 /** Decodes a mask file to a 0/1 mask at its own size; checks it against the image's size when given. */
 export async function readMask(path: string, expect?: { width: number; height: number }): Promise<BinaryMask> {
-  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     decoded = await sharp(path, { failOn: 'truncated' }).greyscale().raw().toBuffer({ resolveWithObject: true });
   } catch (err) {

@@ -60,7 +60,7 @@ describe('evaluate', () => {
     for (const key of Object.keys(labels)) {
       const [defect, stem] = key.split('/') as [string, string];
       const map = decodeNpy(new Uint8Array(await readFile(join(out, 'maps', defect, `${stem}.npy`))));
-      let mask = new Uint8Array(map.width * map.height);
+      let mask: Uint8Array = new Uint8Array(map.width * map.height);
       if (labels[key] === 1) {
         const maskPath = join(data, 'ground_truth', defect, `${stem}_mask.png`);
         const raw = await readMask(maskPath).catch(() => undefined);

@@ -42,7 +42,7 @@ test.skipIf(!hasChromium)(`report.html renders charts and gallery in headless Ch
     // charts: ROC (image + pixel), PRO, histogram; each curve a path with many points, and a rendered box
     const curves = await page.$$eval('svg.chart path.curve', (els) => els.map((e) => ({
       points: (e.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length,
-      width: (e as SVGGraphicsElement).getBBox().width,
+      width: (e as unknown as { getBBox(): { width: number } }).getBBox().width,
     })));
     expect(curves).toHaveLength(3);
     for (const c of curves) { expect(c.points).toBeGreaterThan(3); expect(c.width).toBeGreaterThan(50); }
@@ -51,7 +51,7 @@ test.skipIf(!hasChromium)(`report.html renders charts and gallery in headless Ch
     expect(await page.locator('svg.chart rect.bar-defective').count()).toBeGreaterThan(0);
     expect(await page.locator('svg.chart line.threshold').count()).toBe(1);
     // gallery: 3 misses + 3 false alarms × 4 images, all decoded
-    const images = await page.$$eval('.gallery img', (els) => els.map((e) => ({ w: (e as HTMLImageElement).naturalWidth, done: (e as HTMLImageElement).complete })));
+    const images = await page.$$eval('.gallery img', (els) => els.map((e) => e as unknown as { naturalWidth: number; complete: boolean }).map((e) => ({ w: e.naturalWidth, done: e.complete })));
     expect(images).toHaveLength(24);
     for (const im of images) { expect(im.done).toBe(true); expect(im.w).toBe(32); }
     expect(await page.locator('table.metrics tr').count()).toBe(4); // header + all + 2 defect types
