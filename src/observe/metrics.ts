@@ -1,0 +1,91 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineRecord } from '../decide/result.js';
+import { MmaerecError } from '../errors.js';
+
+const STAGES = ['decode', 'preprocess', 'infer', 'score', 'total'] as const;
+
+/**
+ * Prometheus metrics of one pipeline, in its own registry (several pipelines in one process do not collide):
+ * per-stage latency histograms, and counters of frames, defects, errors (by code), drops and restarts.
+ */
+export class PipelineMetrics {
+  readonly registry = new Registry();
+  private readonly stage: Histogram<'stage'>;
+  private readonly frames: Counter<'verdict'>;
+  private readonly errors: Counter<'code'>;
+  private readonly drops: Counter;
+  private readonly restarts: Counter;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.stage = new Histogram({
+      name: 'mmaerec_stage_seconds',
+      help: 'Latency of each pipeline stage per frame (total = capture queue exit to result)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.frames = new Counter({ name: 'mmaerec_frames_total', help: 'Frames inspected, by verdict', labelNames: ['verdict'], registers: [this.registry] });
+    this.errors = new Counter({ name: 'mmaerec_errors_total', help: 'Frames that produced an error record, by code', labelNames: ['code'], registers: [this.registry] });
+    this.drops = new Counter({ name: 'mmaerec_dropped_frames_total', help: 'Frames discarded by drop-oldest backpressure', registers: [this.registry] });
+    this.restarts = new Counter({ name: 'mmaerec_source_restarts_total', help: 'Capture process restarts', registers: [this.registry] });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one record and observes its stage latencies. */
+  observe(record: PipelineRecord): void {
+    if (record.kind === 'error') {
+      this.errors.inc({ code: record.code });
+      return;
+    }
+    this.frames.inc({ verdict: record.verdict });
+    const l = record.latency;
+    const values = [l.decodeMs, l.preprocessMs, l.inferMs, l.scoreMs, l.totalMs];
+    STAGES.forEach((stage, i) => this.stage.observe({ stage }, values[i]! / 1000));
+  }
+
+  drop(count = 1): void {
+    this.drops.inc(count);
+  }
+
+  restart(): void {
+    this.restarts.inc();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Serves GET /metrics on host:port (port 0: any free port). */
+  async serve(port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+    const server: Server = createServer((req, res) => {
+      if (req.method === 'GET' && (req.url === '/metrics' || req.url === '/')) {
+        this.text().then(
+          (body) => {
+            res.writeHead(200, { 'content-type': this.registry.contentType });
+            res.end(body);
+          },
+          (err: Error) => {
+            res.writeHead(500);
+            res.end(err.message);
+          },
+        );
+      } else {
+        res.writeHead(404);
+        res.end('see /metrics\n');
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new MmaerecError('E_CONFIG', `cannot serve metrics on ${host}:${port} (${err.code ?? err.message}): choose another metrics.port`)),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    const addr = server.address();
+    const actual = typeof addr === 'object' && addr ? addr.port : port;
+    return {
+      url: `http://${host}:${actual}/metrics`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+}
