@@ -125,6 +125,7 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
   }
 
   del(key: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     const meta = this.index.delete(key);
     if (!meta) return Promise.resolve(false);
     this.bytes -= meta.length;

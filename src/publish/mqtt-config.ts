@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { MmaerecError } from '../errors.js';
+import { DEFAULT_BACKOFF } from './backoff.js';
+import { DEFAULT_SPOOL_MAX_BYTES } from './spool/store.js';
+import type { TopicLayout } from './topics.js';
+
+/**
+ * The MQTT sink's options as a zod schema: the same schema checks the SDK call, a YAML config and CLI flags,
+ * and every problem becomes ONE line naming the field and the fix (`mqtt.qos 0 is not supported: use 1 …`).
+ * Unknown keys are errors (a misspelled `pasword` must not silently mean "no password").
+ */
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v) : v === undefined ? 'missing' : typeof v === 'object' ? typeof v : String(v));
+const BROKER_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
+
+const positiveInt = (what: string) =>
+  z.number({ error: (i) => `${show(i.input)} is not a number: give ${what}` }).int({ error: (i) => `${show(i.input)} is not whole: give ${what}` })
+    .positive({ error: (i) => `${show(i.input)} is too small: give ${what}` });
+const idString = (what: string) => z.string({ error: (i) => `is ${show(i.input)}: give the ${what} as a string` }).min(1, { error: `is empty: give the ${what}` });
+
+const brokerUrl = z.string({ error: (i) => `is ${show(i.input)}: give the broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://broker:8883` })
+  .superRefine((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !BROKER_PROTOCOLS.includes(url.protocol) || !url.hostname) {
+      ctx.addIssue({ code: 'custom', message: `${show(redactUrl(value))} is not a broker URL: use mqtt://host:1883 (plain) or mqtts://host:8883 (TLS)` });
+    }
+  });
+
+const tlsSchema = z.strictObject({
+  ca: z.string().min(1).optional().describe('PEM file of the CA that signed the broker certificate'),
+  cert: z.string().min(1).optional().describe('PEM client certificate (mutual TLS)'),
+  key: z.string().min(1).optional().describe('PEM private key of the client certificate'),
+  rejectUnauthorized: z.boolean().default(true),
+  servername: z.string().optional().describe('TLS SNI / certificate name when it differs from the URL host'),
+});
+
+const spoolSchema = z.strictObject({
+  kind: z.enum(['disk', 'memory'], { error: (i) => `${show(i.input)} is not a spool kind: use "disk" (default) or "memory"` }).default('disk'),
+  dir: z.string().min(1).optional(),
+  maxBytes: positiveInt('a positive number of bytes, e.g. 268435456 (256 MiB)').default(DEFAULT_SPOOL_MAX_BYTES),
+  whenFull: z.enum(['reject-new', 'drop-oldest'], { error: (i) => `${show(i.input)} is not a policy: use "reject-new" (default) or "drop-oldest"` }).default('reject-new'),
+  fsync: z.enum(['always', 'interval', 'never'], { error: (i) => `${show(i.input)} is not an fsync policy: use "always", "interval" (default) or "never"` }).default('interval'),
+  fsyncIntervalMs: positiveInt('a positive number of milliseconds').default(200),
+  segmentBytes: positiveInt('a number of bytes, at least 4096').min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024),
+});
+
+export const mqttSinkOptionsSchema = z.strictObject({
+  url: brokerUrl,
+  line: idString('production line id'),
+  station: idString('station id'),
+  camera: idString('camera id'),
+  clientId: z.string().min(1).optional().describe('Default mmaerec-<line>-<station>-<camera>'),
+  protocol: z.enum(['5', '3.1.1'], { error: (i) => `${show(i.input)} is not a supported MQTT version: use "5" (default) or "3.1.1"` }).default('5'),
+  qos: z.literal([1, 2], { error: (i) => `${show(i.input)} is not supported: use 1 (default) or 2 (QoS 0 is never acknowledged, so the spool could not know that an event arrived)` }).default(1),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  tls: tlsSchema.optional(),
+  publish: z.enum(['defects', 'all'], { error: (i) => `${show(i.input)} is not a choice: use "defects" (defect results and errors, default) or "all"` }).default('defects'),
+  topics: z.strictObject({
+    defect: z.string().optional(),
+    inspection: z.string().optional(),
+    error: z.string().optional(),
+    status: z.string().optional(),
+    heatmap: z.string().optional(),
+  }).optional(),
+  heartbeatMs: z.number().int().nonnegative({ error: 'is negative: give milliseconds between heartbeats, or 0 to disable them' }).default(30_000),
+  keepaliveS: positiveInt('seconds, e.g. 30').default(30),
+  connectTimeoutMs: positiveInt('milliseconds, e.g. 10000').default(10_000),
+  heatmap: z.strictObject({
+    enabled: z.boolean().default(true),
+    maxBytes: positiveInt('a number of bytes, e.g. 262144').default(256 * 1024),
+  }).default({ enabled: true, maxBytes: 256 * 1024 }),
+  spool: spoolSchema.default(spoolSchema.parse({})),
+  reconnect: z.strictObject({
+    initialMs: positiveInt('milliseconds').default(DEFAULT_BACKOFF.initialMs),
+    maxMs: positiveInt('milliseconds').default(DEFAULT_BACKOFF.maxMs),
+    factor: z.number().min(1, { error: 'is below 1: give a growth factor ≥ 1, e.g. 2' }).default(DEFAULT_BACKOFF.factor),
+  }).default(DEFAULT_BACKOFF),
+  maxInflight: positiveInt('a number of messages, e.g. 256').default(256),
+  closeTimeoutMs: positiveInt('milliseconds').default(2000),
+});
+
+export type MqttSinkConfig = z.input<typeof mqttSinkOptionsSchema>;
+export type ResolvedMqttConfig = z.output<typeof mqttSinkOptionsSchema> & { topics?: Partial<TopicLayout> };
+
+/** TLS material read from the configured files (contents, never logged). */
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+  servername?: string;
+}
+
+/** Validates options; throws E_CONFIG with one line naming the field (prefixed `field`) and the fix. */
+export function parseMqttConfig(input: unknown, field = 'mqtt'): ResolvedMqttConfig {
+  const parsed = mqttSinkOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new MmaerecError('E_CONFIG', formatIssue(parsed.error.issues[0]!, field));
+  const c = parsed.data;
+  const secure = /^(mqtts|ssl|tls|wss):/.test(c.url);
+  if (c.tls && !secure) {
+    throw new MmaerecError('E_CONFIG', `${field}.tls is set but ${field}.url ${show(redactUrl(c.url))} is plain TCP: use mqtts://host:8883 (or remove ${field}.tls)`);
+  }
+  if (c.tls && (c.tls.cert === undefined) !== (c.tls.key === undefined)) {
+    throw new MmaerecError('E_CONFIG', `${field}.tls.${c.tls.cert ? 'key' : 'cert'} is missing: a client certificate needs both tls.cert and tls.key`);
+  }
+  if (c.spool.kind === 'disk' && !c.spool.dir) {
+    throw new MmaerecError('E_CONFIG', `${field}.spool.dir is missing: give a directory on persistent storage for unacknowledged events (or spool.kind "memory" to accept losing them on restart)`);
+  }
+  if (c.password !== undefined && c.username === undefined) {
+    throw new MmaerecError('E_CONFIG', `${field}.password is set without ${field}.username: give both`);
+  }
+  if (c.reconnect.maxMs < c.reconnect.initialMs) {
+    throw new MmaerecError('E_CONFIG', `${field}.reconnect.maxMs ${c.reconnect.maxMs} is below reconnect.initialMs ${c.reconnect.initialMs}: make maxMs the larger`);
+  }
+  return c;
+}
+
+/** Reads the TLS files; a missing or non-PEM file is an E_CONFIG naming the field. */
+export function loadTls(tls: ResolvedMqttConfig['tls'], field = 'mqtt'): TlsMaterial | undefined {
+  if (!tls) return undefined;
+  const read = (name: 'ca' | 'cert' | 'key', what: string): Buffer | undefined => {
+    const path = tls[name];
+    if (path === undefined) return undefined;
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (err) {
+      throw new MmaerecError('E_CONFIG', `${field}.tls.${name}: cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? 'error'}): give the path of ${what}`);
+    }
+    if (!data.includes('-----BEGIN')) {
+      throw new MmaerecError('E_CONFIG', `${field}.tls.${name}: "${path}" is not a PEM file: give the path of ${what} in PEM format`);
+    }
+    return data;
+  };
+  return {
+    ca: read('ca', "the broker's CA certificate (PEM)"),
+    cert: read('cert', 'the client certificate (PEM)'),
+    key: read('key', 'the client private key (PEM)'),
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.servername ? { servername: tls.servername } : {}),
+  };
+}
+
+/** A copy safe to log: password and URL credentials replaced, TLS given as paths only. */
+export function redactConfig(c: Partial<ResolvedMqttConfig> | MqttSinkConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...c };
+  if (typeof out.url === 'string') out.url = redactUrl(out.url);
+  if (out.password !== undefined) out.password = '***';
+  return out;
+}
+
+/** The URL with any `user:password@` replaced, for logs and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1***@');
+}
+
+function formatIssue(issue: z.core.$ZodIssue, field: string): string {
+  const path = [field, ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return `${path}: unknown option "${key}": remove it or fix its spelling${suggest(key)}`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is missing: add it (see docs/mqtt.md)`;
+  return `${path} ${issue.message}`;
+}
+
+const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
+
+function suggest(key: string): string {
+  let best = '';
+  let bestDistance = 3;
+  for (const k of KNOWN) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best ? ` (did you mean "${best}"?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
