@@ -168,27 +168,37 @@ export interface F1Choice {
  * lowest score. Ties in F1 go to the higher threshold (fewer false alarms).
  */
 export function bestF1Threshold(scores: Scores, labels: Labels): F1Choice {
-  const pts = thresholdPoints(scores, labels);
-  requireBothClasses(pts, 'Best-F1 threshold');
-  let best = -1;
-  let bestK = 0;
-  for (let k = 0; k < pts.thresholds.length; k++) {
-    const tp = pts.truePositives[k]!;
-    const f1 = (2 * tp) / (tp + pts.falsePositives[k]! + pts.positives);
-    if (f1 > best) { best = f1; bestK = k; }
+  const { pos, neg } = splitSorted(scores, labels);
+  return bestF1FromSorted(pos, neg);
+}
+
+/** bestF1Threshold over already split, ascending-sorted positives and negatives (any typed array, e.g. pixels). */
+export function bestF1FromSorted(pos: Float32Array | Float64Array, neg: Float32Array | Float64Array): F1Choice {
+  if (pos.length === 0 || neg.length === 0) {
+    throw new RangeError(`Best-F1 threshold needs at least one positive and one negative sample but got ${pos.length} positive and ${neg.length} negative`);
   }
-  const sk = pts.thresholds[bestK]!;
-  const next = pts.thresholds[bestK + 1];
-  const threshold = next === undefined ? sk : sk / 2 + next / 2;
-  const tp = pts.truePositives[bestK]!;
-  const fp = pts.falsePositives[bestK]!;
+  let i = pos.length - 1;
+  let j = neg.length - 1;
+  let tp = 0;
+  let fp = 0;
+  let best = { f1: -1, tp: 0, fp: 0, score: 0, next: NaN };
+  let pendingNext = false;
+  while (i >= 0 || j >= 0) {
+    const t = i < 0 ? neg[j]! : j < 0 ? pos[i]! : Math.max(pos[i]!, neg[j]!);
+    if (pendingNext) { best.next = t; pendingNext = false; }
+    while (i >= 0 && pos[i] === t) { tp++; i--; }
+    while (j >= 0 && neg[j] === t) { fp++; j--; }
+    const f1 = (2 * tp) / (tp + fp + pos.length);
+    if (f1 > best.f1) { best = { f1, tp, fp, score: t, next: NaN }; pendingNext = true; }
+  }
+  const threshold = Number.isNaN(best.next) ? best.score : best.score / 2 + best.next / 2;
   return {
     threshold,
-    f1: best,
-    precision: tp / (tp + fp),
-    recall: tp / pts.positives,
-    falsePositiveRate: fp / pts.negatives,
-    missRate: 1 - tp / pts.positives,
+    f1: best.f1,
+    precision: best.tp / (best.tp + best.fp),
+    recall: best.tp / pos.length,
+    falsePositiveRate: best.fp / neg.length,
+    missRate: 1 - best.tp / pos.length,
   };
 }
 
@@ -219,7 +229,8 @@ export function ratesAt(scores: Scores, labels: Labels, threshold: number): {
 export function percentile(values: Scores, q: number): number {
   if (!(q >= 0 && q <= 100)) throw new RangeError(`Expected a percentile in [0, 100] but received ${q}`);
   if (values.length === 0) throw new RangeError('Expected at least one value for a percentile but got none');
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  // float32 data (pixel maps) stays float32: half the memory for tens of millions of values
+  const sorted = values instanceof Float32Array ? values.slice().sort() : Float64Array.from(values).sort();
   const rank = (q / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.min(lo + 1, sorted.length - 1);

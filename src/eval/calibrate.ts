@@ -1,0 +1,183 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { MmaerecError } from '../errors.js';
+import { loadBundle, MANIFEST_FILE } from '../model/bundle.js';
+import { manifestSchema, type Thresholds } from '../model/manifest.js';
+import type { EvalAnalyzer } from './analyzer.js';
+import { readDataset } from './dataset.js';
+import type { MaskResize } from './mask.js';
+import { bestF1FromSorted, bestF1Threshold, percentile, ratesAt } from './metrics.js';
+import { scoreImages, type ScoredImage } from './score-dataset.js';
+
+/**
+ * Threshold calibration. Two rules:
+ * - 'f1': from labelled data (test/good + test/<defect>): the image threshold of best F1 over image scores and
+ *   the pixel threshold of best F1 over the pixels of the masked images (each the midpoint of the winning gap,
+ *   see bestF1Threshold).
+ * - 'good-percentile': from good images only (test/good, or train/good with split 'train'):
+ *   threshold = q + margin·(q − median), where q is the `target` percentile of the good image scores (default
+ *   99.5) — for pixels, the `pixelTarget` percentile (default 99.9) of all good-image map values. The margin
+ *   (default 0.1) is scale- and offset-free: 10 % of the distance from the median to q, a cushion for good
+ *   images a little worse than any seen. Defective images, when present, are scored too — only to report the
+ *   expected miss rate; they do not move the threshold.
+ * Then the thresholds go into the bundle's manifest (rewritten atomically; its sha256 — the bundle's identity
+ * in results and events — changes), and the expected false-alarm and miss rates on the data seen are reported.
+ */
+export type CalibrationRule = 'f1' | 'good-percentile';
+
+export interface CalibrateOptions {
+  analyzer: EvalAnalyzer;
+  /** Bundle directory whose manifest receives the thresholds. */
+  bundle: string;
+  data: string;
+  rule?: CalibrationRule;
+  /** Percentile of good image scores (good-percentile). Default 99.5. */
+  target?: number;
+  /** Percentile of good pixel values (good-percentile). Default 99.9. */
+  pixelTarget?: number;
+  /** Margin as a fraction of (percentile − median) (good-percentile). Default 0.1. */
+  margin?: number;
+  /** Which good images the good-percentile rule uses. Default 'test'. */
+  split?: 'test' | 'train';
+  limit?: number;
+  maskResize?: MaskResize;
+  /** Compute and report, but leave the manifest unchanged. */
+  dryRun?: boolean;
+  progress?: boolean;
+}
+
+export interface Rates {
+  /** Fraction of good images (pixels) at or above the threshold; null when there were none. */
+  falseAlarmRate: number | null;
+  /** Fraction of defective images (defect pixels) below the threshold; null when there were none. */
+  missRate: number | null;
+}
+
+export interface CalibrationResult {
+  thresholds: Thresholds;
+  rule: CalibrationRule;
+  images: { good: number; defective: number };
+  expected: { image: Rates; pixel: Rates };
+  /** sha256 of manifest.json before and after (equal on a dry run). */
+  manifestSha256: { before: string; after: string };
+  written: boolean;
+}
+
+function pixelSplit(scored: ScoredImage[]): { pos: Float32Array; neg: Float32Array } {
+  let p = 0;
+  let n = 0;
+  const withMask = scored.filter((s) => s.mask);
+  for (const s of withMask) for (const m of s.mask!) m ? p++ : n++;
+  const pos = new Float32Array(p);
+  const neg = new Float32Array(n);
+  p = n = 0;
+  for (const s of withMask) {
+    const { map, mask } = s;
+    for (let q = 0; q < map.length; q++) {
+      if (mask![q]) pos[p++] = map[q]!;
+      else neg[n++] = map[q]!;
+    }
+  }
+  return { pos: pos.sort(), neg: neg.sort() };
+}
+
+function countAbove(sorted: Float32Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted.length - lo;
+}
+
+/** Good-percentile with margin: q + margin·(q − median). */
+export function percentileWithMargin(values: ArrayLike<number>, target: number, margin: number): number {
+  const q = percentile(values, target);
+  return q + margin * (q - percentile(values, 50));
+}
+
+/** Writes new thresholds into a bundle's manifest.json (validated, atomic), then reloads it to check the hashes. */
+export async function writeThresholds(bundleDir: string, thresholds: Thresholds, calibration: Record<string, unknown>): Promise<string> {
+  const bundle = await loadBundle(bundleDir);
+  const manifest = manifestSchema.parse({
+    ...bundle.manifest,
+    thresholds,
+    provenance: { ...bundle.manifest.provenance, calibration },
+  });
+  const path = join(bundle.dir, MANIFEST_FILE);
+  const tmp = `${path}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
+    await rename(tmp, path);
+  } catch (err) {
+    throw new MmaerecError('E_IO', `cannot rewrite ${path} (${(err as Error).message}): make the bundle folder writable`, { cause: err });
+  }
+  return (await loadBundle(bundleDir)).sha256;
+}
+
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
+  const rule = options.rule ?? 'f1';
+  const target = options.target ?? 99.5;
+  const pixelTarget = options.pixelTarget ?? 99.9;
+  const margin = options.margin ?? 0.1;
+  for (const [name, v] of [['target', target], ['pixel target', pixelTarget]] as const) {
+    if (!(v > 0 && v <= 100)) throw new MmaerecError('E_CONFIG', `--${name.replace(' ', '-')} ${v} is not a percentile: give a number in (0, 100], e.g. 99.5`);
+  }
+  if (!(margin >= 0)) throw new MmaerecError('E_CONFIG', `--margin ${margin} is negative: give a fraction ≥ 0, e.g. 0.1`);
+  const before = (await loadBundle(options.bundle)).sha256;
+  const split = rule === 'good-percentile' ? (options.split ?? 'test') : 'test';
+  const dataset = await readDataset(options.data, { require: split, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  const images =
+    split === 'train'
+      ? dataset.trainGood.map((path) => {
+          const stem = basename(path, extname(path));
+          return { key: `train/${stem}`, defect: 'good', stem, path, label: 0 as const };
+        })
+      : dataset.test;
+  const scored = await scoreImages(options.analyzer, images, {
+    maskResize: options.maskResize ?? 'nearest',
+    ...(options.progress !== false ? { progress: 'calibrate' } : {}),
+  });
+  const good = scored.filter((s) => s.image.label === 0);
+  const defective = scored.filter((s) => s.image.label === 1);
+  if (good.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no good images in the ${split} split: calibration needs defect-free images`);
+  const { pos, neg } = pixelSplit(scored);
+
+  let image: number;
+  let pixel: number;
+  let source: string;
+  if (rule === 'f1') {
+    if (defective.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defective test images: --rule f1 needs labelled defects; use --rule good-percentile`);
+    image = bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label)).threshold;
+    if (pos.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defect masks: --rule f1 needs ground_truth/<defect>/<stem>_mask.png for the pixel threshold; use --rule good-percentile`);
+    pixel = bestF1FromSorted(pos, neg).threshold;
+    source = `calibrate --rule f1 on ${dataset.root} (${good.length} good, ${defective.length} defective)`;
+  } else {
+    image = percentileWithMargin(good.map((s) => s.score), target, margin);
+    const goodPixels = new Float32Array(good.reduce((n, s) => n + s.map.length, 0));
+    let o = 0;
+    for (const s of good) { goodPixels.set(s.map, o); o += s.map.length; }
+    pixel = percentileWithMargin(goodPixels, pixelTarget, margin);
+    source = `calibrate --rule good-percentile p${target} (pixels p${pixelTarget}) + ${margin}·(p − median) on ${dataset.root} ${split}/good (${good.length} images)`;
+  }
+  const imageRates = ratesAt(scored.map((s) => s.score), scored.map((s) => s.image.label), image);
+  const expected = {
+    image: { falseAlarmRate: imageRates.falsePositiveRate, missRate: imageRates.missRate },
+    pixel: {
+      falseAlarmRate: neg.length ? countAbove(neg, pixel) / neg.length : null,
+      missRate: pos.length ? 1 - countAbove(pos, pixel) / pos.length : null,
+    },
+  };
+  const thresholds: Thresholds = { image, pixel, source };
+  let after = before;
+  if (!options.dryRun) {
+    after = await writeThresholds(options.bundle, thresholds, {
+      rule, data: dataset.root, split, images: { good: good.length, defective: defective.length },
+      ...(rule === 'good-percentile' ? { target, pixelTarget, margin } : {}),
+      expected, at: new Date().toISOString(),
+    });
+  }
+  return { thresholds, rule, images: { good: good.length, defective: defective.length }, expected, manifestSha256: { before, after }, written: !options.dryRun };
+}

@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { calibrate, percentileWithMargin } from '../../src/eval/calibrate.js';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { bestF1Threshold, percentile } from '../../src/eval/metrics.js';
+import { createBundle, loadBundle, writeBundle } from '../../src/model/bundle.js';
+import { presetConfig } from '../../src/model/config.js';
+import { syntheticAnalyzer, writeSyntheticDataset } from './synthetic.js';
+
+let dir: string;
+let data: string;
+let bundle: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mmaerec-eval-cal-'));
+  data = await writeSyntheticDataset(join(dir, 'data'));
+  bundle = join(dir, 'bundle');
+  const config = presetConfig('lite', { inputSize: 32, levelChannels: [4, 4, 8, 8], headChannels: 4, backbone: { widthDivisor: 8 } });
+  await writeBundle(bundle, await createBundle({ config }));
+});
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+describe('calibrate', () => {
+  test('--rule f1 writes best-F1 image and pixel thresholds into the manifest and re-hashes it', async () => {
+    const before = await loadBundle(bundle);
+    const r = await calibrate({ analyzer: syntheticAnalyzer(32), bundle, data, rule: 'f1', progress: false });
+    const after = await loadBundle(bundle); // hashes still check out
+    expect(r.written).toBe(true);
+    expect(r.manifestSha256.before).toBe(before.sha256);
+    expect(r.manifestSha256.after).toBe(after.sha256);
+    expect(after.sha256).not.toBe(before.sha256);
+    expect(after.manifest.thresholds).toEqual(r.thresholds);
+    expect(after.manifest.thresholds.source).toMatch(/^calibrate --rule f1 on .* \(4 good, 6 defective\)$/);
+    expect(after.manifest.provenance.calibration).toMatchObject({ rule: 'f1', images: { good: 4, defective: 6 } });
+    // the image threshold is the best-F1 threshold of the same scores (evaluate reproduces them)
+    const ev = await evaluate({ analyzer: syntheticAnalyzer(32), data, out: join(dir, 'ev'), progress: false, gallery: 0 });
+    const scores = JSON.parse(await readFile(join(dir, 'ev/scores.json'), 'utf8')) as Record<string, number>;
+    const labels = JSON.parse(await readFile(join(dir, 'ev/labels.json'), 'utf8')) as Record<string, number>;
+    const keys = Object.keys(scores);
+    expect(r.thresholds.image).toBe(bestF1Threshold(keys.map((k) => scores[k]!), keys.map((k) => labels[k]!)).threshold);
+    expect((ev.metrics as { bestF1: { threshold: number } }).bestF1.threshold).toBe(r.thresholds.image);
+    // rates on the data it saw: consistent with the threshold
+    const good = keys.filter((k) => labels[k] === 0).map((k) => scores[k]!);
+    const bad = keys.filter((k) => labels[k] === 1).map((k) => scores[k]!);
+    expect(r.expected.image.falseAlarmRate).toBe(good.filter((s) => s >= r.thresholds.image).length / good.length);
+    expect(r.expected.image.missRate).toBe(bad.filter((s) => s < r.thresholds.image).length / bad.length);
+    expect(r.expected.pixel.falseAlarmRate).toBeGreaterThanOrEqual(0);
+    expect(r.expected.pixel.missRate).toBeLessThan(1);
+  });
+
+  test('--rule good-percentile: percentile of good scores plus the margin; --dry-run leaves the manifest alone', async () => {
+    const before = await loadBundle(bundle);
+    const r = await calibrate({ analyzer: syntheticAnalyzer(32), bundle, data, rule: 'good-percentile', target: 90, margin: 0.5, dryRun: true, progress: false });
+    expect(r.written).toBe(false);
+    expect((await loadBundle(bundle)).sha256).toBe(before.sha256);
+    const scores = JSON.parse(await readFile(join(dir, 'ev/scores.json'), 'utf8')) as Record<string, number>;
+    const good = Object.keys(scores).filter((k) => k.startsWith('good/')).map((k) => scores[k]!);
+    const q = percentile(good, 90);
+    expect(r.thresholds.image).toBeCloseTo(q + 0.5 * (q - percentile(good, 50)), 12);
+    expect(r.thresholds.source).toMatch(/good-percentile p90 \(pixels p99\.9\) \+ 0\.5·\(p − median\) on .* test\/good \(4 images\)/);
+    expect(r.expected.image.missRate).not.toBeNull(); // defects scored for the report only
+  });
+
+  test('good-percentile on train/good only', async () => {
+    const r = await calibrate({ analyzer: syntheticAnalyzer(32), bundle, data, rule: 'good-percentile', split: 'train', dryRun: true, progress: false });
+    expect(r.images).toEqual({ good: 2, defective: 0 });
+    expect(r.expected.image.missRate).toBeNull();
+    expect(r.expected.pixel.missRate).toBeNull();
+  });
+
+  test('percentileWithMargin and bad options', async () => {
+    expect(percentileWithMargin([1, 2, 3, 4, 5], 100, 0.1)).toBeCloseTo(5 + 0.1 * (5 - 3), 12);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'good-percentile', target: 150, progress: false })).rejects.toThrow(/--target 150 is not a percentile/);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, margin: -1, progress: false })).rejects.toThrow(/--margin -1 is negative/);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle: join(dir, 'nope'), data, progress: false })).rejects.toMatchObject({ code: 'E_BUNDLE' });
+  });
+});
