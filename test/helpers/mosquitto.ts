@@ -35,6 +35,10 @@ export interface Mosquitto {
   stop(): Promise<void>;
   /** SIGKILL and wait (nothing saved since the last autosave). */
   kill(): Promise<void>;
+  /** SIGSTOP: the broker hangs with its connections open (acknowledgements stop, nothing is refused). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Starts it again on the same ports with the same config and persistence. */
   start(): Promise<void>;
   log(): string;
@@ -115,9 +119,12 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       if (tlsPort) await waitForPort(tlsPort, () => (child!.exitCode !== null ? `mosquitto exited: ${stderr}` : undefined));
     },
     stop: () => signal('SIGTERM'),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     kill: () => signal('SIGKILL'),
     log: () => (existsSync(join(dir, 'mosquitto.log')) ? readFileSync(join(dir, 'mosquitto.log'), 'utf8') : ''),
     async dispose() {
+      if (child && child.exitCode === null) child.kill('SIGCONT');
       await signal('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
