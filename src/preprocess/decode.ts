@@ -3,6 +3,9 @@ import { isRawImage, type Frame, type RawImage } from '../capture/frame.js';
 import { MmaerecError } from '../errors.js';
 import { resolveRoi, type Roi } from './roi.js';
 
+type SharpPipeline = ReturnType<typeof sharp>;
+type SharpMetadata = Awaited<ReturnType<SharpPipeline['metadata']>>;
+
 /**
  * The resize used between the ROI and the model input. Training must resize the same way (exported so
  * that it can): stretch to the exact size ('fill': the bundle's input size is the contract, aspect is not
@@ -29,7 +32,7 @@ export interface DecodedFrame {
  */
 export async function decodeFrame(frame: Frame, width: number, height: number, roi?: Roi): Promise<DecodedFrame> {
   const image = frame.image;
-  let pipeline: sharp.Sharp;
+  let pipeline: SharpPipeline;
   let frameWidth: number;
   let frameHeight: number;
   if (isRawImage(image)) {
@@ -48,7 +51,7 @@ export async function decodeFrame(frame: Frame, width: number, height: number, r
     }
     // failOn 'truncated': a cut-off file (a camera still writing, a broken upload) is an error, not grey pixels.
     pipeline = sharp(image, { failOn: 'truncated' });
-    let meta: sharp.Metadata;
+    let meta: SharpMetadata;
     try {
       meta = await pipeline.metadata();
     } catch (err) {
