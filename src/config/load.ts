@@ -74,7 +74,9 @@ function resolvePaths(config: RunConfig, base: string): RunConfig {
     ...config,
     model: abs(config.model),
     source,
-    sinks: config.sinks.map((s) => (s.type === 'jsonl' ? { ...s, path: abs(s.path) } : s)),
+    sinks: config.sinks.map((s) =>
+      s.type === 'jsonl' ? { ...s, path: abs(s.path) } : s.type === 'mqtt' && s.spool.dir ? { ...s, spool: { ...s.spool, dir: abs(s.spool.dir) } } : s,
+    ),
     heatmap: config.heatmap.dir ? { ...config.heatmap, dir: abs(config.heatmap.dir) } : config.heatmap,
     logging: config.logging.file ? { ...config.logging, file: abs(config.logging.file) } : config.logging,
   };

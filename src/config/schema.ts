@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
 
 /**
  * The `mmaerec-edge run` config (YAML or JSON). Strict objects everywhere: a misspelled key is an error that
@@ -82,8 +83,8 @@ export const stdoutSinkSchema = z.strictObject({
   heatmaps: z.enum(['omit', 'inline']).default('omit'),
 });
 
-/** MQTT options are validated by the MQTT sink's own schema (src/publish/mqtt-sink.ts) when the sink is built. */
-export const mqttSinkSchema = z.looseObject({ type: z.literal('mqtt') });
+/** The MQTT sink's own option schema (src/publish/mqtt-config.ts), plus the `type` tag. */
+export const mqttSinkSchema = mqttSinkOptionsSchema.extend({ type: z.literal('mqtt') });
 
 export const sinkSchema = z.discriminatedUnion('type', [jsonlSinkSchema, stdoutSinkSchema, mqttSinkSchema]);
 

@@ -73,3 +73,19 @@ describe('run config', () => {
     await expect(loadRunConfig(bad)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/bad.yaml is not valid YAML \(.+\): fix the syntax/) });
   });
 });
+
+describe('run config: mqtt sinks', () => {
+  it('validates mqtt sinks with the MQTT sink schema and resolves the spool folder', async () => {
+    const file = path.join(dir, 'mqtt.yaml');
+    await writeFile(file, [
+      'model: b',
+      'source: { type: files, path: "*.png" }',
+      'sinks:',
+      '  - { type: mqtt, url: "mqtt://127.0.0.1:1883", line: l1, station: s1, camera: c1, spool: { dir: spool } }',
+    ].join('\n'));
+    const c = await loadRunConfig(file);
+    expect(c.sinks[0]).toMatchObject({ type: 'mqtt', qos: 1, spool: { kind: 'disk', dir: path.join(dir, 'spool') } });
+    expect(() => parseRunConfig({ model: 'm', source: { type: 'files', path: 'x' }, sinks: [{ type: 'mqtt', url: 'mqtt://h', line: 'l', station: 's', camera: 'c', qso: 1 }] }, 'c.yaml'))
+      .toThrow('c.yaml: sinks.0: unknown key "qso": remove it or correct its spelling');
+  });
+});
