@@ -2,4 +2,9 @@ import { defineCommand } from '../main.js';
 
 /** Every command, one line each; the module is imported only when its command runs. */
 export function registerAll(): void {
+  defineCommand('train', 'train a model on good images and write a ready bundle', () => import('./train.js'));
+  defineCommand('build-engine', 'build a TensorRT engine for this GPU from a model bundle', () => import('./build-engine.js'));
+  defineCommand('eval', 'evaluate a model on an MVTec-layout dataset: AUROC, AP, AUPRO, report.html', () => import('./eval.js'));
+  defineCommand('calibrate', "set a bundle's image and pixel thresholds from data", () => import('./calibrate.js'));
+  defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status)', () => import('./schema.js'));
 }

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { buildEngine } from '../../engine/build.js';
+import { BuildProgress } from '../../engine/progress.js';
+
+/** `mmaerec-edge build-engine`: wiring only; the work is in src/engine/build.ts. */
+export function register(program: Command): void {
+  program
+    .command('build-engine')
+    .description('build a TensorRT engine for this GPU from a model bundle (run it on the Jetson itself; takes minutes)')
+    .requiredOption('--model <bundle>', 'model bundle directory (manifest.json, model.onnx)')
+    .option('--fp16', 'allow FP16 kernels (TensorRT 10; recommended on Jetson)')
+    .option('--int8', 'INT8 with entropy calibration (TensorRT 10; needs --calib)')
+    .option('--calib <dir>', 'folder of good images for INT8 calibration')
+    .option('--calib-limit <n>', 'use at most n calibration images', '500')
+    .option('--workspace <MiB>', 'builder workspace memory in MiB', '1024')
+    .option('--out <file>', 'engine file (default <bundle>/engine.plan; metadata goes to <file>.json)')
+    .option('--device <index>', 'CUDA device index', '0')
+    .action(async (flags: Record<string, unknown>) => {
+      const progress = new BuildProgress();
+      const tty = process.stderr.isTTY === true;
+      let last = '';
+      const draw = (force = false) => {
+        const line = progress.line();
+        if (!force && line === last) return;
+        last = line;
+        // On a terminal: one line redrawn in place. In a log (systemd, CI): a line per change of phase only.
+        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      };
+      const ticker = tty ? setInterval(() => draw(), 1000) : undefined;
+      let lastPhaseLine = '';
+      try {
+        const built = await buildEngine(flags, {
+          onProgress: (event) => {
+            if (!progress.update(event)) return;
+            if (tty) draw();
+            else if (event.kind === 'stage' || event.kind === 'phase-start') {
+              const line = progress.line();
+              if (line !== lastPhaseLine) process.stderr.write(`${line}\n`);
+              lastPhaseLine = line;
+            }
+          },
+        });
+        if (tty) process.stderr.write('\n');
+        const m = built.metadata;
+        for (const w of progress.warnings.slice(-5)) process.stderr.write(`TensorRT warning: ${w}\n`);
+        process.stdout.write(
+          `engine ${built.planPath} (${(m.plan.bytes / 1048576).toFixed(1)} MiB, ${m.precision}, TensorRT ${m.tensorrt.version}, ` +
+            `${m.gpu.name} sm_${m.gpu.computeCapability.replace('.', '')}, ${m.buildSeconds} s)` +
+            (m.calibration ? `; INT8 calibration on ${m.calibration.images} images${m.calibration.cacheHit ? ' (cache reused)' : ''}` : '') +
+            `\nmetadata ${built.metadataPath}\n`,
+        );
+      } finally {
+        if (ticker) clearInterval(ticker);
+      }
+    });
+}

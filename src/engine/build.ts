@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { MmaerecError } from '../errors.js';
+import { loadBundle, ONNX_FILE } from '../model/bundle.js';
+import { loadTensorRT } from './load.js';
+import { requireTensorRT, type TensorRTAvailability } from './addon.js';
+import { writeCalibrationSet, type Preparer } from './calibration.js';
+import { ENGINE_FORMAT, sha256File, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { parseBuildEngineOptions } from './options.js';
+import type { BuildProgressEvent } from './progress.js';
+
+export interface BuildEngineHooks {
+  onProgress?: (event: BuildProgressEvent) => void;
+  /** Overrides the preprocessing of calibration images (tests). */
+  prepare?: Preparer;
+  /** Overrides addon discovery (tests). */
+  tensorrt?: TensorRTAvailability;
+}
+
+export interface BuiltEngine {
+  planPath: string;
+  metadataPath: string;
+  metadata: EngineMetadata;
+}
+
+/**
+ * `build-engine`: parse the bundle's ONNX with TensorRT, build and serialise the engine on this GPU, and write its
+ * metadata beside it. Order matters for the user: flags are checked first, then that TensorRT exists (the most
+ * likely problem), then the bundle (its files are hashed), then the slow parts.
+ */
+export async function buildEngine(rawOptions: Record<string, unknown>, hooks: BuildEngineHooks = {}): Promise<BuiltEngine> {
+  const options = parseBuildEngineOptions(rawOptions);
+  const trt = requireTensorRT(hooks.tensorrt ?? (await loadTensorRT()), 'build-engine');
+  const bundle = await loadBundle(options.modelDir);
+  const { width, height } = bundle.manifest.input;
+  const progress = hooks.onProgress ?? (() => undefined);
+  const device = await trt.queryDevice(options.device).catch((err: Error) => {
+    throw new MmaerecError('E_UNSUPPORTED', `build-engine needs a CUDA GPU: ${err.message}`);
+  });
+
+  let calibration: EngineMetadata['calibration'] = null;
+  let calibrationFile = '';
+  let calibrationCache = '';
+  if (options.int8 && options.calibDir) {
+    progress({ kind: 'stage', stage: 'calibration-images' });
+    calibrationFile = `${options.planPath}.calib-batches.bin`;
+    const set = await writeCalibrationSet({
+      imagesDir: options.calibDir,
+      width,
+      height,
+      outFile: calibrationFile,
+      limit: options.calibLimit,
+      ...(hooks.prepare ? { prepare: hooks.prepare } : {}),
+      onImage: (done, total) => progress({ kind: 'calibration-image', done, total }),
+    });
+    // The cache is only valid for this network and these samples: key its name by both, so new images or a new
+    // bundle never reuse scales computed for other data.
+    const key = createHash('sha256').update(bundle.sha256).update(set.sha256).digest('hex').slice(0, 16);
+    calibrationCache = `${options.planPath}.calib-${key}.cache`;
+    calibration = { images: set.count, source: options.calibDir, cacheFile: basename(calibrationCache), cacheHit: false };
+  }
+
+  progress({ kind: 'stage', stage: 'building' });
+  const started = Date.now();
+  let report;
+  try {
+    report = await trt.buildEngine(
+      {
+        onnxPath: bundle.paths.onnx,
+        planPath: options.planPath,
+        fp16: options.fp16,
+        int8: options.int8,
+        calibrationFile,
+        calibrationCache,
+        workspaceBytes: options.workspaceBytes,
+        device: options.device,
+      },
+      (event) => progress(event),
+    );
+  } catch (err) {
+    throw new MmaerecError('E_ENGINE', `TensorRT engine build failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    if (calibrationFile) await rm(calibrationFile, { force: true });
+  }
+  if (report.width !== width || report.height !== height) {
+    await rm(options.planPath, { force: true });
+    throw new MmaerecError('E_BUNDLE', `the bundle's ONNX takes ${report.width}x${report.height} but its manifest says ${width}x${height}: recreate the bundle`);
+  }
+  if (calibration) calibration.cacheHit = report.calibrationCacheHit;
+
+  progress({ kind: 'stage', stage: 'hashing' });
+  const version = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  const metadata: EngineMetadata = {
+    format: ENGINE_FORMAT,
+    tensorrt: { version: report.tensorrtVersion, headers: trt.version().headers },
+    gpu: { name: device.name, computeCapability: device.computeCapability, totalMemoryBytes: device.totalMemoryBytes },
+    precision: options.precision,
+    inputs: { image: [1, 3, height, width], edge: [1, 1, height, width] },
+    outputs: { recon: [1, 3, height, width] },
+    bundle: { name: bundle.manifest.name, sha256: bundle.sha256, onnxSha256: bundle.manifest.files[ONNX_FILE]!.sha256 },
+    plan: { bytes: report.planBytes, sha256: await sha256File(options.planPath) },
+    workspaceMiB: options.workspaceMiB,
+    calibration,
+    builtAt: new Date(started).toISOString(),
+    buildSeconds: Math.round(report.seconds * 10) / 10,
+    builtBy: `mmaerec-edge ${version}`,
+  };
+  await writeEngineMetadata(options.metadataPath, metadata);
+  progress({ kind: 'stage', stage: 'done' });
+  return { planPath: options.planPath, metadataPath: options.metadataPath, metadata };
+}
