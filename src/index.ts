@@ -10,3 +10,9 @@ export { manifestSchema, type Manifest, type ScoringOptions, type Thresholds } f
 export { loadBundle, createBundle, writeBundle, loadBundleWeights, type LoadedBundle, type BundleContents, type CreateBundleOptions } from './model/bundle.js';
 export { presetConfig, parseModelConfig, PRESETS, type ModelConfig, type PresetName } from './model/config.js';
 export { createBackend, registerBackend, listBackends, type BackendOptions, type BackendEntry, type SelectedBackend, type SkippedBackend } from './infer/registry.js';
+export { imageAuroc, rocAuc, rocCurve, averagePrecision, bestF1Threshold, percentile, type RocCurve, type F1Choice } from './eval/metrics.js';
+export { pixelMetrics, pixelAuroc, pixelAveragePrecision, aupro, type PixelSample, type PixelMetrics, type CurvePoints } from './eval/pixel-metrics.js';
+export { evaluate, type EvaluateOptions, type EvaluationResult } from './eval/evaluate.js';
+export { calibrate, type CalibrateOptions, type CalibrationResult, type CalibrationRule } from './eval/calibrate.js';
+export { readDataset, type Dataset, type DatasetImage } from './eval/dataset.js';
+export type { EvalAnalyzer, EvalAnalysis } from './eval/analyzer.js';

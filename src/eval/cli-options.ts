@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { MmaerecError } from '../errors.js';
+
+/**
+ * The eval and calibrate commands' flags, validated once here (zod) so that the commands only wire. Errors
+ * name the flag and the fix (E_CONFIG).
+ */
+const count = (flag: string) =>
+  z.coerce.number({ error: `${flag} must be a number` }).int(`${flag} must be a whole number`).positive(`${flag} must be at least 1`);
+const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` }).refine(Number.isFinite, `${flag} must be a finite number`);
+const backend = z.enum(['auto', 'onnxruntime', 'tensorrt'], { error: '--backend must be auto, onnxruntime or tensorrt' });
+const maskResize = z.enum(['nearest', 'area'], { error: '--mask-resize must be nearest or area' });
+
+export const evalFlagsSchema = z
+  .object({
+    model: z.string().min(1).optional(),
+    reference: z.enum(['blur'], { error: '--reference must be blur' }).optional(),
+    data: z.string({ error: '--data <dir> is required' }).min(1),
+    out: z.string({ error: '--out <dir> is required' }).min(1),
+    saveMaps: z.boolean().default(false),
+    limit: count('--limit').optional(),
+    maskResize: maskResize.default('nearest'),
+    gallery: z.coerce.number().int().min(0, '--gallery must be 0 or more').default(4),
+    fprLimit: num('--fpr-limit').refine((v) => v > 0 && v <= 1, '--fpr-limit must be in (0, 1]').default(0.3),
+    backend: backend.default('auto'),
+    threads: count('--threads').optional(),
+    size: count('--size').refine((v) => v % 16 === 0, '--size must be a multiple of 16').default(256),
+    sigma: num('--sigma').refine((v) => v > 0, '--sigma must be positive').default(2),
+    concurrency: count('--concurrency').default(2),
+    json: z.boolean().default(false),
+  })
+  .refine((f) => (f.model === undefined) !== (f.reference === undefined), { message: 'give exactly one of --model <bundle> and --reference blur' });
+
+export const calibrateFlagsSchema = z.object({
+  model: z.string({ error: '--model <bundle> is required' }).min(1),
+  data: z.string({ error: '--data <dir> is required' }).min(1),
+  rule: z.enum(['f1', 'good-percentile'], { error: '--rule must be f1 or good-percentile' }).default('f1'),
+  target: num('--target').default(99.5),
+  pixelTarget: num('--pixel-target').default(99.9),
+  margin: num('--margin').default(0.1),
+  split: z.enum(['test', 'train'], { error: '--split must be test or train' }).default('test'),
+  limit: count('--limit').optional(),
+  maskResize: maskResize.default('nearest'),
+  backend: backend.default('auto'),
+  threads: count('--threads').optional(),
+  dryRun: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+export type EvalFlags = z.infer<typeof evalFlagsSchema>;
+export type CalibrateFlags = z.infer<typeof calibrateFlagsSchema>;
+
+export function parseFlags<T>(schema: z.ZodType<T>, flags: Record<string, unknown>, command: string): T {
+  const parsed = schema.safeParse(flags);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new MmaerecError('E_CONFIG', `${command}: ${issue.message}: see mmaerec-edge ${command} --help`);
+}
