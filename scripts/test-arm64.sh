@@ -8,8 +8,8 @@
 # Steps (each cached under .cache/arm64 by content hash; a clean checkout does them once):
 #   toolchain (Debian) → arm64 Node (npm registry) → arm64 production deps → tsc → addon for arm64 and x64 →
 #   fixtures + lite bundle (x86) → scenario on x86 → scenario on arm64 (qemu) → compare (node:test).
-# A part that cannot run here (no user namespaces for onnxruntime's /proc/cpuinfo fix) prints a loud SKIP
-# line; the exit status is then 0, or 1 with --strict (CI runs as root, where nothing may be skipped).
+# A part that cannot run here (no way to give onnxruntime an ARM /proc/cpuinfo: see scripts/arm64/run-emulated.sh)
+# prints a loud SKIP line; the exit status is then 0, or 1 with --strict (CI, where nothing may be skipped).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/arm64/lib.sh"
@@ -76,7 +76,7 @@ ARM64_SKIP_FILE="$RUN/ort-skip-reason" bash "$ROOT/scripts/arm64/run-emulated.sh
 status=$?
 set -e
 if [ $status -eq 77 ]; then
-  skip_line "end-to-end inspection through onnxruntime-node as aarch64 did not run: $(cat "$RUN/ort-skip-reason"). Run as root (CI does) to include it."
+  skip_line "end-to-end inspection through onnxruntime-node as aarch64 did not run: $(cat "$RUN/ort-skip-reason")"
   skipped+=("inspect")
   bash "$ROOT/scripts/arm64/run-emulated.sh" "$APP/test/arm64/scenario.mjs" --run "$RUN" --out "$RUN/arm64" --parts kernels \
     || die "the arm64 kernel scenario failed (see above)"

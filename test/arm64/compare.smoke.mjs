@@ -62,7 +62,7 @@ test('the emulated run really ran as linux/arm64, the reference as x64', () => {
 });
 
 test('the package loads as aarch64 with the same public API and the native addon (not the TS fallback)', (t) => {
-  t.diagnostic(`arm64 native: ${JSON.stringify(arm.native)}`);
+  t.diagnostic(`arm64 native: ${JSON.stringify(arm.native)}; ARM /proc/cpuinfo for onnxruntime by: ${arm.cpuinfoFix ?? 'none'}`);
   assert.deepEqual(arm.exports, x64.exports);
   assert.equal(arm.native.kind, 'native', `arm64 used the ${arm.native.kind} implementation: ${arm.native.reason ?? ''}`);
   assert.equal(x64.native.kind, 'native', `the x86 reference used the ${x64.native.kind} implementation: ${x64.native.reason ?? ''}`);

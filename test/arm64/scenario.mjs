@@ -17,7 +17,14 @@ const out = args.out;
 const parts = new Set((args.parts ?? 'kernels,inspect').split(','));
 if (!run || !out) throw new Error('usage: scenario.mjs --run <dir> --out <dir> [--parts kernels,inspect]');
 const fixtures = readJson(join(run, 'fixtures.json'));
-const results = { arch: process.arch, platform: process.platform, node: process.version, parts: [...parts] };
+const results = {
+  arch: process.arch,
+  platform: process.platform,
+  node: process.version,
+  parts: [...parts],
+  // How run-emulated.sh gave onnxruntime an ARM /proc/cpuinfo (namespace or preload); null on x86.
+  cpuinfoFix: process.env.MMAEREC_ARM64_CPUINFO_FIX ?? null,
+};
 const t0 = performance.now();
 
 // Loading the package is the first check: every module of the runtime API, through the package entry.
