@@ -48,7 +48,8 @@ export interface Checkpoint {
 }
 
 function readTensors(bytes: Uint8Array, source: string): Map<string, FloatTensor> {
-  const file = parseSafetensors(bytes, source);
+  // a plain Uint8Array, not a Buffer: Buffer#slice is a view, and toFloat32 relies on slice() copying
+  const file = parseSafetensors(new Uint8Array(bytes), source);
   const out = new Map<string, FloatTensor>();
   for (const [name, t] of file.tensors) out.set(name, { shape: t.shape, data: toFloat32(t, name) });
   return out;

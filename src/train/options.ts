@@ -1,0 +1,94 @@
+/**
+ * Training options: one zod schema for the CLI flags, the `--config` file's `train` section and the
+ * `train()` API, validated once at the edge (docs/training.md lists every field).
+ */
+import { z } from 'zod';
+import { MmaerecError } from '../errors.js';
+import { DEFAULT_AUGMENT } from './augment.js';
+
+export const NO_PRETRAINED_STRATEGIES = ['bn-reestimate', 'train-backbone', 'frozen'] as const;
+export type NoPretrainedStrategy = (typeof NO_PRETRAINED_STRATEGIES)[number];
+
+const augmentSchema = z.strictObject({
+  perlinP: z.number().min(0).max(1).default(DEFAULT_AUGMENT.perlinP),
+  perlinMinExp: z.number().int().min(0).max(8).default(DEFAULT_AUGMENT.perlinMinExp),
+  perlinMaxExp: z.number().int().min(1).max(9).default(DEFAULT_AUGMENT.perlinMaxExp),
+  perlinThreshold: z.number().default(DEFAULT_AUGMENT.perlinThreshold),
+  betaMax: z.number().min(0).max(1).default(DEFAULT_AUGMENT.betaMax),
+  hueShift: z.number().min(0).max(0.5).default(DEFAULT_AUGMENT.hueShift),
+  brightnessShift: z.number().min(0).max(1).default(DEFAULT_AUGMENT.brightnessShift),
+  cutPasteP: z.number().min(0).max(1).default(DEFAULT_AUGMENT.cutPasteP),
+  cutPasteMinSize: z.number().gt(0).max(1).default(DEFAULT_AUGMENT.cutPasteMinSize),
+  cutPasteMaxSize: z.number().gt(0).max(1).default(DEFAULT_AUGMENT.cutPasteMaxSize),
+  cutPasteMaxAngle: z.number().min(0).max(180).default(DEFAULT_AUGMENT.cutPasteMaxAngle),
+  rotateP: z.number().min(0).max(1).default(DEFAULT_AUGMENT.rotateP),
+  rotateMaxAngle: z.number().min(0).max(180).default(DEFAULT_AUGMENT.rotateMaxAngle),
+});
+
+export const trainOptionsSchema = z.strictObject({
+  /** Folder tree of good images. */
+  data: z.string().min(1),
+  /** Bundle folder to write (checkpoints go to <out>/checkpoint). */
+  out: z.string().min(1),
+  preset: z.enum(['lite', 'paper']).default('lite'),
+  /** Overrides deep-merged into the preset's network config (e.g. { inputSize: 64 }). */
+  model: z.record(z.string(), z.unknown()).default({}),
+  /** Total optimiser steps; `epochs` converts to steps (ceil(train images / batch) per epoch). */
+  steps: z.number().int().positive().optional(),
+  epochs: z.number().int().positive().optional(),
+  batch: z.number().int().positive().max(256).default(4),
+  /** Initial learning rate (the paper does not give it; EdgRec and MemAE use 1e-4). */
+  lr: z.number().positive().max(1).default(1e-4),
+  lrFactor: z.number().positive().max(1).default(0.2),
+  lrMilestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.8]),
+  seed: z.number().int().min(0).default(0),
+  /** Imported backbone weights (.safetensors with backbone.* tensors, see import-backbone). */
+  backbone: z.string().optional(),
+  /** What to do about a randomly initialised backbone (no --backbone); see docs/training.md. */
+  noPretrained: z.enum(NO_PRETRAINED_STRATEGIES).default('bn-reestimate'),
+  /** Batches of clean training images used to re-estimate the backbone's BatchNorm statistics. */
+  bnBatches: z.number().int().positive().default(16),
+  resume: z.boolean().default(false),
+  checkpointEvery: z.number().int().positive().default(200),
+  /** Keep <out>/checkpoint after the bundle is written (default: removed, the bundle stays small). */
+  keepCheckpoint: z.boolean().default(false),
+  validationFraction: z.number().gt(0).lt(1).default(0.1),
+  /** Use only the first N images of the folder (quick experiments). */
+  limit: z.number().int().positive().optional(),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** θ and α of eq. 6. */
+  ssimWeight: z.number().min(0).default(1),
+  entropyWeight: z.number().min(0).default(0.0002),
+  augment: augmentSchema.default(augmentSchema.parse({})),
+  /** Image-score rule written to the bundle: the paper's max, or the mean of the top fraction of the map. */
+  aggregation: z
+    .discriminatedUnion('kind', [z.object({ kind: z.literal('max') }), z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1) })])
+    .default({ kind: 'max' }),
+  /** Bundle name in the manifest. */
+  name: z.string().optional(),
+  /** The command line, recorded in the manifest's provenance. */
+  command: z.string().optional(),
+  /** Progress on stderr (false in tests and benchmarks). */
+  progress: z.boolean().default(true),
+});
+
+export type TrainOptions = z.infer<typeof trainOptionsSchema>;
+export type TrainOptionsInput = z.input<typeof trainOptionsSchema>;
+
+/** Validates options; the error names the field and the fix. */
+export function parseTrainOptions(value: unknown, source = 'train options'): TrainOptions {
+  const r = trainOptionsSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new MmaerecError('E_CONFIG', `${source}: ${where}: ${issue.message}: fix that value (see docs/training.md)`);
+  }
+  const o = r.data;
+  if (o.steps !== undefined && o.epochs !== undefined) {
+    throw new MmaerecError('E_CONFIG', `${source}: both steps and epochs given: pass only one of --steps / --epochs`);
+  }
+  if (o.augment.cutPasteMinSize > o.augment.cutPasteMaxSize || o.augment.perlinMinExp >= o.augment.perlinMaxExp) {
+    throw new MmaerecError('E_CONFIG', `${source}: augment ranges are empty (min ≥ max): make each min smaller than its max`);
+  }
+  return o;
+}
