@@ -16,3 +16,8 @@ export { evaluate, type EvaluateOptions, type EvaluationResult } from './eval/ev
 export { calibrate, type CalibrateOptions, type CalibrationResult, type CalibrationRule } from './eval/calibrate.js';
 export { readDataset, type Dataset, type DatasetImage } from './eval/dataset.js';
 export type { EvalAnalyzer, EvalAnalysis } from './eval/analyzer.js';
+export { buildEngine, type BuiltEngine, type BuildEngineHooks } from './engine/build.js';
+export { parseBuildEngineOptions, type BuildEngineOptions, type Precision } from './engine/options.js';
+export { engineMetadataSchema, readEngineMetadata, type EngineMetadata } from './engine/metadata.js';
+export type { BuildProgressEvent } from './engine/progress.js';
+export { createTensorRTBackend, tensorrtBackendEntry, type TensorRTBackendOptions } from './infer/tensorrt.js';
