@@ -21,3 +21,10 @@ export { parseBuildEngineOptions, type BuildEngineOptions, type Precision } from
 export { engineMetadataSchema, readEngineMetadata, type EngineMetadata } from './engine/metadata.js';
 export type { BuildProgressEvent } from './engine/progress.js';
 export { createTensorRTBackend, tensorrtBackendEntry, type TensorRTBackendOptions } from './infer/tensorrt.js';
+export { MqttSink, type MqttSinkOptions, type MqttSinkStatus } from './publish/mqtt-sink.js';
+export { mqttSinkOptionsSchema, parseMqttConfig, redactConfig, type MqttSinkConfig } from './publish/mqtt-config.js';
+export { eventSchema, inspectionEventSchema, errorEventSchema, statusEventSchema, eventJsonSchemas, toEvent, newEventId, INSPECTION_SCHEMA, ERROR_SCHEMA, STATUS_SCHEMA, type MmaerecEvent, type InspectionEvent, type ErrorEvent, type StatusEvent, type EventContext } from './publish/events.js';
+export { resolveTopics, DEFAULT_TOPIC_LAYOUT, type TopicLayout, type Topics, type PublishPolicy } from './publish/topics.js';
+export { createSpool, type SpoolStore, type SpoolEntry, type SpoolOptions, type SpoolStats, type FsyncPolicy, type WhenFull } from './publish/spool/store.js';
+export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './publish/embedded-broker.js';
+export type { Logger } from './publish/logger.js';

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import type { Aedes } from 'aedes';
 import { MmaerecError } from '../errors.js';
 
 /**
@@ -28,7 +28,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   const host = options.host ?? '127.0.0.1';
   const wanted = options.port ?? 0;
   if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new RangeError(`Expected a port 0..65535 for port but received ${wanted}`);
-  const aedes = await Aedes.createBroker();
+  const { Aedes: AedesBroker } = await import('aedes'); // loaded only when a demo asks for a broker
+  const aedes = await AedesBroker.createBroker();
   const server: Server = createServer((socket) => aedes.handle(socket));
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {

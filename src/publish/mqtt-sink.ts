@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
@@ -58,6 +58,7 @@ export class MqttSink extends EventEmitter implements Sink {
   private readonly spool: SpoolStore;
   private readonly logger: Logger;
   private readonly clientId: string;
+  private readonly connectClient: (url: string, options: IClientOptions) => MqttClient;
   private readonly startedAt = Date.now();
   private client?: MqttClient;
   /** Bumped per connection attempt and at close; callbacks of older connections are ignored. */
@@ -78,8 +79,9 @@ export class MqttSink extends EventEmitter implements Sink {
   private lastErrorLoggedAt = 0;
   private waiters: (() => void)[] = [];
 
-  private constructor(config: ResolvedMqttConfig, spool: SpoolStore, logger: Logger, tls?: TlsMaterial) {
+  private constructor(config: ResolvedMqttConfig, spool: SpoolStore, logger: Logger, connectClient: MqttSink['connectClient'], tls?: TlsMaterial) {
     super();
+    this.connectClient = connectClient;
     this.config = config;
     this.spool = spool;
     this.logger = logger;
@@ -104,7 +106,9 @@ export class MqttSink extends EventEmitter implements Sink {
     const spool = spoolStore ?? (config.spool.kind === 'disk'
       ? await createSpool({ kind: 'disk', dir: config.spool.dir!, maxBytes: config.spool.maxBytes, whenFull: config.spool.whenFull, fsync: config.spool.fsync, fsyncIntervalMs: config.spool.fsyncIntervalMs, segmentBytes: config.spool.segmentBytes, logger })
       : await createSpool({ kind: 'memory', maxBytes: config.spool.maxBytes, whenFull: config.spool.whenFull, logger }));
-    const sink = new MqttSink(config, spool, logger, tls);
+    // MQTT.js is loaded here, not at import time, so `import 'mmaerec-edge'` stays light for non-MQTT users.
+    const { connect } = await import('mqtt');
+    const sink = new MqttSink(config, spool, logger, connect, tls);
     logger.info({ mqtt: redactConfig(config) }, 'mqtt sink starting');
     sink.connect();
     return sink;
@@ -225,7 +229,7 @@ export class MqttSink extends EventEmitter implements Sink {
       ...(c.password !== undefined ? { password: c.password } : {}),
       ...(this.tls ?? {}),
     };
-    const client = mqtt.connect(c.url, options);
+    const client = this.connectClient(c.url, options);
     this.client = client;
     client.on('connect', () => {
       if (generation !== this.generation) return;
