@@ -1,0 +1,192 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Frame } from '../capture/frame.js';
+import type { FrameSource, SourceEvent } from '../capture/source.js';
+import type { PipelineRecord } from '../decide/result.js';
+import type { PipelineMetrics } from '../observe/metrics.js';
+import { RunSummary } from '../observe/summary.js';
+import type { Sink } from '../publish/sink.js';
+
+/** The logging calls the runner makes (pino's shape). */
+export interface RunLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RunOptions {
+  source: FrameSource;
+  /** Turns a frame into a record, never rejecting for a frame-level problem (Inspector.inspectRecord). */
+  inspector: { inspectRecord(frame: Frame): Promise<PipelineRecord> };
+  sinks: Sink[];
+  /** Frames being inspected at once (default 3: one decoding, one inferring, one scoring). */
+  maxInFlight?: number;
+  /** Stops the run gracefully: the source stops, frames already taken finish, sinks are flushed and closed. */
+  signal?: AbortSignal;
+  /** Save heatmaps here as <frame id>.<format>; records then carry the path. */
+  heatmapDir?: string;
+  logger?: RunLogger;
+  metrics?: PipelineMetrics;
+  /** Interval of the one-line summary in the log (0 or absent: none). */
+  summaryIntervalMs?: number;
+  /** Called with each record after every sink has accepted it. */
+  onRecord?: (record: PipelineRecord) => void;
+  /** Close the sinks at the end (default true). */
+  closeSinks?: boolean;
+}
+
+export interface RunStats {
+  frames: number;
+  inspected: number;
+  defects: number;
+  errors: number;
+  dropped: number;
+  restarts: number;
+  sinkFailures: number;
+}
+
+const silent: RunLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Connects a source, an inspector and sinks. Up to `maxInFlight` frames are inspected at once (so decode,
+ * inference and scoring of successive frames overlap); records reach the sinks in frame order. A frame that
+ * fails becomes an error record and the run goes on; a sink that fails is logged and counted, and the other
+ * sinks still get the record. Resolves when the source ends or the signal fires, after every frame taken from
+ * the source has reached every sink and the sinks are flushed (and closed).
+ */
+export async function runPipeline(options: RunOptions): Promise<RunStats> {
+  const { source, inspector, sinks, signal } = options;
+  const log = options.logger ?? silent;
+  const maxInFlight = options.maxInFlight ?? 3;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`Expected a positive integer for maxInFlight but received ${maxInFlight}`);
+  const stats: RunStats = { frames: 0, inspected: 0, defects: 0, errors: 0, dropped: 0, restarts: 0, sinkFailures: 0 };
+  const summary = new RunSummary();
+
+  const onEvent = (e: SourceEvent): void => {
+    switch (e.type) {
+      case 'drop':
+        stats.dropped += 1;
+        options.metrics?.drop();
+        summary.setDrops(stats.dropped);
+        if (stats.dropped === 1 || stats.dropped % 100 === 0) log.warn({ source: e.source, dropped: stats.dropped }, 'frames dropped: the pipeline is slower than the camera (drop-oldest)');
+        break;
+      case 'restart':
+        stats.restarts += 1;
+        options.metrics?.restart();
+        log.warn({ source: e.source, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }, 'capture process restarting');
+        break;
+      case 'exit':
+        log.warn({ source: e.source, code: e.code, signal: e.signal, stderr: e.stderr }, 'capture process exited');
+        break;
+      case 'stall':
+        log.error({ source: e.source, silentMs: e.silentMs }, 'capture stalled: no frame, killing the process');
+        break;
+      case 'error':
+        log.error({ source: e.source, origin: e.origin }, e.message);
+        break;
+      default:
+        log.info({ source: e.source }, `source ${e.type}`);
+    }
+  };
+  source.on('event', onEvent);
+
+  const stop = (): void => {
+    log.info({ source: source.name }, 'stopping: finishing frames in flight');
+    void source.stop();
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+
+  const timer =
+    options.summaryIntervalMs && options.summaryIntervalMs > 0
+      ? setInterval(() => log.info({ summary: true }, RunSummary.line(summary.take())), options.summaryIntervalMs)
+      : undefined;
+  timer?.unref();
+
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  let writes: Promise<void> = Promise.resolve();
+
+  const deliver = async (record: PipelineRecord): Promise<void> => {
+    if (record.kind === 'error') {
+      stats.errors += 1;
+      log.error({ frameId: record.frameId, origin: record.origin, code: record.code }, record.message);
+    } else {
+      stats.inspected += 1;
+      if (record.verdict === 'defect') stats.defects += 1;
+      if (record.heatmap && options.heatmapDir) await saveHeatmap(record, options.heatmapDir, log);
+    }
+    options.metrics?.observe(record);
+    summary.add(record);
+    const outcomes = await Promise.allSettled(sinks.map((s) => s.write(record)));
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') {
+        stats.sinkFailures += 1;
+        log.error({ sink: sinks[i]!.name, frameId: record.frameId }, `sink failed: ${(o.reason as Error)?.message ?? String(o.reason)}`);
+      }
+    });
+    options.onRecord?.(record);
+  };
+
+  try {
+    for await (const frame of source) {
+      stats.frames += 1;
+      while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (slotFreed = resolve));
+      inFlight += 1;
+      const record = inspector.inspectRecord(frame).catch((err: unknown) => errorFor(frame, err));
+      // Chained: records reach the sinks in frame order even when a later frame finishes first.
+      writes = writes.then(async () => {
+        try {
+          await deliver(await record);
+        } finally {
+          inFlight -= 1;
+          const wake = slotFreed;
+          slotFreed = undefined;
+          wake?.();
+        }
+      });
+    }
+  } finally {
+    await writes;
+    signal?.removeEventListener('abort', stop);
+    source.off('event', onEvent);
+    if (timer) clearInterval(timer);
+    await source.stop();
+    const s = source.stats();
+    stats.dropped = Math.max(stats.dropped, s.dropped);
+    for (const sink of sinks) {
+      try {
+        await sink.flush();
+        if (options.closeSinks !== false) await sink.close();
+      } catch (err) {
+        stats.sinkFailures += 1;
+        log.error({ sink: sink.name }, `sink flush/close failed: ${(err as Error).message}`);
+      }
+    }
+    summary.setDrops(stats.dropped);
+    log.info({ ...stats }, `run finished: ${RunSummary.line(summary.take())}`);
+  }
+  return stats;
+}
+
+/** Safety net for an inspector that rejects anyway: the frame still gets a record. */
+function errorFor(frame: Frame, err: unknown): PipelineRecord {
+  return {
+    kind: 'error', frameId: frame.id, ...(frame.origin !== undefined ? { origin: frame.origin } : {}), capturedAt: frame.capturedAt,
+    finishedAt: Date.now(), code: (err as { code?: string })?.code ?? 'E_INFER', message: err instanceof Error ? err.message : String(err),
+  };
+}
+
+async function saveHeatmap(record: Extract<PipelineRecord, { kind: 'inspection' }>, dir: string, log: RunLogger): Promise<void> {
+  const heatmap = record.heatmap!;
+  // Frame ids may hold folders ("sub/a.png"): flatten them so every heatmap lands in `dir`.
+  const name = `${record.frameId.replace(/[\\/]/g, '__').replace(/[^\w.@-]/g, '_')}.${heatmap.format === 'jpeg' ? 'jpg' : 'png'}`;
+  const file = path.join(dir, name);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, heatmap.data);
+    heatmap.path = file;
+  } catch (err) {
+    log.error({ frameId: record.frameId, file }, `cannot save heatmap: ${(err as Error).message}`);
+  }
+}
