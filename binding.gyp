@@ -1,0 +1,61 @@
+# The native addon: a Node-free C++ core (native/core), its N-API glue (native/glue) and, when the build
+# script found nvcc, the CUDA scoring kernels (native/cuda). Each optional part is one block under
+# 'conditions', switched by a variable that scripts/build-native.mjs sets through the environment, so a
+# plain `node-gyp rebuild` builds the CPU-only addon.
+{
+  'variables': {
+    'with_cuda%': '<!(node -p "process.env.MMAEREC_WITH_CUDA === \'true\' ? \'true\' : \'false\'")',
+    'cuda_home%': '<!(node -p "process.env.MMAEREC_CUDA_HOME || \'/usr/local/cuda\'")',
+  },
+  'targets': [
+    {
+      'target_name': 'mmaerec_native',
+      'sources': [
+        'native/core/parallel.cc',
+        'native/core/edge_map.cc',
+        'native/core/lab.cc',
+        'native/core/box_filter.cc',
+        'native/core/msgms.cc',
+        'native/core/fused.cc',
+        'native/core/regions.cc',
+        'native/glue/addon.cc',
+        'native/glue/common.cc',
+        'native/glue/edge_map_worker.cc',
+        'native/glue/fused_worker.cc',
+        'native/glue/kernels_worker.cc',
+        'native/glue/regions_worker.cc',
+        'native/glue/settings.cc',
+      ],
+      'include_dirs': ['<!(node -p "require(\'node-addon-api\').include_dir")'],
+      'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      'cflags!': ['-fno-exceptions'],
+      'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
+      'cflags': ['-O3', '-fvisibility=hidden'],
+      'cflags_cc': ['-std=c++17', '-O3', '-fexceptions', '-fvisibility=hidden'],
+      'ldflags': ['-pthread'],
+      'conditions': [
+        # --- CUDA: scoring kernels, static CUDA runtime (loads without a driver; falls back to CPU) ---
+        ['with_cuda=="true"', {
+          'sources': ['native/cuda/scoring.cu', 'native/cuda/device.cu'],
+          'defines': ['MMAEREC_WITH_CUDA=1'],
+          'include_dirs': ['<(cuda_home)/include'],
+          'libraries': ['-L<(cuda_home)/lib64', '-L<(cuda_home)/lib', '-lcudart_static', '-ldl', '-lpthread', '-lrt'],
+          'rules': [{
+            'rule_name': 'nvcc',
+            'extension': 'cu',
+            'inputs': ['<(RULE_INPUT_PATH)', 'native/cuda/scoring.h'],
+            'outputs': ['<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).cu.o'],
+            'action': [
+              '<!(node -p "process.env.MMAEREC_NVCC || \'nvcc\'")', '-c', '<(RULE_INPUT_PATH)', '-o', '<@(_outputs)',
+              '-std=c++17', '-O3', '-Xcompiler', '-fPIC,-fvisibility=hidden',
+              '<!@(node -p "process.env.MMAEREC_CUDA_GENCODE || \'-gencode=arch=compute_87,code=sm_87 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_75,code=compute_75\'")',
+            ],
+            'message': 'nvcc <(RULE_INPUT_PATH)',
+            'process_outputs_as_sources': 1,
+          }],
+        }],
+        # --- TensorRT: reserved for the TensorRT back end (its own block, variable with_tensorrt) ---
+      ],
+    },
+  ],
+}

@@ -1,0 +1,110 @@
+#include "fused.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "lab.h"
+#include "msgms.h"
+#include "parallel.h"
+#include "simd.h"
+
+namespace mmaerec {
+
+namespace {
+
+// Deinterleave both images into planes and compute dE2 = dL^2 + da^2 + db^2 in the same pass.
+MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t begin, std::size_t end,
+                                 std::size_t n, float* planes, float* de2) {
+  for (std::size_t i = begin; i < end; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      planes[c * n + i] = in[3 * i + c];
+      planes[(3 + c) * n + i] = rc[3 * i + c];
+    }
+  }
+  double L0[kLabBlock], a0[kLabBlock], b0[kLabBlock], L1[kLabBlock], a1[kLabBlock], b1[kLabBlock];
+  for (std::size_t i = begin; i < end; i += kLabBlock) {
+    const int m = static_cast<int>(end - i < kLabBlock ? end - i : kLabBlock);
+    lab_block(in + 3 * i, m, L0, a0, b0);
+    lab_block(rc + 3 * i, m, L1, a1, b1);
+    for (int j = 0; j < m; ++j) {
+      const double dL = L0[j] - L1[j], da = a0[j] - a1[j], db = b0[j] - b1[j];
+      de2[i + j] = static_cast<float>(dL * dL + da * da + db * db);
+    }
+  }
+}
+
+MMAEREC_HOT float combine_max(const float* bs, const float* bc, std::size_t begin, std::size_t end, float mu,
+                              float* map) {
+  float best = -INFINITY;
+  for (std::size_t i = begin; i < end; ++i) {
+    const float v = (1.0f - bs[i]) + mu * bc[i];
+    map[i] = v;
+    best = v > best ? v : best;
+  }
+  return best;
+}
+
+}  // namespace
+
+long long first_nonfinite(const float* data, std::size_t n) {
+  constexpr std::size_t kBlock = 1024;
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    const std::size_t e = std::min(n, b + kBlock);
+    bool bad = false;
+    for (std::size_t i = b; i < e; ++i) bad |= !(data[i] - data[i] == 0.0f);  // false for inf and NaN
+    if (bad) {
+      for (std::size_t i = b; i < e; ++i) {
+        if (!std::isfinite(data[i])) return static_cast<long long>(i);
+      }
+    }
+  }
+  return -1;
+}
+
+double aggregate_score(const float* map, std::size_t n, double topk_fraction) {
+  if (n == 0) return 0.0;
+  if (topk_fraction <= 0.0) return *std::max_element(map, map + n);
+  std::size_t k = static_cast<std::size_t>(std::ceil(topk_fraction * static_cast<double>(n)));
+  k = std::clamp<std::size_t>(k, 1, n);
+  std::vector<float> copy(map, map + n);
+  std::nth_element(copy.begin(), copy.begin() + (k - 1), copy.end(), std::greater<float>());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < k; ++i) sum += copy[i];
+  return sum / static_cast<double>(k);
+}
+
+FusedResult fused_score(const float* input, const float* recon, int w, int h, const FusedParams& p, float* map,
+                        WorkerPool* pool) {
+  FusedResult result;
+  const std::size_t n = static_cast<std::size_t>(w) * h;
+  if ((result.nonfinite_index = first_nonfinite(input, 3 * n)) >= 0) return result;
+  if ((result.nonfinite_index = first_nonfinite(recon, 3 * n)) >= 0) {
+    result.nonfinite_in = 1;
+    return result;
+  }
+  std::vector<float> planes(6 * n), de2(n), ms(n), box_s(n), box_c(n);
+  for_rows(pool, h, [&](int y0, int y1) {
+    split_and_color(input, recon, static_cast<std::size_t>(y0) * w, static_cast<std::size_t>(y1) * w, n,
+                    planes.data(), de2.data());
+  });
+  const float* pa[3] = {&planes[0], &planes[n], &planes[2 * n]};
+  const float* pb[3] = {&planes[3 * n], &planes[4 * n], &planes[5 * n]};
+  msgms_planes(pa, pb, 3, w, h, p.scales, static_cast<float>(p.c), ms.data(), pool);
+  box_mean(ms.data(), w, h, p.structure_window, p.border, box_s.data(), pool);
+  box_mean(de2.data(), w, h, p.color_window, p.border, box_c.data(), pool);
+  float best = -INFINITY;
+  std::mutex best_mutex;
+  for_rows(pool, h, [&](int y0, int y1) {
+    const float local = combine_max(box_s.data(), box_c.data(), static_cast<std::size_t>(y0) * w,
+                                    static_cast<std::size_t>(y1) * w, static_cast<float>(p.mu), map);
+    std::lock_guard<std::mutex> lock(best_mutex);
+    best = std::max(best, local);
+  });
+  result.score = p.topk_fraction > 0.0 ? aggregate_score(map, n, p.topk_fraction) : best;
+  return result;
+}
+
+}  // namespace mmaerec

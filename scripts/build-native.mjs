@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Builds the native addon (npm's install step and `npm run build:native`). Never fails the install: without
+// a compiler (or on any build error) it says why, and the package falls back to its TypeScript kernels.
+//  - Offline: node-gyp downloads Node's headers unless told where they are; when /usr/include/node exists
+//    and no nodedir is configured (npm config or npm_config_nodedir), it passes --nodedir=/usr.
+//  - CUDA: when nvcc is found (MMAEREC_NVCC, PATH or $CUDA_HOME/bin) the CUDA kernels are built in, linked
+//    with the static CUDA runtime. MMAEREC_CUDA=0 skips them; MMAEREC_CUDA_GENCODE overrides the targets.
+//  - MMAEREC_NATIVE_STRICT=1 turns a failed build into a failed command (CI, development).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const strict = process.env.MMAEREC_NATIVE_STRICT === '1';
+const log = (msg) => console.error(`mmaerec-edge native: ${msg}`);
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function findNvcc() {
+  if (process.env.MMAEREC_CUDA === '0') return null;
+  if (process.env.MMAEREC_NVCC) return process.env.MMAEREC_NVCC;
+  const onPath = which('nvcc');
+  if (onPath) return onPath;
+  for (const home of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) {
+    if (home && existsSync(join(home, 'bin', 'nvcc'))) return join(home, 'bin', 'nvcc');
+  }
+  return null;
+}
+
+function cudaHome(nvcc) {
+  // nvcc may be a wrapper script (/usr/local/bin/nvcc); its dry run says where the real one lives.
+  if (process.env.CUDA_HOME) return process.env.CUDA_HOME;
+  const r = spawnSync(nvcc, ['--dryrun', '-c', '-x', 'cu', '/dev/null', '-o', '/dev/null'], { encoding: 'utf8' });
+  const m = /_HERE_=(\S+)/.exec(`${r.stdout}${r.stderr}`);
+  return resolve(m ? m[1] : dirname(nvcc), '..');
+}
+
+function nodeGypBin() {
+  try {
+    return createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    return null;
+  }
+}
+
+function fail(msg) {
+  log(`${msg}`);
+  log('the package will use its TypeScript kernels (slower); fix the above and run `npm run build:native`.');
+  process.exit(strict ? 1 : 0);
+}
+
+if (!which(process.env.CXX || 'c++') && !which('g++') && !which('clang++')) {
+  fail('no C++ compiler found (install build-essential or g++)');
+}
+const gyp = nodeGypBin();
+if (!gyp) fail('node-gyp is not installed (it is a dependency: reinstall the package)');
+
+const args = [gyp, 'rebuild'];
+const configuredNodedir = process.env.npm_config_nodedir;
+if (!configuredNodedir && existsSync('/usr/include/node/node_api.h')) {
+  // Headers of the system Node: no download needed (offline machines).
+  args.push('--nodedir=/usr');
+}
+const env = { ...process.env };
+const nvcc = findNvcc();
+if (nvcc) {
+  env.MMAEREC_WITH_CUDA = 'true';
+  env.MMAEREC_NVCC = nvcc;
+  env.MMAEREC_CUDA_HOME = cudaHome(nvcc);
+  log(`building with CUDA kernels (nvcc: ${nvcc}, CUDA home: ${env.MMAEREC_CUDA_HOME})`);
+} else {
+  env.MMAEREC_WITH_CUDA = 'false';
+  log('nvcc not found: building the CPU-only addon (set MMAEREC_NVCC or CUDA_HOME to add the CUDA kernels)');
+}
+const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+if (r.status !== 0) fail(`node-gyp rebuild failed (exit ${r.status ?? r.signal})`);
+log('built build/Release/mmaerec_native.node');
