@@ -310,17 +310,24 @@ export class MqttSink extends EventEmitter implements Sink {
     const generation = this.generation;
     const client = this.client;
     if (!this.connected || !client) return;
-    for await (const entry of this.spool.iterate(this.cursor)) {
-      if (!this.connected || generation !== this.generation) return;
-      this.cursor = entry.key;
-      const message = decodeOutbox(entry.value);
-      if (!message) {
-        this.logger.error({ key: entry.key }, 'spool entry in an unknown format dropped (written by a newer SDK?)');
-        await this.spool.del(entry.key);
-        continue;
+    // Corked, the PUBLISH packets of one pass leave in a single writev instead of one syscall each.
+    const stream = client.stream;
+    stream.cork();
+    try {
+      for await (const entry of this.spool.iterate(this.cursor)) {
+        if (!this.connected || generation !== this.generation) return;
+        this.cursor = entry.key;
+        const message = decodeOutbox(entry.value);
+        if (!message) {
+          this.logger.error({ key: entry.key }, 'spool entry in an unknown format dropped (written by a newer SDK?)');
+          await this.spool.del(entry.key);
+          continue;
+        }
+        this.send(client, generation, entry.key, message);
+        if (this.inflight.size >= this.config.maxInflight) return; // an acknowledgement calls pump() again
       }
-      this.send(client, generation, entry.key, message);
-      if (this.inflight.size >= this.config.maxInflight) return; // an acknowledgement calls pump() again
+    } finally {
+      stream.uncork();
     }
   }
 
