@@ -6,6 +6,7 @@ import { manifestSchema, type Thresholds } from '../model/manifest.js';
 import type { EvalAnalyzer } from './analyzer.js';
 import { readDataset } from './dataset.js';
 import type { MaskResize } from './mask.js';
+import { sortFloat32 } from './radix.js';
 import { bestF1FromSorted, bestF1Threshold, percentile, ratesAt } from './metrics.js';
 import { scoreImages, type ScoredImage } from './score-dataset.js';
 
@@ -78,7 +79,7 @@ function pixelSplit(scored: ScoredImage[]): { pos: Float32Array; neg: Float32Arr
       else neg[n++] = map[q]!;
     }
   }
-  return { pos: pos.sort(), neg: neg.sort() };
+  return { pos: sortFloat32(pos), neg: sortFloat32(neg) };
 }
 
 function countAbove(sorted: Float32Array, t: number): number {

@@ -9,6 +9,8 @@
  */
 
 /** Scores of any numeric array type; labels are 0 (normal) or 1 (anomalous). */
+import { sortFloat32 } from './radix.js';
+
 export type Scores = ArrayLike<number>;
 export type Labels = ArrayLike<number>;
 
@@ -229,8 +231,8 @@ export function ratesAt(scores: Scores, labels: Labels, threshold: number): {
 export function percentile(values: Scores, q: number): number {
   if (!(q >= 0 && q <= 100)) throw new RangeError(`Expected a percentile in [0, 100] but received ${q}`);
   if (values.length === 0) throw new RangeError('Expected at least one value for a percentile but got none');
-  // float32 data (pixel maps) stays float32: half the memory for tens of millions of values
-  const sorted = values instanceof Float32Array ? values.slice().sort() : Float64Array.from(values).sort();
+  // float32 data (pixel maps): radix sort, half the memory and a fraction of the time for millions of values
+  const sorted = values instanceof Float32Array ? sortFloat32(values) : Float64Array.from(values).sort();
   const rank = (q / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.min(lo + 1, sorted.length - 1);

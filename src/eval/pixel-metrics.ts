@@ -1,4 +1,5 @@
 import { labelComponents } from './components.js';
+import { isFiniteBits, keyOfBits, radixSort } from './radix.js';
 
 /**
  * Pixel-level metrics over many score maps at once: pixel AUROC, pixel AP (sklearn's step-wise definition) and
@@ -8,9 +9,8 @@ import { labelComponents } from './components.js';
  * How it stays exact and fast on tens of millions of pixels:
  * - PRO(t) = (1/R) Σ_regions |region ∩ {s ≥ t}| / |region| = Σ_{positive pixels with s ≥ t} 1 / (R·|region(p)|),
  *   so each positive pixel just carries the weight of its region and PRO is a cumulative sum like TP.
- * - Negative pixels go into one Float32Array, sorted natively. Positive pixels go into one Float64Array of
- *   integers `orderedKey(score)·2^21 + regionId` (32 + 21 bits < 2^53, so exact), sorted natively too: one sort
- *   carries both the score and the region, without a comparator callback.
+ * - Every score becomes an order-preserving uint32 key (radix.ts); normal pixels' keys are radix-sorted once,
+ *   defect pixels' keys once with their region id carried along. Equal keys are exactly equal scores.
  * - One merge walk from the highest score down emits a point per DISTINCT score (ties move TP, FP and PRO
  *   together), updating the ROC area, AP and the PRO area on the fly — nothing per threshold is re-scanned.
  * - The PRO area follows MVTec AD's `trapezoid(fprs, pros, x_max)`: the curve starts at (0, 0), points with
@@ -45,22 +45,6 @@ export interface PixelMetrics {
   roc: CurvePoints;
   /** PRO curve over the full FPR range: x = FPR, y = mean per-region overlap. */
   pro: CurvePoints;
-}
-
-const REGION_BITS = 2 ** 21;
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Maps a float32 to a uint32 whose unsigned order is the float order (sign-flip trick). */
-function orderedKey(score: number): number {
-  f32[0] = score;
-  const u = u32[0]!;
-  return u >= 0x80000000 ? ~u >>> 0 : u + 0x80000000;
-}
-
-function scoreOfKey(key: number): number {
-  u32[0] = key >= 0x80000000 ? key - 0x80000000 : ~key >>> 0;
-  return f32[0]!;
 }
 
 class Thinner {
@@ -100,27 +84,30 @@ export function pixelMetrics(samples: readonly PixelSample[], options: { fprLimi
     );
   }
 
-  const neg = new Float32Array(negatives);
-  const pos = new Float64Array(positives);
+  const neg = new Uint32Array(negatives);
+  const posKeys = new Uint32Array(positives);
+  const posRegion = new Uint32Array(positives);
   const regionWeight: number[] = [];
   let n = 0;
   let p = 0;
   for (const [i, s] of samples.entries()) {
     const { labels, count, sizes } = labelComponents(s.mask, s.width, s.height);
     const base = regionWeight.length;
-    if (base + count >= REGION_BITS) throw new RangeError(`More than ${REGION_BITS - 1} ground-truth regions are not supported`);
     for (let k = 0; k < count; k++) regionWeight.push(1 / sizes[k]!);
-    const map = s.map;
-    for (let q = 0; q < map.length; q++) {
-      const v = map[q]!;
-      if (!Number.isFinite(v)) throw new RangeError(`Expected finite map values but sample ${i} has ${v} at pixel ${q}`);
+    const bits = new Uint32Array(s.map.buffer, s.map.byteOffset, s.map.length);
+    for (let q = 0; q < bits.length; q++) {
+      const b = bits[q]!;
+      if (!isFiniteBits(b)) throw new RangeError(`Expected finite map values but sample ${i} has ${s.map[q]} at pixel ${q}`);
       const label = labels[q]!;
-      if (label === 0) neg[n++] = v + 0; // + 0: -0 ties with +0
-      else pos[p++] = orderedKey(v + 0) * REGION_BITS + (base + label - 1);
+      if (label === 0) neg[n++] = keyOfBits(b);
+      else {
+        posKeys[p] = keyOfBits(b);
+        posRegion[p++] = base + label - 1;
+      }
     }
   }
-  neg.sort();
-  pos.sort();
+  radixSort(neg);
+  radixSort(posKeys, posRegion);
   const regions = regionWeight.length;
 
   const roc = new Thinner();
@@ -140,22 +127,16 @@ export function pixelMetrics(samples: readonly PixelSample[], options: { fprLimi
   let proArea = 0;
   let cut = false;
   while (i >= 0 || j >= 0) {
-    const posKey = i >= 0 ? Math.floor(pos[i]! / REGION_BITS) : -1;
-    const posScore = i >= 0 ? scoreOfKey(posKey) : -Infinity;
-    const negScore = j >= 0 ? neg[j]! : -Infinity;
-    if (posScore >= negScore) {
-      while (i >= 0) {
-        const packed = pos[i]!;
-        const key = Math.floor(packed / REGION_BITS);
-        if (key !== posKey) break;
-        tp++;
-        proSum += regionWeight[packed - key * REGION_BITS]!;
-        i--;
-      }
+    // keys compare like the scores they encode; -1 sorts below every key
+    const posKey = i >= 0 ? posKeys[i]! : -1;
+    const negKey = j >= 0 ? neg[j]! : -1;
+    const t = posKey > negKey ? posKey : negKey;
+    while (i >= 0 && posKeys[i] === t) {
+      tp++;
+      proSum += regionWeight[posRegion[i]!]!;
+      i--;
     }
-    if (negScore >= posScore) {
-      while (j >= 0 && neg[j] === negScore) { fp++; j--; }
-    }
+    while (j >= 0 && neg[j] === t) { fp++; j--; }
     const fpr = fp / negatives;
     const tpr = tp / positives;
     const pro = Math.min(proSum / regions, 1);
