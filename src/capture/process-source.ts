@@ -120,11 +120,13 @@ export abstract class ProcessSource extends QueuedSource {
       child.once('close', (code, signal) => resolve({ code, signal }));
     });
     let lastFrameAt = Date.now();
+    // While a frame waits for room in a `block` queue the process is (rightly) blocked on the pipe: not a stall.
+    let waitingForQueue = false;
     const watchdog =
       this.stallTimeoutMs > 0
         ? setInterval(() => {
             const silentMs = Date.now() - lastFrameAt;
-            if (silentMs >= this.stallTimeoutMs && child.exitCode === null) {
+            if (!waitingForQueue && silentMs >= this.stallTimeoutMs && child.exitCode === null) {
               this.report({ type: 'stall', source: this.name, silentMs });
               child.kill('SIGKILL');
             }
@@ -148,12 +150,15 @@ export abstract class ProcessSource extends QueuedSource {
             buffer = Buffer.allocUnsafe(frameBytes);
             filled = 0;
             // Awaiting the queue here pauses stdout under `block` (the process then waits on the pipe).
+            waitingForQueue = true;
             await this.emitFrame({
               id: `${this.idPrefix}-${++this.sequence}`,
               capturedAt: lastFrameAt,
               image: { width: this.width, height: this.height, channels: 3, data },
               origin: this.name,
             });
+            waitingForQueue = false;
+            lastFrameAt = Date.now();
             if (this.stopping) break;
           }
         }

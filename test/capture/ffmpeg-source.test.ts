@@ -126,3 +126,35 @@ describe('GstreamerSource', () => {
     expect(n).toBe(12);
   });
 });
+
+describe.skipIf(!hasFfmpeg)('FfmpegSource backpressure (needs ffmpeg on PATH)', () => {
+  it('block: a slow consumer is not mistaken for a stall, and no frame is lost', async () => {
+    const src = new FfmpegSource({ input: video, width: 16, height: 12, queueCapacity: 1, stallTimeoutMs: 100 });
+    const events: SourceEvent[] = [];
+    src.on('event', (e) => events.push(e));
+    await src.start();
+    let n = 0;
+    for await (const _ of src) {
+      n += 1;
+      await new Promise((r) => setTimeout(r, 60)); // slower than the watchdog's patience
+    }
+    expect(n).toBe(12);
+    expect(events.filter((e) => e.type === 'stall')).toEqual([]);
+    expect(src.stats()).toMatchObject({ dropped: 0, restarts: 0 });
+  });
+
+  it('drop-oldest: a live source drops frames for a slow consumer and counts them', async () => {
+    const src = new FfmpegSource({ input: video, width: 16, height: 12, loop: true, queueCapacity: 2 });
+    expect(src.stats().dropped).toBe(0);
+    await src.start();
+    let n = 0;
+    for await (const _ of src) {
+      n += 1;
+      await new Promise((r) => setTimeout(r, 30));
+      if (n === 5) void src.stop();
+    }
+    const s = src.stats();
+    expect(s.dropped).toBeGreaterThan(0);
+    expect(s.produced - s.dropped).toBe(n);
+  });
+});
