@@ -13,9 +13,14 @@ import { buildNetwork } from './network.js';
 
 export type Tf = typeof TF;
 
-/** Imports tfjs-core and the named pure back end ('cpu' or 'wasm') and makes it current. */
+/**
+ * Imports tfjs-core and the named pure back end ('cpu' or 'wasm') and makes it current. Also imports the
+ * `@tensorflow/tfjs` bundle, which registers the gradient functions (tfjs-core ships them only as sources
+ * Node cannot load). Training code with its own back-end choice (src/train/backend.ts) passes its `tf` instead.
+ */
 export async function loadTfjs(backend: 'cpu' | 'wasm' = 'cpu'): Promise<Tf> {
   const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs');
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   else await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(backend))) throw new MmaerecError('E_UNSUPPORTED', `tfjs back end "${backend}" failed to initialise: use "cpu"`);
