@@ -28,3 +28,8 @@ export { resolveTopics, DEFAULT_TOPIC_LAYOUT, type TopicLayout, type Topics, typ
 export { createSpool, type SpoolStore, type SpoolEntry, type SpoolOptions, type SpoolStats, type FsyncPolicy, type WhenFull } from './publish/spool/store.js';
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './publish/embedded-broker.js';
 export type { Logger } from './publish/logger.js';
+export { fusedScore, resolveScoringOptions } from './score/fused.js';
+export { edgeMap } from './preprocess/edge-map.js';
+export { regions, type MapRegion } from './decide/regions.js';
+export { nativeStatus, type NativeStatus } from './native.js';
+export { encodeNpyFloat32 } from './score/npy.js';

@@ -1,99 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackend } from '../../src/infer/registry.js';
-import { createBundle, loadBundleWeights, writeBundle } from '../../src/model/bundle.js';
-import { presetConfig, type ModelConfig } from '../../src/model/config.js';
-import { initWeights, seededRandom } from '../../src/model/init.js';
-import { buildNetwork } from '../../src/model/network.js';
-import { loadTfjs, TfjsNetwork, type Tf } from '../../src/model/tfjs-executor.js';
+import { presetConfig } from '../../src/model/config.js';
+import { checkParity, setupParity } from './parity-helper.js';
 
-/**
- * The heart of the model issue: the tfjs executor (training) and the exported ONNX graph run in ONNX
- * Runtime (deployment) compute the same function of the same weights.
- */
-let tf: Tf;
-let dir: string;
+// tfjs on its pure-JS cpu back end vs ONNX Runtime (small configs: the cpu back end is slow).
+let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  tf = await loadTfjs('cpu');
-  dir = await mkdtemp(join(tmpdir(), 'mmaerec-parity-'));
+  cleanup = await setupParity('cpu');
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => cleanup());
 
-function randomPlanes(n: number, seed: number): Float32Array {
-  const r = seededRandom(seed);
-  return new Float32Array(n).map(() => r());
-}
-
-/** NCHW planes → NHWC tensor. */
-function nhwc(data: Float32Array, c: number, s: number) {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, [1, c, s, s]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D);
-}
-
-async function checkParity(config: ModelConfig, name: string) {
-  const s = config.inputSize;
-  const graph = buildNetwork(config);
-  const net = new TfjsNetwork(tf, config, initWeights(graph, 11));
-  // Re-estimate every BatchNorm's running statistics (backbone included) on a random batch, so that the
-  // inference-mode BatchNorms the comparison runs through carry non-trivial statistics.
-  tf.tidy(() => {
-    const img = tf.randomUniform([2, s, s, 3], 0, 1, 'float32', 5) as import('@tensorflow/tfjs-core').Tensor4D;
-    const edge = tf.randomUniform([2, s, s, 1], 0, 1, 'float32', 6) as import('@tensorflow/tfjs-core').Tensor4D;
-    net.forward(img, edge, { training: true, backboneBatchStats: true, momentum: 'cumulative' });
-  });
-  const weights = net.exportWeights();
-  expect(weights.get(graph.params.find((p) => p.name.endsWith('running_var'))!.name)!.data.some((v) => v !== 1)).toBe(true);
-  const bundle = await writeBundle(join(dir, name), await createBundle({ config, weights }));
-  // The bundle's weights are exactly the trained ones.
-  const back = await loadBundleWeights(bundle);
-  for (const [k, t] of weights) {
-    const a = back.get(k)!.data;
-    expect(Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(0);
-  }
-
-  const image = randomPlanes(3 * s * s, 21);
-  const edge = randomPlanes(s * s, 22);
-  const out = net.forward(nhwc(image, 3, s), nhwc(edge, 1, s), { training: false });
-  const tfRecon = (await tf.transpose(out.recon, [0, 3, 1, 2]).data()) as Float32Array;
-  const backend = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads: 2 });
-  const ortRecon = await backend.run({ image, edge });
-  await backend.dispose();
-
-  let maxDiff = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < tfRecon.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(tfRecon[i]! - ortRecon[i]!));
-    maxAbs = Math.max(maxAbs, Math.abs(tfRecon[i]!));
-  }
-  // Addressing weights: one per memory level, each pixel's weights sum to 1 (or are all zero after shrinkage).
-  expect(out.addressing.map((a) => a.level)).toEqual(config.memory.levels);
-  for (const a of out.addressing) {
-    const sums = (await tf.sum(a.weights, 3).data()) as Float32Array;
-    for (const v of sums) expect(Math.abs(v - 1) < 1e-5 || v === 0).toBe(true);
-  }
-  net.dispose();
-  console.log(`parity ${name}: max |tfjs − ORT| = ${maxDiff.toExponential(2)}, max |recon| = ${maxAbs.toFixed(3)}`);
-  return { maxDiff, maxAbs };
-}
-
-describe('tfjs executor and ONNX Runtime agree on the same bundle', () => {
-  it('lite preset (128², resnet18, CA)', async () => {
-    const { maxDiff, maxAbs } = await checkParity(presetConfig('lite'), 'lite');
-    expect(maxAbs).toBeGreaterThan(1e-3); // a non-trivial output
-    expect(maxDiff).toBeLessThanOrEqual(1e-4);
-  }, 120_000);
-
-  it('reduced-width paper topology (wide_resnet50_2 / 8, level-0 projection, 64²)', async () => {
-    const config = presetConfig('paper', { inputSize: 64, backbone: { widthDivisor: 8 }, levelChannels: [16, 32, 64, 128], headChannels: 8 });
-    const { maxDiff, maxAbs } = await checkParity(config, 'paper-small');
-    expect(maxAbs).toBeGreaterThan(1e-3);
-    expect(maxDiff).toBeLessThanOrEqual(1e-4);
-  }, 120_000);
-
-  it.each(['se', 'cbam', 'none'] as const)('attention %s', async (attention) => {
+describe('tfjs (cpu back end) and ONNX Runtime agree on the same bundle', () => {
+  it.each(['ca', 'se', 'cbam', 'none'] as const)('attention %s', async (attention) => {
     const config = presetConfig('lite', { inputSize: 32, attention, backbone: { widthDivisor: 4 }, levelChannels: [16, 16, 32, 32], headChannels: 8 });
     const { maxDiff, maxAbs } = await checkParity(config, `att-${attention}`);
     expect(maxAbs).toBeGreaterThan(1e-3);
