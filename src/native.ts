@@ -1,0 +1,98 @@
+/**
+ * Typed loading of the native addon (build/Release/mmaerec_native.node). Where it cannot load, callers fall
+ * back to the TypeScript reference kernels in score/reference, and one line on stderr says why and how to fix
+ * it. `MMAEREC_NATIVE=0` disables the addon on purpose (tests of the fallback, debugging).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MapRegion } from './score/reference/regions.js';
+
+/** Parameters of the native fused score (already validated by score/fused.ts). */
+export interface NativeFusedParams {
+  scales: number;
+  c: number;
+  mu: number;
+  structureWindow: number;
+  colorWindow: number;
+  border: 'valid' | 'zero';
+  /** 0: score = max; in (0, 1]: mean of the top fraction. */
+  topkFraction: number;
+}
+
+export interface NativeInfo {
+  threads: number;
+  device: 'auto' | 'cpu' | 'cuda';
+  cuda: { compiled: boolean; available: boolean; deviceCount: number; deviceName: string; reason: string };
+}
+
+/** The addon's exports. Every kernel runs off the JS thread and resolves with a fresh output array. */
+export interface NativeAddon {
+  edgeMap<T extends Uint8Array | Float32Array>(image: T, width: number, height: number, channels: 1 | 3): Promise<T>;
+  fusedScore(
+    input: Float32Array,
+    recon: Float32Array,
+    width: number,
+    height: number,
+    params: NativeFusedParams,
+  ): Promise<{ map: Float32Array; score: number; device: 'cpu' | 'cuda' }>;
+  rgbToLab(rgb: Float32Array): Promise<Float32Array>;
+  boxMean(plane: Float32Array, width: number, height: number, k: number, border: 'valid' | 'zero'): Promise<Float32Array>;
+  msgms(a: Float32Array, b: Float32Array, width: number, height: number, scales: number, c: number): Promise<Float32Array>;
+  regions(map: Float32Array, width: number, height: number, threshold: number): Promise<MapRegion[]>;
+  /** Threads per kernel call (default min(2, cores)). */
+  setThreads(threads: number): void;
+  /** 'auto' uses CUDA when the addon has it and a device is usable, else the CPU. */
+  setDevice(device: 'auto' | 'cpu' | 'cuda'): void;
+  info(): NativeInfo;
+}
+
+export interface NativeStatus {
+  loaded: boolean;
+  /** The .node file tried. */
+  path: string;
+  /** Why it is not loaded (absent when loaded). */
+  reason?: string;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const addonPath = join(packageRoot, 'build', 'Release', 'mmaerec_native.node');
+
+let cached: { addon: NativeAddon | null; status: NativeStatus } | undefined;
+let warned = false;
+
+function load(): { addon: NativeAddon | null; status: NativeStatus } {
+  if (process.env.MMAEREC_NATIVE === '0') {
+    return { addon: null, status: { loaded: false, path: addonPath, reason: 'disabled by MMAEREC_NATIVE=0' } };
+  }
+  if (!existsSync(addonPath)) {
+    return { addon: null, status: { loaded: false, path: addonPath, reason: `${addonPath} does not exist` } };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+    return { addon, status: { loaded: true, path: addonPath } };
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { addon: null, status: { loaded: false, path: addonPath, reason: `loading ${addonPath} failed: ${reason}` } };
+  }
+}
+
+/** The addon, or null (then the caller uses the TypeScript reference; the first such call warns once). */
+export function nativeAddon(): NativeAddon | null {
+  cached ??= load();
+  if (!cached.addon && !warned) {
+    warned = true;
+    process.stderr.write(
+      `mmaerec-edge: native addon not loaded (${cached.status.reason}); using the TypeScript kernels, much slower: ` +
+        `run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler)\n`,
+    );
+  }
+  return cached.addon;
+}
+
+/** Whether the addon loaded, and why not; does not warn. */
+export function nativeStatus(): NativeStatus {
+  cached ??= load();
+  return cached.status;
+}

@@ -1,0 +1,80 @@
+import { nativeAddon } from '../native.js';
+import { scoringSchema, type ScoringOptions } from '../model/manifest.js';
+import { assertFloat32Length, assertPositiveInt, invalidParameterError } from '../util/is.js';
+import { fusedScoreRef } from './reference/fused.js';
+
+/**
+ * Completes partial scoring options with the defaults of the manifest schema (method.md §6) and checks
+ * them. Throws RangeError naming the option.
+ */
+export function resolveScoringOptions(options: Partial<ScoringOptions> = {}): ScoringOptions {
+  if (options === null || typeof options !== 'object') throw invalidParameterError('options', 'an object', options);
+  const parsed = scoringSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RangeError(`Invalid scoring option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+  }
+  const o = parsed.data;
+  for (const key of ['structureWindow', 'colorWindow'] as const) {
+    if (o[key] % 2 === 0) throw new RangeError(`Invalid scoring option ${key}: ${o[key]} is even; box windows must be odd (e.g. ${o[key] + 1})`);
+  }
+  return o;
+}
+
+/** Smallest image side that supports `scales` MSGMS scales (each halves the image). */
+export function minSideForScales(scales: number): number {
+  return 2 ** (scales - 1);
+}
+
+/**
+ * The fused anomaly map and image score of method.md §6:
+ * `A = (1 − box_structureWindow(MSGMS(input, recon))) + μ·box_colorWindow(ΔL² + Δa² + Δb²)`, score = max(A)
+ * (or the mean of the top fraction with `aggregation: { kind: 'topk', fraction }`).
+ *
+ * @param input interleaved RGB in [0, 1], height×width×3
+ * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
+ * @param options scoring constants; missing ones take the defaults of the manifest schema
+ * @returns the height×width map and the score. Runs in the native addon off the JS thread (CUDA when
+ *   available), or in the TypeScript reference when the addon is missing.
+ */
+export async function fusedScore(
+  input: Float32Array,
+  recon: Float32Array,
+  width: number,
+  height: number,
+  options?: Partial<ScoringOptions>,
+): Promise<{ map: Float32Array; score: number }> {
+  assertPositiveInt('width', width);
+  assertPositiveInt('height', height);
+  assertFloat32Length('input', input, width * height * 3);
+  assertFloat32Length('recon', recon, width * height * 3);
+  const o = resolveScoringOptions(options);
+  const side = minSideForScales(o.scales);
+  if (Math.min(width, height) < side) {
+    throw new RangeError(
+      `Image ${width}×${height} is too small for ${o.scales} MSGMS scales: each side needs at least ${side} pixels; lower scales or enlarge the image`,
+    );
+  }
+  const addon = nativeAddon();
+  if (addon) {
+    const { map, score } = await addon.fusedScore(input, recon, width, height, {
+      scales: o.scales,
+      c: o.c,
+      mu: o.mu,
+      structureWindow: o.structureWindow,
+      colorWindow: o.colorWindow,
+      border: o.border,
+      topkFraction: o.aggregation.kind === 'topk' ? o.aggregation.fraction : 0,
+    });
+    return { map, score };
+  }
+  for (const [name, data] of [['input', input], ['recon', recon]] as const) {
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new RangeError(
+        `${name} has a non-finite value at element ${bad} (pixel ${Math.floor(bad / 3)}): pass finite RGB values (a NaN reconstruction means the inference back end failed)`,
+      );
+    }
+  }
+  return fusedScoreRef(input, recon, width, height, o);
+}
