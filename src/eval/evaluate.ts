@@ -1,14 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MmaerecError } from '../errors.js';
+import { encodeNpyFloat32 } from '../score/npy.js';
 import type { EvalAnalyzer } from './analyzer.js';
 import { readDataset } from './dataset.js';
 import { GalleryKeeper } from './gallery.js';
 import type { MaskResize } from './mask.js';
-import { encodeNpy } from './npy.js';
 import { renderReport, type MetricsRow } from './report.js';
 import { scoreImages } from './score-dataset.js';
-import { summarize, thresholdRates, type SubsetMetrics } from './summarize.js';
+import { summarizeOffThread } from './offthread.js';
+import { thresholdRates, type SubsetMetrics } from './summarize.js';
 
 export interface EvaluateOptions {
   /** How frames are analysed: the inspector over a bundle (`openBundleAnalyzer`) or the blur reference. */
@@ -76,14 +77,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
         const dir = join(out, 'maps', s.image.defect);
         await mkdir(dir, { recursive: true });
         const path = join(dir, `${s.image.stem}.npy`);
-        await write(path, encodeNpy(s.map, s.mapHeight, s.mapWidth));
+        await write(path, encodeNpyFloat32(s.map, [s.mapHeight, s.mapWidth]));
         files.push(path);
       }
     },
   });
 
   const fprLimit = options.fprLimit ?? 0.3;
-  const summary = summarize(scored, dataset.defects, fprLimit);
+  const summary = await summarizeOffThread(scored, dataset.defects, fprLimit);
   const threshold = analyzer.thresholds
     ? { value: analyzer.thresholds.image, label: `threshold ${analyzer.thresholds.image.toPrecision(4)} (${analyzer.thresholds.source})` }
     : summary.bestF1

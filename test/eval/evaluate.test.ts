@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { rocAuc } from '../../src/eval/metrics.js';
 import { readMask, resizeMask } from '../../src/eval/mask.js';
-import { decodeNpy } from '../../src/eval/npy.js';
+import { decodeNpy } from './npy-reader.js';
 import { pixelMetrics } from '../../src/eval/pixel-metrics.js';
 import { syntheticAnalyzer, writeSyntheticDataset } from './synthetic.js';
 

@@ -1,0 +1,34 @@
+import type { InspectorOptions } from '../pipeline/inspector.js';
+import type { EvalAnalyzer } from './analyzer.js';
+
+/**
+ * The evaluation analyzer over a model bundle: an `Inspector` (src/pipeline/inspector.ts) — the very code
+ * that inspects frames on the line — whose `analyze` supplies score, map, input and reconstruction.
+ * Imported lazily so that metric-only users never load the inference stack.
+ */
+export async function openBundleAnalyzer(
+  bundleDir: string,
+  options: Pick<InspectorOptions, 'backend' | 'threads' | 'device' | 'thresholds'> = {},
+): Promise<EvalAnalyzer> {
+  const { Inspector } = await import('../pipeline/inspector.js');
+  const inspector = await Inspector.create(bundleDir, options);
+  const { manifest, sha256 } = inspector.bundle;
+  return {
+    description: `${manifest.name} (manifest sha256 ${sha256.slice(0, 12)}…, ${inspector.backend.name})`,
+    provenance: {
+      bundle: inspector.bundle.dir,
+      bundleName: manifest.name,
+      bundleSha256: sha256,
+      backend: inspector.backend.name,
+      inputSize: [manifest.input.width, manifest.input.height],
+      scoring: manifest.scoring,
+      ...(inspector.skippedBackends.length ? { skippedBackends: inspector.skippedBackends } : {}),
+    },
+    thresholds: { ...inspector.thresholds },
+    async analyze(frame) {
+      const a = await inspector.analyze(frame);
+      return { score: a.result.score, map: a.map, mapWidth: a.mapWidth, mapHeight: a.mapHeight, input: a.input, recon: a.recon };
+    },
+    close: () => inspector.close(),
+  };
+}
