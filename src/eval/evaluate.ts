@@ -93,7 +93,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const notes = [...summary.notes];
   if (dataset.unmasked.length) notes.push(`${dataset.unmasked.length} defective image(s) have no mask: scored at image level only (${dataset.unmasked.slice(0, 5).join(', ')}${dataset.unmasked.length > 5 ? ', …' : ''})`);
   if (dataset.orphanMasks.length) notes.push(`${dataset.orphanMasks.length} mask(s) without an image were ignored (${dataset.orphanMasks.slice(0, 3).join(', ')})`);
-  for (const l of dataset.limited) notes.push(`--limit sampled ${l}`);
+  // eval scores test/ only: a sampled train/good is irrelevant here
+  for (const l of dataset.limited.filter((f) => f.startsWith('test/'))) notes.push(`--limit sampled ${l}`);
 
   const scores: Record<string, number> = {};
   const labels: Record<string, 0 | 1> = {};
@@ -113,7 +114,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       unmaskedDefective: dataset.unmasked.length,
       unmasked: dataset.unmasked,
       orphanMasks: dataset.orphanMasks,
-      limited: dataset.limited,
+      limited: dataset.limited.filter((f) => f.startsWith('test/')),
     },
     protocol: {
       imageScore: 'the inspector\'s image score (bundle scoring.aggregation)',
