@@ -30,8 +30,7 @@ if [ -n "$NVCC" ]; then
   done
   echo "test-native: CUDA test executable"
   "$NVCC" -std=c++17 -O2 -Xcompiler -pthread native/cuda/*.cu native/test/cuda_test.cc "${core[@]}" \
-    -o "$out/cuda_test" -cudart static -gencode arch=compute_90,code=sm_90 -gencode arch=compute_87,code=sm_87 \
-    -gencode arch=compute_75,code=compute_75
+    -o "$out/cuda_test" -cudart static -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
   "$out/cuda_test"  # prints its own SKIP line and exits 0 when no GPU is usable
 else
   skip "CUDA compile: nvcc not found (install the CUDA toolkit or set MMAEREC_NVCC)"
