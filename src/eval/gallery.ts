@@ -44,7 +44,8 @@ export class GalleryKeeper {
     const item = async ({ scored, analysis }: Candidate): Promise<GalleryItem> => {
       const { mapWidth: w, mapHeight: h } = scored;
       const above = threshold !== undefined && scored.score >= threshold;
-      const outcome = threshold === undefined ? 'no threshold' : scored.image.label === 1 ? (above ? 'detected' : 'miss') : above ? 'false alarm' : 'passed';
+      const verdict = threshold === undefined ? 'no threshold' : scored.image.label === 1 ? (above ? 'detected' : 'miss') : above ? 'false alarm' : 'passed';
+      const outcome = scored.image.label === 1 && !scored.mask ? `${verdict} (no mask: ground truth not shown)` : verdict;
       // the gallery shows the model's input; at a different size than the map, only the map is drawn
       const sameSize = analysis.input.length === w * h * 3;
       const base = sameSize ? analysis.input : new Float32Array(w * h * 3);
