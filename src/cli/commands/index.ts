@@ -12,4 +12,5 @@ export function registerAll(): void {
   defineCommand('eval', 'evaluate a model on an MVTec-layout dataset: AUROC, AP, AUPRO, report.html', () => import('./eval.js'));
   defineCommand('calibrate', "set a bundle's image and pixel thresholds from data", () => import('./calibrate.js'));
   defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status)', () => import('./schema.js'));
+  defineCommand('score', 'fused anomaly score of a reconstruction against its input image (map as .npy)', () => import('./score.js'));
 }
