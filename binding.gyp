@@ -6,6 +6,8 @@
   'variables': {
     'with_cuda%': '<!(node -p "process.env.MMAEREC_WITH_CUDA === \'true\' ? \'true\' : \'false\'")',
     'cuda_home%': '<!(node -p "process.env.MMAEREC_CUDA_HOME || \'/usr/local/cuda\'")',
+    # TensorRT back end: set by scripts/build-native.mjs (configureTensorRT) from scripts/find-tensorrt.mjs.
+    'with_tensorrt%': '<!(node -p "process.env.MMAEREC_WITH_TENSORRT === \'true\' ? \'true\' : \'false\'")',
   },
   'targets': [
     {
@@ -54,7 +56,33 @@
             'process_outputs_as_sources': 1,
           }],
         }],
-        # --- TensorRT: reserved for the TensorRT back end (its own block, variable with_tensorrt) ---
+        # --- TensorRT: engine builder/runner + their glue; defines MMAERE_WITH_TENSORRT (addon.cc then adds
+        #     exports.tensorrt). Paths come from the environment that scripts/build-native.mjs prepared. ---
+        ['with_tensorrt=="true"', {
+          'sources': [
+            'native/tensorrt/calibration_batches.cc',
+            'native/tensorrt/device_info.cc',
+            'native/tensorrt/engine_io.cc',
+            'native/tensorrt/engine_builder.cc',
+            'native/tensorrt/engine_runner.cc',
+            'native/tensorrt/int8_calibrator.cc',
+            'native/tensorrt/tensorrt_glue.cc',
+            'native/tensorrt/tensorrt_glue_engine.cc',
+          ],
+          'defines': ['MMAERE_WITH_TENSORRT=1'],
+          # -isystem: TensorRT's headers use their own deprecated APIs, which would bury our warnings.
+          'cflags_cc': [
+            '-isystem', '<!(node -p "process.env.MMAEREC_TENSORRT_INCLUDE")',
+            '-isystem', '<!(node -p "process.env.MMAEREC_TENSORRT_CUDA_INCLUDE")',
+          ],
+          'libraries': [
+            '-L<!(node -p "process.env.MMAEREC_TENSORRT_LIB")',
+            '-Wl,-rpath,<!(node -p "process.env.MMAEREC_TENSORRT_LIB")',
+            '-lnvinfer', '-lnvonnxparser',
+            '-L<!(node -p "process.env.MMAEREC_TENSORRT_CUDA_LIB")',
+            '-lcudart_static', '-ldl', '-lpthread', '-lrt',
+          ],
+        }],
       ],
     },
   ],

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTensorRT } from './find-tensorrt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const strict = process.env.MMAEREC_NATIVE_STRICT === '1';
@@ -77,6 +78,27 @@ if (nvcc) {
   env.MMAEREC_WITH_CUDA = 'false';
   log('nvcc not found: building the CPU-only addon (set MMAEREC_NVCC or CUDA_HOME to add the CUDA kernels)');
 }
+configureTensorRT(env);
 const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
 if (r.status !== 0) fail(`node-gyp rebuild failed (exit ${r.status ?? r.signal})`);
 log('built build/Release/mmaerec_native.node');
+
+// --- TensorRT (issue 8, the TensorRT back end's part of this script) -------------------------------------------
+// Sets the variables of binding.gyp's TensorRT block. Detection (TENSORRT_ROOT, JetPack and x86 install paths, the
+// CUDA it needs) lives in scripts/find-tensorrt.mjs. Without TensorRT the addon is built without it, and the SDK
+// says so at run time and uses ONNX Runtime. MMAEREC_TENSORRT=0 skips it.
+function configureTensorRT(env) {
+  const targetArch = process.env.npm_config_arch || process.arch;
+  const trt = findTensorRT(targetArch);
+  if (!trt.found) {
+    env.MMAEREC_WITH_TENSORRT = 'false';
+    log(`TensorRT not found (${trt.reason}): building without the TensorRT back end (set TENSORRT_ROOT to add it)`);
+    return;
+  }
+  env.MMAEREC_WITH_TENSORRT = 'true';
+  env.MMAEREC_TENSORRT_INCLUDE = trt.include;
+  env.MMAEREC_TENSORRT_LIB = trt.lib;
+  env.MMAEREC_TENSORRT_CUDA_INCLUDE = trt.cudaInclude;
+  env.MMAEREC_TENSORRT_CUDA_LIB = trt.cudaLib;
+  log(`building with TensorRT ${trt.version} (${trt.via}: ${trt.include}, ${trt.lib}; CUDA ${trt.cudaInclude})`);
+}

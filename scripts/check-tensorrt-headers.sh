@@ -38,10 +38,13 @@ version="$(printf '#include <NvInferVersion.h>\nNV_TENSORRT_MAJOR.NV_TENSORRT_MI
 echo "check-tensorrt-headers: TensorRT $version headers in $trt_inc, CUDA headers in $cuda_inc"
 
 status=0
-for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc; do
+# native/glue/addon.cc: the addon entry's `#ifdef MMAERE_WITH_TENSORRT` hook into exports.tensorrt.
+for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc "$root"/native/glue/addon.cc; do
   for mode in NAPI_CPP_EXCEPTIONS NAPI_DISABLE_CPP_EXCEPTIONS; do
-    case "$src" in *_glue*) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
-    if g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -DMMAERE_WITH_TENSORRT -DNAPI_VERSION=8 -D"$mode" \
+    case "$src" in *_glue*|*/addon.cc) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
+    # The addon's own flags (binding.gyp): NAPI_VERSION=8, NODE_ADDON_API_DISABLE_DEPRECATED, -fexceptions.
+    if g++ -std=c++17 -fexceptions -Wall -Wextra -Werror -fsyntax-only -DMMAERE_WITH_TENSORRT=1 -DNAPI_VERSION=8 \
+        -DNODE_ADDON_API_DISABLE_DEPRECATED -D"$mode" \
         "${includes[@]}" "$src"; then
       echo "  ok   ${src#$root/}${mode:+ ($mode)}"
     else

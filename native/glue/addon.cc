@@ -2,6 +2,9 @@
 #include <napi.h>
 
 #include "exports.h"
+#ifdef MMAERE_WITH_TENSORRT
+#include "../tensorrt/tensorrt_glue.h"  // only in builds that found TensorRT (binding.gyp, TensorRT block)
+#endif
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +18,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setDevice", Napi::Function::New(env, SetDevice, "setDevice"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+#ifdef MMAERE_WITH_TENSORRT
+  mmaerec::trt::glue::InitTensorRT(env, exports);  // exports.tensorrt
+#endif
   return exports;
 }
 }  // namespace

@@ -23,7 +23,7 @@ beforeAll(async () => {
   await mkdir(join(cuda, 'include'), { recursive: true });
   await mkdir(join(cuda, 'lib64'));
   await writeFile(join(root, 'include', 'NvInferVersion.h'), '#define NV_TENSORRT_MAJOR 10\n#define NV_TENSORRT_MINOR 3\n#define NV_TENSORRT_PATCH 0\n');
-  await writeFile(join(root, 'lib', 'libnvinfer.so.10'), '');
+  await writeFile(join(root, 'lib', 'libnvinfer.so.10'), ''); // runtime only: not linkable without the -dev symlink
   await writeFile(join(cuda, 'include', 'cuda_runtime_api.h'), '');
   await writeFile(join(cuda, 'lib64', 'libcudart_static.a'), '');
 });
@@ -34,12 +34,13 @@ afterAll(async () => {
 describe('scripts/find-tensorrt.mjs', () => {
   it('names every missing piece under TENSORRT_ROOT', () => {
     expect(find({ TENSORRT_ROOT: root, CUDA_HOME: cuda }, 'found')).toBe('false');
-    expect(find({ TENSORRT_ROOT: root, CUDA_HOME: cuda }, 'reason')).toMatch(/^TENSORRT_ROOT \(.*include\): no NvInfer\.h, NvOnnxParser\.h, libnvonnxparser/);
+    expect(find({ TENSORRT_ROOT: root, CUDA_HOME: cuda }, 'reason')).toMatch(/^TENSORRT_ROOT \(.*include\): no NvInfer\.h, NvOnnxParser\.h, libnvinfer\.so, libnvonnxparser\.so$/);
   });
 
   it('finds a complete TENSORRT_ROOT with CUDA, and reads its version', async () => {
     await writeFile(join(root, 'include', 'NvInfer.h'), '');
     await writeFile(join(root, 'include', 'NvOnnxParser.h'), '');
+    await writeFile(join(root, 'lib', 'libnvinfer.so'), '');
     await writeFile(join(root, 'lib', 'libnvonnxparser.so'), '');
     const r = JSON.parse(find({ TENSORRT_ROOT: root, CUDA_HOME: cuda }, '--json', 'arm64'));
     expect(r).toMatchObject({ found: true, version: '10.3.0', via: 'TENSORRT_ROOT', include: join(root, 'include'), lib: join(root, 'lib'), cudaInclude: join(cuda, 'include'), cudaLib: join(cuda, 'lib64') });
@@ -47,7 +48,7 @@ describe('scripts/find-tensorrt.mjs', () => {
   });
 
   it('needs CUDA too, and MMAEREC_TENSORRT=0 turns it off', () => {
-    expect(find({ TENSORRT_ROOT: root, CUDA_HOME: join(root, 'nope') }, 'reason')).toMatch(/^TensorRT found via TENSORRT_ROOT but no CUDA toolkit \(cuda_runtime_api\.h \+ libcudart\) in .*nope: set CUDA_HOME$/);
+    expect(find({ TENSORRT_ROOT: root, CUDA_HOME: join(root, 'nope') }, 'reason')).toMatch(/^TensorRT found via TENSORRT_ROOT but no CUDA toolkit \(cuda_runtime_api\.h \+ libcudart_static\.a\) in .*nope: set CUDA_HOME$/);
     expect(find({ TENSORRT_ROOT: root, CUDA_HOME: cuda, MMAEREC_TENSORRT: '0' }, 'found')).toBe('false');
     expect(() => find({}, 'bogus')).toThrow(/unknown field "bogus"/);
   });
