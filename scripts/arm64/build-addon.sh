@@ -35,8 +35,8 @@ else
   cp -r "$ROOT/binding.gyp" "$ROOT/native" "$work/"
   # binding.gyp finds node-addon-api's headers by require(); those are architecture-independent.
   ln -s "$ROOT/node_modules" "$work/node_modules"
-  # MMAERE_CUDA=0 / --with_cuda=false: the binding.gyp switch that leaves the CUDA kernels out.
-  (cd "$work" && env "${toolchain[@]}" MMAEREC_CUDA=0 \
+  # binding.gyp builds the CUDA kernels only with MMAEREC_WITH_CUDA=true (scripts/build-native.mjs sets it).
+  (cd "$work" && env "${toolchain[@]}" MMAEREC_WITH_CUDA=false \
     node "$ROOT/node_modules/node-gyp/bin/node-gyp.js" rebuild --arch="$arch" --nodedir="$nodedir" -j 2 >"$work/build.log" 2>&1) \
     || { tail -40 "$work/build.log" >&2; die "the $arch addon did not build (log: $work/build.log)"; }
   stamp_set "$work" "$key"

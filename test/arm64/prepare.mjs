@@ -3,6 +3,7 @@
 // computes what x86 computes, not that the model is good).
 //
 //   node prepare.mjs --dataset <magnetic_tile dir> --out <run dir>
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeKernelFixtures, pickImages } from './fixtures.mjs';
@@ -44,8 +45,64 @@ for (const { name, path } of pickImages(dataset).slice(0, 2)) {
 }
 
 const { createBundle, writeBundle } = await import('../../dist/model/bundle.js');
-const contents = await createBundle({ config: SMOKE_CONFIG, seed: 7, name: 'arm64-smoke' });
-await writeBundle(join(out, 'bundle'), contents);
+const { Inspector } = await import('../../dist/pipeline/inspector.js');
+const name = 'arm64-smoke';
+const weights = heWeights((await createBundle({ config: SMOKE_CONFIG, seed: 7, name })).weights);
+
+// Thresholds from this model on these frames (x86), so that the verdicts split and regions exist: the
+// comparison then covers both verdicts and the region code, not only "ok, no regions".
+const draftDir = join(out, 'bundle-draft');
+await writeBundle(draftDir, await createBundle({ config: SMOKE_CONFIG, seed: 7, name, weights }));
+const inspector = await Inspector.create(draftDir, { backend: 'onnxruntime', device: 'cpu', threads: 1 });
+const scores = [];
+const mapValues = [];
+try {
+  for (const frame of frames.filter((f) => f.encoded)) {
+    const { result, map } = await inspector.analyze({ id: frame.id, capturedAt: 0, image: new Uint8Array(readFileSync(frame.path)) });
+    scores.push(result.score);
+    mapValues.push(...map);
+  }
+} finally {
+  await inspector.close();
+}
+scores.sort((a, b) => a - b);
+mapValues.sort((a, b) => a - b);
+const thresholds = {
+  image: (scores[1] + scores[2]) / 2,
+  pixel: betweenValues(mapValues, 0.97),
+  source: 'arm64 smoke: between the 2nd and 3rd of 4 x86 scores; x86 map p97',
+};
+await writeBundle(join(out, 'bundle'), await createBundle({ config: SMOKE_CONFIG, seed: 7, name, weights, thresholds }));
+rmSync(draftDir, { recursive: true });
+
+/** Midway between the sorted values' q-quantile and the next larger value: no map pixel sits on the threshold. */
+function betweenValues(sorted, q) {
+  const at = Math.floor(sorted.length * q);
+  const above = sorted.find((v, i) => i > at && v > sorted[at]) ?? sorted[at] + 1e-3;
+  return (sorted[at] + above) / 2;
+}
+
+/**
+ * The seeded initialisation (conv std 0.02, BatchNorm at unit variance) shrinks activations layer by layer,
+ * so the untrained network's reconstruction is ~1e-5 and the end-to-end comparison would test little.
+ * Rescaling every convolution to He-normal magnitude (std √(2/fan-in)) and biasing the output conv to mid
+ * grey keeps activations O(1) through backbone, memory, attention and decoder, as in a trained network.
+ */
+function heWeights(initial) {
+  const weights = new Map();
+  for (const [key, tensor] of initial) {
+    const data = Float32Array.from(tensor.data);
+    if (tensor.shape.length === 4) {
+      const fanIn = tensor.shape[1] * tensor.shape[2] * tensor.shape[3];
+      const std = Math.sqrt(data.reduce((s, v) => s + v * v, 0) / data.length);
+      const gain = std > 0 ? Math.sqrt(2 / fanIn) / std : 1;
+      for (let i = 0; i < data.length; i++) data[i] *= gain;
+    }
+    if (key === 'decoder.out.bias') data.fill(0.5);
+    weights.set(key, { shape: tensor.shape, data });
+  }
+  return weights;
+}
 
 writeJson(join(out, 'fixtures.json'), { images, frames, scoringVariants, config: SMOKE_CONFIG });
 console.log(`[arm64] fixtures: ${images.length} images, ${frames.length} frames, bundle ${size}×${size}`);

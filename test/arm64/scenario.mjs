@@ -9,6 +9,7 @@
 // where build/Release holds that architecture's addon and node_modules that architecture's dependencies.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, readArray, readJson, writeArray, writeJson } from './io.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -29,9 +30,11 @@ const t0 = performance.now();
 
 // Loading the package is the first check: every module of the runtime API, through the package entry.
 const pkg = await import('../../dist/index.js');
-const { nativeInfo } = await import('../../dist/native.js');
+const { nativeAddon, nativeStatus } = await import('../../dist/native.js');
 results.exports = Object.keys(pkg).sort();
-results.native = nativeInfo();
+// The addon must be this application folder's build/Release one (the architecture under test).
+results.appDir = fileURLToPath(new URL('../..', import.meta.url));
+results.native = { ...nativeStatus(), info: nativeAddon()?.info() ?? null };
 
 const sharp = (await import('sharp')).default;
 results.sharp = { versions: sharp.versions.sharp, vips: sharp.versions.vips };
@@ -42,7 +45,7 @@ if (parts.has('kernels')) results.kernels = await kernels();
 if (parts.has('inspect')) results.inspect = await inspect();
 results.seconds = (performance.now() - t0) / 1000;
 writeJson(join(out, 'results.json'), results);
-console.log(`[arm64] scenario as ${process.arch}: ${results.native.kind} addon, ${results.seconds.toFixed(1)} s, parts ${[...parts].join(',')}`);
+console.log(`[arm64] scenario as ${process.arch}: native addon ${results.native.loaded ? 'loaded' : 'NOT loaded'}, ${results.seconds.toFixed(1)} s, parts ${[...parts].join(',')}`);
 
 async function kernels() {
   const { edgeMap } = await import('../../dist/preprocess/edge-map.js');
