@@ -24,6 +24,11 @@ export interface BuiltEngine {
   metadata: EngineMetadata;
 }
 
+/** Files a build leaves only while it runs (what an interrupted build should remove). */
+export function temporaryBuildFiles(planPath: string): string[] {
+  return [`${planPath}.partial`, `${planPath}.calib-batches.bin`, `${planPath}.json.partial`];
+}
+
 /**
  * `build-engine`: parse the bundle's ONNX with TensorRT, build and serialise the engine on this GPU, and write its
  * metadata beside it. Order matters for the user: flags are checked first, then that TensorRT exists (the most
@@ -44,7 +49,7 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
   let calibrationCache = '';
   if (options.int8 && options.calibDir) {
     progress({ kind: 'stage', stage: 'calibration-images' });
-    calibrationFile = `${options.planPath}.calib-batches.bin`;
+    calibrationFile = temporaryBuildFiles(options.planPath)[1]!;
     const set = await writeCalibrationSet({
       imagesDir: options.calibDir,
       width,

@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { buildEngine } from '../../engine/build.js';
+import { buildEngine, temporaryBuildFiles } from '../../engine/build.js';
+import { parseBuildEngineOptions } from '../../engine/options.js';
 import { BuildProgress } from '../../engine/progress.js';
 
 /** `mmaerec-edge build-engine`: wiring only; the work is in src/engine/build.ts. */
@@ -16,19 +18,28 @@ export function register(program: Command): void {
     .option('--out <file>', 'engine file (default <bundle>/engine.plan; metadata goes to <file>.json)')
     .option('--device <index>', 'CUDA device index', '0')
     .action(async (flags: Record<string, unknown>) => {
+      const { planPath } = parseBuildEngineOptions(flags); // flag errors first, before anything is started
       const progress = new BuildProgress();
       const tty = process.stderr.isTTY === true;
       let last = '';
-      const draw = (force = false) => {
+      const draw = () => {
         const line = progress.line();
-        if (!force && line === last) return;
+        if (line === last) return;
         last = line;
         // On a terminal: one line redrawn in place. In a log (systemd, CI): a line per change of phase only.
         if (tty) process.stderr.write(`\r\x1b[2K${line}`);
       };
       const ticker = tty ? setInterval(() => draw(), 1000) : undefined;
+      // Ctrl-C during a build of several minutes: the native build thread cannot be unwound, so exit, but leave
+      // no half-written plan or calibration file behind (the finished plan is only renamed into place at the end).
+      const onInterrupt = () => {
+        for (const f of temporaryBuildFiles(planPath)) rmSync(f, { force: true });
+        process.stderr.write('\nbuild-engine: interrupted; no engine was written\n');
+        process.exit(130);
+      };
       let lastPhaseLine = '';
       try {
+        process.once('SIGINT', onInterrupt);
         const built = await buildEngine(flags, {
           onProgress: (event) => {
             if (!progress.update(event)) return;
@@ -51,6 +62,7 @@ export function register(program: Command): void {
         );
       } finally {
         if (ticker) clearInterval(ticker);
+        process.removeListener('SIGINT', onInterrupt);
       }
     });
 }
