@@ -82,6 +82,8 @@ EngineRunner::EngineRunner(const std::string& planPath, int device) : device_(de
 EngineRunner::~EngineRunner() { release(); }
 
 void EngineRunner::release() noexcept {
+  // May run on any libuv worker thread (dispose) or the JS thread (GC): select the engine's device first.
+  cudaSetDevice(device_);
   if (stream_) cudaStreamSynchronize(stream_);
   cudaFree(deviceImage_);
   cudaFree(deviceEdge_);
