@@ -1,0 +1,119 @@
+/**
+ * bench:pipeline — end-to-end pipeline throughput and latency beside the bare model on the same bundle.
+ *
+ *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--threads 2] [--in-flight 3] [--json]
+ *
+ * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder;
+ * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
+ * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
+ * in-memory source → Inspector → runner, with a no-op sink. Throughput = frames / wall time after a warm-up.
+ * Latency = per-frame inspect start → result (p50/p99, nearest rank).
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { MemorySource } from '../src/capture/memory-source.js';
+import type { PipelineRecord } from '../src/decide/result.js';
+import { createBackend } from '../src/infer/registry.js';
+import { createBundle, writeBundle } from '../src/model/bundle.js';
+import { presetConfig } from '../src/model/config.js';
+import { percentile } from '../src/observe/summary.js';
+import { Inspector } from '../src/pipeline/inspector.js';
+import { runPipeline } from '../src/pipeline/runner.js';
+import { prepareFrame } from '../src/preprocess/preprocess.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const presets = arg('presets', 'lite,paper').split(',');
+const framesWanted = Number(arg('frames', '60'));
+const threads = Number(arg('threads', '2'));
+const inFlight = Number(arg('in-flight', '3'));
+const json = process.argv.includes('--json');
+
+async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: string }> {
+  const root = path.resolve(import.meta.dirname, '../../shared/datasets/magnetic_tile/test');
+  try {
+    const files: string[] = [];
+    for (const cls of (await readdir(root)).sort()) for (const f of (await readdir(path.join(root, cls))).sort()) files.push(path.join(root, cls, f));
+    if (files.length === 0) throw new Error('empty');
+    const step = Math.max(1, Math.floor(files.length / n));
+    const picked = files.filter((_, i) => i % step === 0).slice(0, n);
+    return { images: await Promise.all(picked.map(async (f) => new Uint8Array(await readFile(f)))), origin: `magnetic_tile test PNGs (${picked.length}, ~240×290 gray)` };
+  } catch {
+    const images: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const px = new Uint8Array(320 * 240 * 3).map((_, j) => (j * 31 + i * 17) % 256);
+      images.push(new Uint8Array(await sharp(px, { raw: { width: 320, height: 240, channels: 3 } }).png().toBuffer()));
+    }
+    return { images, origin: 'generated 320×240 RGB PNGs' };
+  }
+}
+
+interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; stages: Record<string, number> }
+
+async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
+  const dir = await mkdtemp(path.join(tmpdir(), `bench-pipeline-${preset}-`));
+  try {
+    const bundle = await writeBundle(dir, await createBundle({ config: presetConfig(preset), seed: 0, name: `bench-${preset}` }));
+    const size = bundle.manifest.input.width;
+    const warm = Math.max(3, Math.round(framesWanted / 10));
+
+    // Bare model: the back end alone, sequential runs on one preprocessed frame.
+    const backend = await createBackend(bundle, { backend: 'onnxruntime', threads });
+    const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: images[0]! }, size, size);
+    for (let i = 0; i < warm; i++) await backend.run({ image: prepared.image, edge: prepared.edge });
+    const bareTimes: number[] = [];
+    const b0 = performance.now();
+    for (let i = 0; i < framesWanted; i++) {
+      const t = performance.now();
+      await backend.run({ image: prepared.image, edge: prepared.edge });
+      bareTimes.push(performance.now() - t);
+    }
+    const bareFps = framesWanted / ((performance.now() - b0) / 1000);
+    await backend.dispose();
+
+    // Pipeline: the same bundle and thread count through source → inspector → runner.
+    const inspector = await Inspector.create(bundle, { backend: 'onnxruntime', threads });
+    for (let i = 0; i < warm; i++) await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: images[i % images.length]! });
+    const source = new MemorySource({ queueCapacity: 8 });
+    await source.start();
+    const records: PipelineRecord[] = [];
+    const sink = { name: 'null', write: async (r: PipelineRecord) => void records.push(r), flush: async () => {}, close: async () => {} };
+    const p0 = performance.now();
+    const running = runPipeline({ source, inspector, sinks: [sink], maxInFlight: inFlight });
+    for (let i = 0; i < framesWanted; i++) await source.push({ id: `f${i}`, capturedAt: Date.now(), image: images[i % images.length]! });
+    source.end();
+    const stats = await running;
+    const pipeFps = framesWanted / ((performance.now() - p0) / 1000);
+    await inspector.close();
+    if (stats.errors > 0) throw new Error(`${stats.errors} frames failed: ${JSON.stringify(records.find((r) => r.kind === 'error'))}`);
+    const ok = records.filter((r): r is Extract<PipelineRecord, { kind: 'inspection' }> => r.kind === 'inspection');
+    const totals = ok.map((r) => r.latency.totalMs).sort((a, b) => a - b);
+    const median = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => percentile(ok.map((r) => r.latency[k]).sort((a, b) => a - b), 50);
+    return {
+      preset, inputSize: size, backend: ok[0]!.model.backend,
+      bareFps, bareP50: percentile(bareTimes.sort((a, b) => a - b), 50),
+      pipeFps, p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: pipeFps / bareFps,
+      stages: { decode: median('decodeMs'), preprocess: median('preprocessMs'), infer: median('inferMs'), score: median('scoreMs') },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const { images, origin } = await loadFrames(Math.min(framesWanted, 48));
+const rows: Row[] = [];
+for (const preset of presets) rows.push(await benchPreset(preset, images));
+if (json) {
+  process.stdout.write(JSON.stringify({ frames: framesWanted, threads, inFlight, origin, rows }, null, 2) + '\n');
+} else {
+  const f = (v: number, d = 1) => v.toFixed(d);
+  process.stdout.write(`frames ${framesWanted} per preset, ${threads} ORT threads, max in flight ${inFlight}; input: ${origin}\n\n`);
+  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} |\n`);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { MmaerecError } from '../../errors.js';
+
+function parseRoi(value: string): { x: number; y: number; width: number; height: number } {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || parts.some((v) => !Number.isInteger(v) || v < 0) || parts[2] === 0 || parts[3] === 0) {
+    throw new MmaerecError('E_CONFIG', `--roi "${value}" is not x,y,width,height: give four integers, e.g. --roi 100,50,512,512`);
+  }
+  const [x, y, width, height] = parts as [number, number, number, number];
+  return { x, y, width, height };
+}
+
+function parseNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new MmaerecError('E_CONFIG', `${flag} "${value}" is not a number: give e.g. ${flag} 0.35`);
+  return n;
+}
+
+/** `mmaerec-edge inspect <bundle> <image…>`: wiring only; the work is in src/pipeline/inspect-files.ts. */
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('inspect image files once; exit status 0 = all ok, 2 = a defect, 1 = an image could not be inspected')
+    .argument('<bundle>', 'model bundle directory')
+    .argument('<images...>', 'image files (PNG, JPEG, TIFF, WebP, …)')
+    .option('--heatmaps <dir>', 'write a heatmap overlay per image into this folder')
+    .option('--heatmap-format <format>', 'png | jpeg', 'png')
+    .option('--json', 'one JSON record per line instead of text')
+    .option('--roi <x,y,w,h>', 'region of interest in image pixels')
+    .option('--image-threshold <score>', "override the bundle's image threshold")
+    .option('--pixel-threshold <value>', "override the bundle's pixel threshold")
+    .option('--backend <name>', 'auto | onnxruntime | tensorrt', 'auto')
+    .option('--threads <n>', 'inference threads')
+    .action(async (bundle: string, images: string[], flags: Record<string, string | boolean | undefined>) => {
+      const backend = String(flags.backend);
+      if (!['auto', 'onnxruntime', 'tensorrt'].includes(backend)) {
+        throw new MmaerecError('E_CONFIG', `--backend "${backend}" is unknown: use auto, onnxruntime or tensorrt`);
+      }
+      const format = String(flags.heatmapFormat);
+      if (format !== 'png' && format !== 'jpeg') throw new MmaerecError('E_CONFIG', `--heatmap-format "${format}" is unknown: use png or jpeg`);
+      const threads = parseNumber('--threads', flags.threads as string | undefined);
+      if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new MmaerecError('E_CONFIG', `--threads ${threads} is not a positive integer: give e.g. --threads 2`);
+      const { inspectFiles } = await import('../../pipeline/inspect-files.js');
+      const stats = await inspectFiles({
+        bundle,
+        images,
+        json: !!flags.json,
+        heatmapDir: flags.heatmaps as string | undefined,
+        heatmapFormat: format,
+        roi: flags.roi ? parseRoi(String(flags.roi)) : undefined,
+        thresholds: { image: parseNumber('--image-threshold', flags.imageThreshold as string | undefined), pixel: parseNumber('--pixel-threshold', flags.pixelThreshold as string | undefined) },
+        backend: backend as 'auto' | 'onnxruntime' | 'tensorrt',
+        threads,
+      });
+      process.exitCode = stats.errors > 0 ? 1 : stats.defects > 0 ? 2 : 0;
+    });
+}

@@ -1,0 +1,99 @@
+import { FfmpegSource } from '../capture/ffmpeg-source.js';
+import { FilesSource } from '../capture/files-source.js';
+import { GstreamerSource } from '../capture/gstreamer-source.js';
+import type { FrameSource } from '../capture/source.js';
+import type { RunConfig, SinkConfig, SourceConfig } from '../config/schema.js';
+import { createLogger, type Logger } from '../observe/logger.js';
+import { PipelineMetrics } from '../observe/metrics.js';
+import { JsonlSink } from '../publish/jsonl-sink.js';
+import type { Sink } from '../publish/sink.js';
+import { StdoutSink } from '../publish/stdout-sink.js';
+import { Inspector } from './inspector.js';
+import { runPipeline, type RunStats } from './runner.js';
+
+/** The frame source a validated `source` config describes. */
+export function sourceFromConfig(c: SourceConfig): FrameSource {
+  const queue = { queueCapacity: c.queue?.capacity, policy: c.queue?.policy };
+  switch (c.type) {
+    case 'files':
+      return new FilesSource({ patterns: c.path, watch: c.watch, includeExisting: c.includeExisting, stableMs: c.stableMs, pollMs: c.pollMs, ...queue });
+    case 'ffmpeg':
+      return new FfmpegSource({ ...c, ...queue });
+    case 'gstreamer':
+      return new GstreamerSource({ ...c, ...queue });
+  }
+}
+
+/** The sinks a validated `sinks` config describes (MQTT loaded only when configured). */
+export async function sinksFromConfig(configs: SinkConfig[], logger: Logger): Promise<Sink[]> {
+  const sinks: Sink[] = [];
+  try {
+    for (const c of configs) {
+      if (c.type === 'jsonl') sinks.push(new JsonlSink({ path: c.path, heatmaps: c.heatmaps, fsync: c.fsync }));
+      else if (c.type === 'stdout') sinks.push(new StdoutSink({ format: c.format, heatmaps: c.heatmaps }));
+      else {
+        const { type: _type, ...options } = c;
+        const { MqttSink } = await import('../publish/mqtt-sink.js');
+        sinks.push(await MqttSink.create({ ...options, logger: logger.child({ sink: 'mqtt' }) }));
+      }
+    }
+  } catch (err) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    throw err;
+  }
+  return sinks;
+}
+
+export interface RunHandle {
+  /** Resolves when the run has ended (source exhausted or stopped) and the sinks are closed. */
+  done: Promise<RunStats>;
+  /** Graceful stop: the source stops, frames in flight finish, sinks flush and close. */
+  stop(): void;
+  /** The Prometheus endpoint, when configured. */
+  metricsUrl?: string;
+  logger: Logger;
+}
+
+/**
+ * Starts `mmaerec-edge run` from a validated config: logger, metrics endpoint, inspector, sinks, source,
+ * runner. Throws (before anything runs) on a bad bundle, back end, source or sink.
+ */
+export async function startRun(config: RunConfig, options: { logger?: Logger } = {}): Promise<RunHandle> {
+  const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
+  const inspector = await Inspector.create(config.model, {
+    backend: config.backend.name,
+    threads: config.backend.threads,
+    device: config.backend.device,
+    roi: config.roi,
+    thresholds: config.thresholds,
+    heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality },
+  });
+  for (const s of inspector.skippedBackends) logger.warn({ backend: s.name }, `back end skipped: ${s.reason}`);
+  logger.info({ bundle: inspector.provenance, thresholds: inspector.thresholds }, 'model loaded');
+  const metrics = new PipelineMetrics({ defaultMetrics: true });
+  let server: { url: string; close(): Promise<void> } | undefined;
+  let sinks: Sink[] = [];
+  const source = sourceFromConfig(config.source);
+  try {
+    if (config.metrics.port !== undefined) {
+      server = await metrics.serve(config.metrics.port, config.metrics.host);
+      logger.info({ url: server.url }, 'metrics endpoint');
+    }
+    sinks = await sinksFromConfig(config.sinks, logger);
+    await source.start();
+  } catch (err) {
+    await Promise.allSettled([inspector.close(), server?.close(), ...sinks.map((s) => s.close())]);
+    throw err;
+  }
+  const controller = new AbortController();
+  const done = runPipeline({
+    source, inspector, sinks, signal: controller.signal, logger, metrics,
+    maxInFlight: config.pipeline.maxInFlight,
+    heatmapDir: config.heatmap.dir,
+    summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
+  }).finally(async () => {
+    await inspector.close();
+    await server?.close();
+  });
+  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger };
+}

@@ -1,0 +1,209 @@
+import type { Frame } from '../capture/frame.js';
+import { renderHeatmap, type HeatmapOptions } from '../decide/heatmap.js';
+import { regionsToFrame } from '../decide/map-regions.js';
+import { regions as findRegions } from '../decide/regions.js';
+import type { ErrorRecord, InspectionResult, ModelProvenance, PipelineRecord } from '../decide/result.js';
+import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
+import { MmaerecError, isMmaerecError } from '../errors.js';
+import type { InferenceBackend } from '../infer/backend.js';
+import { createBackend } from '../infer/registry.js';
+import { loadBundle, type LoadedBundle } from '../model/bundle.js';
+import { prepareFrame } from '../preprocess/preprocess.js';
+import { assertRoi, type Roi } from '../preprocess/roi.js';
+import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
+import { fusedScore } from '../score/fused.js';
+import { Limiter } from './limiter.js';
+
+export interface InspectorHeatmapOptions extends HeatmapOptions {
+  /** Which frames get a heatmap (default `off`). */
+  mode?: 'off' | 'defects' | 'all';
+}
+
+export interface InspectorOptions {
+  /** Back end choice (default `auto`: TensorRT when registered and usable, else ONNX Runtime). */
+  backend?: 'auto' | 'onnxruntime' | 'tensorrt';
+  /** CPU threads for the back end (ONNX Runtime intra-op). */
+  threads?: number;
+  device?: 'cpu' | 'cuda';
+  /** Use this back end instead of creating one (a host's own, or a test double). Not disposed by close(). */
+  inferenceBackend?: InferenceBackend;
+  /** Region of interest in original-frame pixels (default: the whole frame). */
+  roi?: Roi;
+  /** Override the bundle's calibrated thresholds. */
+  thresholds?: { image?: number; pixel?: number };
+  heatmap?: InspectorHeatmapOptions;
+  /** Frames decoded/preprocessed at once (default 2: one being prepared while another waits for inference). */
+  prepareConcurrency?: number;
+}
+
+/** Everything `inspect` computes, for evaluation: the result plus the map and both images at model size. */
+export interface Analysis {
+  result: InspectionResult;
+  /** The fused score map, mapWidth × mapHeight (the model input size). */
+  map: Float32Array;
+  mapWidth: number;
+  mapHeight: number;
+  /** The preprocessed input, HWC RGB in [0, 1] at model size. */
+  input: Float32Array;
+  /** The reconstruction, HWC RGB (not clamped). */
+  recon: Float32Array;
+}
+
+/**
+ * Inspects frames with one model bundle: decode → ROI → resize → edge map → inference → fused score →
+ * verdict and regions (in original-frame pixels) → optional heatmap. Calls may overlap freely: frames are
+ * prepared and scored concurrently while inference runs one frame at a time, so successive frames pipeline.
+ */
+export class Inspector {
+  readonly bundle: LoadedBundle;
+  readonly backend: InferenceBackend;
+  readonly thresholds: ThresholdsInForce;
+  readonly provenance: ModelProvenance;
+  /** Why better back ends were skipped (empty when the first choice worked). */
+  readonly skippedBackends: readonly { name: string; reason: string }[];
+  private readonly roi: Roi | undefined;
+  private readonly heatmap: InspectorHeatmapOptions;
+  private readonly ownsBackend: boolean;
+  private readonly inferLane = new Limiter(1);
+  private readonly prepareSlots: Limiter;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(bundle: LoadedBundle, backend: InferenceBackend, owns: boolean, options: InspectorOptions) {
+    this.bundle = bundle;
+    this.backend = backend;
+    this.ownsBackend = owns;
+    this.roi = options.roi;
+    this.heatmap = options.heatmap ?? {};
+    this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
+    this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name };
+    this.skippedBackends = (backend as { skipped?: { name: string; reason: string }[] }).skipped ?? [];
+    this.prepareSlots = new Limiter(options.prepareConcurrency ?? 2);
+  }
+
+  /**
+   * Loads (and verifies) the bundle, creates the back end and checks that it matches the bundle's input size.
+   * Rejects with E_BUNDLE for a missing, partial or tampered bundle, E_INFER/E_UNSUPPORTED for back ends.
+   */
+  static async create(bundle: string | LoadedBundle, options: InspectorOptions = {}): Promise<Inspector> {
+    if (typeof bundle !== 'string' && (typeof bundle !== 'object' || bundle === null || !('manifest' in bundle))) {
+      throw new TypeError('Expected a bundle directory or a LoadedBundle for bundle');
+    }
+    if (options.roi !== undefined) assertRoi('options.roi', options.roi);
+    const mode = options.heatmap?.mode ?? 'off';
+    if (!['off', 'defects', 'all'].includes(mode)) throw new TypeError(`Expected 'off', 'defects' or 'all' for options.heatmap.mode but received ${String(mode)}`);
+    const loaded = typeof bundle === 'string' ? await loadBundle(bundle) : bundle;
+    const owns = !options.inferenceBackend;
+    const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, device: options.device }));
+    const { width, height } = loaded.manifest.input;
+    if (backend.width !== width || backend.height !== height) {
+      if (owns) await backend.dispose();
+      throw new MmaerecError('E_MODEL', `back end ${backend.name} takes ${backend.width}×${backend.height} but the bundle's input is ${width}×${height}: rebuild the engine for this bundle`);
+    }
+    return new Inspector(loaded, backend, owns, options);
+  }
+
+  /** Inspects one frame. Rejects with MmaerecError (E_INPUT, E_INFER, …) when the frame cannot be inspected. */
+  async inspect(frame: Frame): Promise<InspectionResult> {
+    return (await this.analyze(frame)).result;
+  }
+
+  /** Inspects one frame and never rejects for a frame-level problem: failures become an ErrorRecord. */
+  async inspectRecord(frame: Frame): Promise<PipelineRecord> {
+    try {
+      return await this.inspect(frame);
+    } catch (err) {
+      return this.errorRecord(frame, err);
+    }
+  }
+
+  /** The ErrorRecord for a frame that failed with `err` (non-SDK errors keep their message, code E_INFER). */
+  errorRecord(frame: Frame, err: unknown): ErrorRecord {
+    return {
+      kind: 'error',
+      frameId: frame.id,
+      ...(frame.origin !== undefined ? { origin: frame.origin } : {}),
+      capturedAt: frame.capturedAt,
+      finishedAt: Date.now(),
+      code: isMmaerecError(err) ? err.code : 'E_INFER',
+      message: err instanceof Error ? err.message : String(err),
+      model: this.provenance,
+    };
+  }
+
+  /** Like `inspect`, plus the score map and the input and reconstruction images (what evaluation needs). */
+  analyze(frame: Frame): Promise<Analysis> {
+    if (this.closed) return Promise.reject(new MmaerecError('E_INPUT', 'inspector is closed: create a new Inspector'));
+    checkFrame(frame);
+    const p = this.run(frame);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async run(frame: Frame): Promise<Analysis> {
+    const t0 = performance.now();
+    const { width, height } = this.bundle.manifest.input;
+    const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
+    let inferMs = 0;
+    const recon = await this.inferLane.run(async () => {
+      const t = performance.now();
+      const out = await this.backend.run({ image: prepared.image, edge: prepared.edge });
+      inferMs = performance.now() - t;
+      return out;
+    });
+    const tScore = performance.now();
+    if (recon.length !== 3 * width * height) {
+      throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} returned ${recon.length} values, expected 3×${height}×${width}: rebuild the engine or re-export the bundle`);
+    }
+    const bad = firstNonFinite(recon);
+    if (bad >= 0) {
+      throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${recon[bad]} at reconstruction element ${bad}: the model or engine is broken (re-export the bundle, rebuild the engine, or try --backend onnxruntime)`);
+    }
+    const reconHwc = planarToHwc(recon, width, height);
+    const { map, score } = await fusedScore(prepared.hwc, reconHwc, width, height, this.bundle.manifest.scoring);
+    if (!Number.isFinite(score)) {
+      throw new MmaerecError('E_INFER', `frame ${frame.id}: the fused score is ${score}: check the bundle's scoring constants`);
+    }
+    const verdict = verdictFor(score, this.thresholds.image);
+    const mapRegions = await findRegions(map, width, height, this.thresholds.pixel);
+    const result: InspectionResult = {
+      kind: 'inspection',
+      frameId: frame.id,
+      ...(frame.origin !== undefined ? { origin: frame.origin } : {}),
+      capturedAt: frame.capturedAt,
+      finishedAt: 0,
+      score,
+      imageThreshold: this.thresholds.image,
+      pixelThreshold: this.thresholds.pixel,
+      verdict,
+      regions: regionsToFrame(mapRegions, width, height, prepared.roi),
+      latency: { decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, scoreMs: 0, totalMs: 0 },
+      model: this.provenance,
+    };
+    const mode = this.heatmap.mode ?? 'off';
+    if (mode === 'all' || (mode === 'defects' && verdict === 'defect')) {
+      result.heatmap = await renderHeatmap(frame, map, width, height, prepared.roi, this.thresholds.pixel, this.heatmap);
+    }
+    const t1 = performance.now();
+    result.latency.scoreMs = t1 - tScore;
+    result.latency.totalMs = t1 - t0;
+    result.finishedAt = Date.now();
+    return { result, map, mapWidth: width, mapHeight: height, input: prepared.hwc, recon: reconHwc };
+  }
+
+  /** Waits for the frames in flight, then releases the back end (if this inspector created it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    if (this.ownsBackend) await this.backend.dispose();
+  }
+}
+
+function checkFrame(frame: Frame): void {
+  if (typeof frame !== 'object' || frame === null) throw new TypeError(`Expected a Frame for frame but received ${frame === null ? 'null' : typeof frame}`);
+  if (typeof frame.id !== 'string') throw new TypeError('Expected a string for frame.id');
+  if (typeof frame.capturedAt !== 'number') throw new TypeError('Expected a number (ms since the epoch) for frame.capturedAt');
+  if (frame.image === undefined || frame.image === null) throw new TypeError('Expected encoded bytes or a RawImage for frame.image');
+}
