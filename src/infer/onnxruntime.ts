@@ -64,7 +64,6 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
   const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
-  worker.unref();
   const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
@@ -96,6 +95,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     await worker.terminate();
     throw err;
   }
+  worker.unref(); // from now on, only a run in flight keeps the process alive (see run())
   const device = attempts[chosen.index]!.device;
   if (chosen.failures.length) fallback = chosen.failures.join('; ');
   if (options.device === 'cuda' && device !== 'cuda') {

@@ -48,6 +48,13 @@ export function registerBackend(entry: BackendEntry): () => void {
   };
 }
 
+// Default entries, imported only when tried: TensorRT first (needs the addon built with TensorRT and an engine
+// built for this GPU; otherwise its reason is recorded and ONNX Runtime is used), then ONNX Runtime.
+registerBackend({
+  name: 'tensorrt',
+  priority: 100,
+  create: async (bundle, options) => (await import('./tensorrt.js')).tensorrtBackendEntry.create(bundle, options),
+});
 registerBackend({
   name: 'onnxruntime',
   priority: 10,

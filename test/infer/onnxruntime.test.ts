@@ -89,3 +89,15 @@ describe('onnxruntime back end', () => {
     await expect(createBackend(bundle, { threads: 0 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('default registry', () => {
+  it('tries TensorRT first and falls back to ONNX Runtime with the reason recorded', async () => {
+    const { listBackends } = await import('../../src/infer/registry.js');
+    expect(listBackends().map((e) => [e.name, e.priority])).toEqual([['tensorrt', 100], ['onnxruntime', 10]]);
+    const be = await createBackend(bundle, { device: 'cpu' });
+    expect(be.name).toBe('onnxruntime-cpu');
+    expect(be.skipped.map((s) => s.name)).toEqual(['tensorrt']);
+    expect(be.skipped[0]!.reason.length).toBeGreaterThan(10);
+    await be.dispose();
+  });
+});
