@@ -1,20 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isMmaerecError } from '../errors.js';
+import { commands } from './registry.js';
 
 /**
- * The command map. Each command lives in its own file under ./commands and is imported only when used,
- * so `mmaerec-edge run` on a Jetson never loads the training stack.
- * A command module exports `register(program: Command): void`, which defines its flags and action.
+ * Each command lives in its own file under ./commands and is imported only when used, so
+ * `mmaerec-edge run` on a Jetson never loads the training stack. A command module exports
+ * `register(program: Command): void`, which defines its flags and action.
  */
-const commands: Record<string, { summary: string; load: () => Promise<{ register(program: Command): void }> }> = {};
-
-export function defineCommand(
-  name: string,
-  summary: string,
-  load: () => Promise<{ register(program: Command): void }>,
-): void {
-  commands[name] = { summary, load };
-}
 
 export async function main(argv: string[]): Promise<number> {
   const { registerAll } = await import('./commands/index.js');
