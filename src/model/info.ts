@@ -17,6 +17,8 @@ export interface BundleInfo extends Complexity {
   attention: string;
   files: Record<string, { sha256: string; bytes: number }>;
   thresholds: LoadedBundle['manifest']['thresholds'];
+  /** Present when the bundle has the paper's topology (WRN50-2 at 256²): the paper's figures beside ours. */
+  paper?: { gmacs: number; trainableParams: number; note: string };
 }
 
 export function bundleInfo(bundle: LoadedBundle): BundleInfo {
@@ -33,7 +35,15 @@ export function bundleInfo(bundle: LoadedBundle): BundleInfo {
     ...c,
     files: bundle.manifest.files,
     thresholds: bundle.manifest.thresholds,
+    ...(isPaperTopology(bundle)
+      ? { paper: { gmacs: PAPER_GMACS, trainableParams: PAPER_TRAINABLE_PARAMS, note: 'docs/architecture.md, Model: Complexity, explains the parameter gap' } }
+      : {}),
   };
+}
+
+function isPaperTopology(bundle: LoadedBundle): boolean {
+  const c = bundle.config;
+  return c.inputSize === 256 && c.backbone.arch === 'wide_resnet50_2' && c.backbone.widthDivisor === 1;
 }
 
 /** Human-readable lines for `info`. */
@@ -46,6 +56,7 @@ export function formatInfo(i: BundleInfo): string {
     `backbone    ${i.backbone} (${String(i.backboneWeights)}), attention ${i.attention}`,
     `parameters  ${m(i.params)} total, ${m(i.trainableParams)} trainable`,
     `compute     ${i.gmacs.toFixed(2)} GMAC per frame (${Object.entries(i.gmacsByPart).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`,
+    ...(i.paper ? [`paper       ${i.paper.gmacs} GMac, ${m(i.paper.trainableParams)} trainable parameters (${i.paper.note})`] : []),
     `thresholds  image ${i.thresholds.image}, pixel ${i.thresholds.pixel} (${i.thresholds.source})`,
     ...Object.entries(i.files).map(([name, f]) => `file        ${name}  ${f.bytes} bytes  sha256 ${f.sha256}`),
   ];

@@ -38,3 +38,27 @@ describe('model config', () => {
     expect(c.trainableParams).toBe(4 * 22 + 3 + 5 + 3 * 22 + 11 + 30);
   });
 });
+
+describe('info', () => {
+  it('reports the paper preset\'s GMACs beside the paper\'s 52.21 GMac (what info --json prints)', async () => {
+    const { bundleInfo } = await import('../../src/model/info.js');
+    const { scoringSchema } = await import('../../src/model/manifest.js');
+    const config = presetConfig('paper');
+    const manifest = {
+      format: 'mmaerec-bundle/1' as const,
+      name: 'p',
+      createdAt: '',
+      config: config as unknown as Record<string, unknown>,
+      input: { width: 256, height: 256, colorOrder: 'rgb' as const, mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] },
+      scoring: scoringSchema.parse({}),
+      thresholds: { image: 1, pixel: 1, source: 'x' },
+      files: {},
+      provenance: { backbone: 'random' },
+    };
+    const info = bundleInfo({ dir: '/b', manifest, sha256: '0'.repeat(64), paths: { manifest: '', weights: '', onnx: '' }, config });
+    expect(info.paper?.gmacs).toBe(52.21);
+    expect(Math.abs(info.gmacs - 52.21) / 52.21).toBeLessThan(0.15);
+    const lite = bundleInfo({ dir: '/b', manifest, sha256: '0'.repeat(64), paths: { manifest: '', weights: '', onnx: '' }, config: presetConfig('lite') });
+    expect(lite.paper).toBeUndefined();
+  });
+});
