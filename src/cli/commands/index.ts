@@ -1,4 +1,4 @@
-import { defineCommand } from '../main.js';
+import { defineCommand } from '../registry.js';
 
 /** Every command, one line each; the module is imported only when its command runs. */
 export function registerAll(): void {
@@ -13,4 +13,5 @@ export function registerAll(): void {
   defineCommand('calibrate', "set a bundle's image and pixel thresholds from data", () => import('./calibrate.js'));
   defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status)', () => import('./schema.js'));
   defineCommand('score', 'fused anomaly score of a reconstruction against its input image (map as .npy)', () => import('./score.js'));
+  defineCommand('demo', 'run the main job on the demo bundle and sample frames, with an embedded MQTT broker', () => import('./demo.js'));
 }

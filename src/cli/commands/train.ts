@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { MmaerecError } from '../../errors.js';
+import type { TrainOptionsInput } from '../../train/options.js';
+
+/** Parses a numeric flag; commander hands strings. */
+function num(name: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new MmaerecError('E_CONFIG', `--${name} ${JSON.stringify(value)} is not ${integer ? 'an integer' : 'a number'}: pass e.g. --${name} ${integer ? '4' : '0.0001'}`);
+    }
+    return n;
+  };
+}
+
+function aggregation(value: string): { kind: 'max' } | { kind: 'topk'; fraction: number } {
+  if (value === 'max') return { kind: 'max' };
+  const m = /^topk:([0-9.]+)$/.exec(value);
+  if (m) return { kind: 'topk', fraction: Number(m[1]) };
+  throw new MmaerecError('E_CONFIG', `--aggregation ${JSON.stringify(value)} is unknown: use max or topk:<fraction> (e.g. topk:0.01)`);
+}
+
+/** `mmaerec-edge train`: wiring only; the work is in src/train/. */
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a model on a folder of good images and write a ready bundle (tfjs: node-gpu → node → wasm → cpu)')
+    .requiredOption('--data <dir>', 'folder tree of good images (png, jpg, bmp, tiff)')
+    .requiredOption('--out <dir>', 'bundle folder to write (checkpoints in <out>/checkpoint)')
+    .option('--preset <name>', 'network preset: lite | paper')
+    .option('--config <file>', 'YAML/JSON file of train options (flags override it); network overrides under "model"')
+    .option('--epochs <n>', 'epochs over the training images', num('epochs', true))
+    .option('--steps <n>', 'optimiser steps (instead of --epochs)', num('steps', true))
+    .option('--batch <n>', 'batch size (default 4)', num('batch', true))
+    .option('--lr <x>', 'initial learning rate (default 1e-4; ×0.2 at 50 % and 80 %)', num('lr', false))
+    .option('--seed <n>', 'seed for weights, data order and synthetic anomalies (default 0)', num('seed', true))
+    .option('--backbone <file>', 'pretrained backbone weights (.safetensors from import-backbone); frozen as in the paper')
+    .option('--random-backbone <strategy>', 'without --backbone: bn-reestimate (default) | train-backbone | frozen')
+    .option('--resume', 'continue from <out>/checkpoint (same flags and data)')
+    .option('--checkpoint-every <n>', 'steps between checkpoints (default 200)', num('checkpoint-every', true))
+    .option('--keep-checkpoint', 'keep <out>/checkpoint after the bundle is written')
+    .option('--backend <name>', 'tfjs back end: auto | tensorflow-gpu | tensorflow | wasm | cpu')
+    .option('--limit <n>', 'use only the first n images (quick experiments)', num('limit', true))
+    .option('--aggregation <rule>', 'image score from the map: max (paper) | topk:<fraction>', aggregation)
+    .option('--name <name>', 'bundle name in the manifest')
+    .action(async (flags: Record<string, unknown>) => {
+      const { train } = await import('../../train/trainer.js');
+      const { readTrainConfigFile } = await import('../../train/config-file.js');
+      const fromFile = flags.config ? await readTrainConfigFile(flags.config as string) : {};
+      const keys = ['data', 'out', 'preset', 'epochs', 'steps', 'batch', 'lr', 'seed', 'backbone', 'resume', 'checkpointEvery', 'keepCheckpoint', 'backend', 'limit', 'aggregation', 'name'];
+      const options: Record<string, unknown> = { ...fromFile };
+      for (const k of keys) if (flags[k] !== undefined) options[k] = flags[k];
+      if (flags.randomBackbone !== undefined) options.noPretrained = flags.randomBackbone;
+      options.command = ['mmaerec-edge', ...process.argv.slice(process.argv.findIndex((a) => a === 'train'))].join(' ');
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)…\n');
+        controller.abort();
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        const result = await train(options as unknown as TrainOptionsInput, { signal: controller.signal });
+        for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+        if (result.interrupted) {
+          process.exitCode = 130;
+          return;
+        }
+        const f = result.finalLoss;
+        process.stdout.write(
+          `bundle ${result.bundle!.dir} (${result.step} steps on ${result.backend.name}, ${(result.durationMs / 60000).toFixed(1)} min` +
+            (f ? `, final loss ${f.total.toFixed(4)}: l2 ${f.l2.toFixed(4)} ssim ${f.ssim.toFixed(4)} entropy ${f.entropy.toFixed(3)}` : '') +
+            `)\n`,
+        );
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,284 @@
+/**
+ * The training run: options → data → network (MODEL's graph through its tfjs executor) → steps with
+ * checkpoints → threshold calibration → bundle (MODEL's writer). Resumable: a checkpoint holds every piece of
+ * state that influences later steps (weights, BN statistics, Adam moments, step, RNG, data order), and wasm/cpu
+ * kernels are deterministic, so `--resume` reproduces the uninterrupted run.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MmaerecError } from '../errors.js';
+import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
+import { presetConfig, type ModelConfig } from '../model/config.js';
+import { initWeights, type WeightMap } from '../model/init.js';
+import { scoringSchema } from '../model/manifest.js';
+import { buildNetwork } from '../model/network.js';
+import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
+import { TfjsNetwork } from '../model/tfjs-executor.js';
+import { Adam } from './adam.js';
+import { describeBackend, selectTrainBackend, type BackendChoice } from './backend.js';
+import { cleanBatch, initialOrder, makeBatch } from './batch.js';
+import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
+import { CHECKPOINT_DIR, CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { assertDataFolder, loadDataset, type Dataset } from './data.js';
+import { assertWritable } from './disk.js';
+import { reconstructionLoss } from './losses.js';
+import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+import { ProgressBar, formatDuration } from './progress.js';
+import { Rng } from './rng.js';
+import { learningRate } from './schedule.js';
+
+export interface TrainResult {
+  /** Present when training finished and the bundle was written. */
+  bundle?: LoadedBundle;
+  /** True when stopped by a signal/abort after saving a checkpoint (resume with `resume: true`). */
+  interrupted: boolean;
+  step: number;
+  totalSteps: number;
+  backend: BackendChoice;
+  finalLoss?: { total: number; l2: number; ssim: number; entropy: number };
+  history: CheckpointState['history'];
+  durationMs: number;
+  warnings: string[];
+}
+
+export interface TrainHooks {
+  /** Stop at the next step boundary, save a checkpoint and return `interrupted: true` (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Stop after this many steps of THIS call (tests of resume); a checkpoint is saved. */
+  stopAfter?: number;
+  log?: (line: string) => void;
+}
+
+async function loadBackboneFile(path: string): Promise<WeightMap> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new MmaerecError('E_CONFIG', `cannot read --backbone ${path} (${(err as NodeJS.ErrnoException).code}): pass a .safetensors file written by import-backbone`);
+  }
+  // a plain Uint8Array, not a Buffer: Buffer#slice is a view, and toFloat32 relies on slice() copying
+  const file = parseSafetensors(new Uint8Array(bytes), path);
+  const out: WeightMap = new Map();
+  for (const [name, t] of file.tensors) out.set(name, { shape: t.shape, data: toFloat32(t, name) });
+  return out;
+}
+
+/** The network config for these options (preset + overrides; trainable backbone when chosen for random weights). */
+export function resolveModelConfig(o: TrainOptions): ModelConfig {
+  const overrides = structuredClone(o.model);
+  if (!o.backbone && o.noPretrained === 'train-backbone') {
+    overrides.backbone = { ...((overrides.backbone as object) ?? {}), trainable: true };
+  }
+  return presetConfig(o.preset, overrides);
+}
+
+function totalStepsFor(o: TrainOptions, trainImages: number): number {
+  if (o.steps !== undefined) return o.steps;
+  const epochs = o.epochs ?? 100;
+  return epochs * Math.ceil(trainImages / o.batch);
+}
+
+/** What must match for `--resume` to continue a run (everything that changes the numbers). */
+function fingerprint(o: TrainOptions, config: ModelConfig, totalSteps: number): Record<string, unknown> {
+  return {
+    config, totalSteps, batch: o.batch, lr: o.lr, lrFactor: o.lrFactor, lrMilestones: o.lrMilestones, seed: o.seed,
+    backbone: o.backbone ?? null, noPretrained: o.noPretrained, ssimWeight: o.ssimWeight, entropyWeight: o.entropyWeight,
+    augment: o.augment, validationFraction: o.validationFraction, limit: o.limit ?? null,
+  };
+}
+
+function estimateBytes(weights: WeightMap): number {
+  let n = 0;
+  for (const t of weights.values()) n += t.data.length;
+  // checkpoint weights + 2 Adam moments + its temporary copy during a save + safetensors + ONNX, plus 16 MiB
+  return n * 4 * 8 + 16 * 2 ** 20;
+}
+
+/**
+ * Fits a random frozen backbone's BatchNorm statistics to the training images (issue 4 point 7): reset them,
+ * then average the batch statistics of `bnBatches` batches of clean images (PyTorch's update_bn).
+ */
+async function reestimateBackboneStats(net: TfjsNetwork, data: Dataset, o: TrainOptions): Promise<void> {
+  const n = data.train.pixels.length;
+  const rng = new Rng(o.seed ^ 0xb17);
+  net.resetRunningStats('backbone');
+  for (let i = 0; i < o.bnBatches; i++) {
+    const idx = Array.from({ length: Math.min(o.batch, n) }, () => rng.int(n));
+    const b = await cleanBatch(data.train, idx);
+    tf.tidy(() => {
+      net.forward(b.image, b.edge, { training: true, backboneBatchStats: true, momentum: 'cumulative' });
+    });
+    tf.dispose([b.image, b.edge]);
+  }
+}
+
+/** Trains a model on a folder of good images and writes a ready bundle to `options.out`. */
+export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const started = Date.now();
+  const o = parseTrainOptions(input);
+  const out = resolve(o.out);
+  const progress = new ProgressBar(process.stderr, 10, o.progress);
+  const log = hooks.log ?? ((line: string) => progress.log(line));
+  const warnings: string[] = [];
+  await assertDataFolder(o.data);
+  const config = resolveModelConfig(o);
+  const graph = buildNetwork(config);
+  const given = o.backbone ? await loadBackboneFile(o.backbone) : new Map();
+  let weights = initWeights(graph, o.seed, given);
+  await assertWritable(out, estimateBytes(weights));
+  const backend = await selectTrainBackend(o.backend);
+  log(describeBackend(backend));
+
+  const data: Dataset = await loadDataset(o.data, { size: config.inputSize, validationFraction: o.validationFraction, seed: o.seed, limit: o.limit });
+  log(`data: ${data.train.files.length} training + ${data.validation.files.length} validation images from ${o.data} (${config.inputSize}²)`);
+  const totalSteps = totalStepsFor(o, data.train.files.length);
+  const print = fingerprint(o, config, totalSteps);
+
+  let rng = new Rng(o.seed);
+  let order = initialOrder(data.train.files.length, rng);
+  let step = 0;
+  let elapsedBefore = 0;
+  let history: CheckpointState['history'] = [];
+  const adam = new Adam();
+  const ckpt = o.resume ? await loadCheckpoint(out) : undefined;
+  if (o.resume && !ckpt) log(`no checkpoint in ${join(out, CHECKPOINT_DIR)}: starting from step 0`);
+  if (ckpt) {
+    if (JSON.stringify(ckpt.state.fingerprint) !== JSON.stringify(print) || ckpt.state.dataDigest !== data.digest) {
+      throw new MmaerecError('E_CONFIG', `the checkpoint in ${out} was written by a run with other options or data: rerun with the same flags and data, or use another --out`);
+    }
+    weights = ckpt.weights;
+    rng = new Rng(ckpt.state.rng);
+    order = ckpt.state.order;
+    step = ckpt.state.step;
+    elapsedBefore = ckpt.state.elapsedMs;
+    history = ckpt.state.history;
+    log(`resuming at step ${step}/${totalSteps}`);
+  }
+
+  const net = new TfjsNetwork(tf, config, weights);
+  const trainable = new Map([...net.variables].filter(([name]) => graph.params.find((p) => p.name === name)?.trainable));
+  if (ckpt) adam.restore(ckpt.moments, ckpt.state.optimizerIterations);
+  const randomBackbone = !o.backbone;
+  if (randomBackbone) {
+    warnings.push(`no --backbone given: the ${config.backbone.arch} backbone is random; strategy '${o.noPretrained}' (docs/training.md)`);
+  }
+  if (!ckpt && randomBackbone && o.noPretrained === 'bn-reestimate') {
+    await reestimateBackboneStats(net, data, o);
+    log(`re-estimated the backbone's BatchNorm statistics on ${o.bnBatches}×${o.batch} clean training images`);
+  }
+
+  const save = async (): Promise<void> => {
+    await saveCheckpoint(out, {
+      state: {
+        format: CHECKPOINT_FORMAT, step, totalSteps, rng: rng.state(), order, optimizerIterations: adam.iterations,
+        fingerprint: print, dataDigest: data.digest, elapsedMs: elapsedBefore + (Date.now() - started), history,
+      },
+      weights: net.exportWeights(),
+      moments: await adam.save(),
+    });
+  };
+
+  const window = { n: 0, total: 0, l2: 0, ssim: 0, entropy: 0 };
+  let last = { total: NaN, l2: NaN, ssim: NaN, entropy: NaN };
+  let stepsThisCall = 0;
+  let interrupted = false;
+  const logEvery = Math.max(1, Math.min(50, Math.floor(totalSteps / 20)));
+  while (step < totalSteps) {
+    if (hooks.signal?.aborted || (hooks.stopAfter !== undefined && stepsThisCall >= hooks.stopAfter)) {
+      interrupted = true;
+      break;
+    }
+    const t0 = performance.now();
+    const lr = learningRate({ lr: o.lr, factor: o.lrFactor, milestones: o.lrMilestones }, step, totalSteps);
+    const batch = await makeBatch(data.train, o.batch, order, rng, o.augment);
+    let terms: tf.Scalar[] = [];
+    const { grads, value } = tf.variableGrads(() => {
+      const r = net.forward(batch.input, batch.edge, { training: true });
+      const addressing = r.addressing.map((a) => a.weights);
+      const t = reconstructionLoss(batch.target, r.recon, addressing, 3, { ssim: o.ssimWeight, entropy: o.entropyWeight });
+      terms = [tf.keep(t.l2), tf.keep(t.ssim), tf.keep(t.entropy)];
+      return t.total;
+    }, [...trainable.values()]);
+    // variableGrads keys gradients by tfjs variable name; the optimiser keys them by parameter name
+    const named: tf.NamedTensorMap = {};
+    for (const [name, v] of trainable) if (grads[v.name]) named[name] = grads[v.name]!;
+    adam.apply(trainable, named, lr);
+    const values = await Promise.all([value, ...terms].map(async (t) => (await t.data())[0]!));
+    tf.dispose([value, ...terms, ...Object.values(grads), batch.input, batch.edge, batch.target]);
+    const [total, l2, ssimTerm, entropy] = values as [number, number, number, number];
+    if (!Number.isFinite(total)) {
+      throw new MmaerecError('E_MODEL', `training diverged at step ${step + 1} (loss ${total}): lower --lr (now ${o.lr}) or resume from the last checkpoint`);
+    }
+    last = { total, l2, ssim: ssimTerm, entropy };
+    window.n++, (window.total += total), (window.l2 += l2), (window.ssim += ssimTerm), (window.entropy += entropy);
+    step++;
+    stepsThisCall++;
+    if (step % logEvery === 0 || step === totalSteps) {
+      const k = window.n;
+      history.push({ step, total: window.total / k, l2: window.l2 / k, ssim: window.ssim / k, entropy: window.entropy / k, elapsedMs: elapsedBefore + Date.now() - started });
+      Object.assign(window, { n: 0, total: 0, l2: 0, ssim: 0, entropy: 0 });
+    }
+    progress.update({ step, totalSteps, epoch: order.epoch + 1, total, l2, ssim: ssimTerm, entropy, stepMs: performance.now() - t0, lr });
+    if (step % o.checkpointEvery === 0 && step < totalSteps) await save();
+  }
+  progress.done();
+
+  const result: TrainResult = {
+    interrupted, step, totalSteps, backend, history, warnings, durationMs: elapsedBefore + Date.now() - started,
+    ...(Number.isFinite(last.total) ? { finalLoss: last } : {}),
+  };
+  if (interrupted) {
+    await save();
+    log(`stopped at step ${step}/${totalSteps}; checkpoint saved in ${join(out, CHECKPOINT_DIR)}: continue with --resume`);
+    adam.dispose();
+    net.dispose();
+    return result;
+  }
+
+  // Calibrate on the held-out good images with the scoring the bundle will carry, then write the bundle.
+  const scoring = scoringSchema.parse({ aggregation: o.aggregation });
+  const pairs: { input: Float32Array; recon: Float32Array }[] = [];
+  const val = data.validation;
+  for (let i = 0; i < val.pixels.length; i += o.batch) {
+    const idx = Array.from({ length: Math.min(o.batch, val.pixels.length - i) }, (_, k) => i + k);
+    const b = await cleanBatch(val, idx);
+    const r = net.forward(b.image, b.edge, { training: false });
+    const recon = (await r.recon.data()) as Float32Array;
+    const per = config.inputSize * config.inputSize * 3;
+    idx.forEach((_, k) => pairs.push({ input: b.hwc[k]!, recon: recon.slice(k * per, (k + 1) * per) }));
+    tf.dispose([b.image, b.edge, r.recon, ...r.addressing.map((a) => a.weights)]);
+  }
+  const thresholds = thresholdsFromValidation(await scoreValidation(pairs, config.inputSize, scoring));
+  const finalWeights = net.exportWeights();
+  adam.dispose();
+  net.dispose();
+  const contents = await createBundle({
+    config,
+    weights: finalWeights,
+    backboneSource: o.backbone ? `--backbone ${o.backbone}` : `random (${o.noPretrained})`,
+    seed: o.seed,
+    scoring,
+    thresholds,
+    ...(o.name ? { name: o.name } : {}),
+    provenance: {
+      trainedBy: 'mmaerec-edge train',
+      command: o.command ?? null,
+      data: { folder: resolve(o.data), digest: data.digest, images: data.train.files.length + data.validation.files.length, train: data.train.files.length, validation: data.validation.files.length },
+      steps: step,
+      batch: o.batch,
+      lr: o.lr,
+      finalLoss: last,
+      backend: backend.name,
+      durationMs: result.durationMs,
+      duration: formatDuration(result.durationMs),
+      noPretrained: o.backbone ? null : o.noPretrained,
+      augment: o.augment,
+    },
+  });
+  warnings.push(...contents.warnings.filter((w) => !w.includes('randomly initialised') || !randomBackbone));
+  result.bundle = await writeBundle(out, contents);
+  if (!o.keepCheckpoint) await rm(join(out, CHECKPOINT_DIR), { recursive: true, force: true });
+  log(`bundle written to ${out} (image threshold ${thresholds.image.toFixed(4)}, pixel ${thresholds.pixel.toFixed(4)})`);
+  return result;
+}

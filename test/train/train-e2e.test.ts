@@ -1,0 +1,145 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import { train } from '../../src/train/trainer.js';
+import { loadBundleWeights } from '../../src/model/bundle.js';
+import { TfjsNetwork } from '../../src/model/tfjs-executor.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+
+/** A tiny network: 32², the smallest widths the lite topology allows, one memory level. */
+const tiny = {
+  inputSize: 32,
+  backbone: { arch: 'resnet18', widthDivisor: 16, trainable: false },
+  levelChannels: [4, 4, 8, 8],
+  headChannels: 4,
+  memory: { items: 6, levels: [3] },
+};
+
+let dir: string;
+let data: string;
+
+/** Striped "fabric" images with a per-image phase: structured, learnable, different from each other. */
+async function makeImages(folder: string, n: number): Promise<void> {
+  await mkdir(join(folder, 'sub'), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const s = 40;
+    const px = Buffer.alloc(s * s * 3);
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        const v = 128 + 90 * Math.sin((x + 2 * y + i * 3) * 0.5);
+        px[(y * s + x) * 3] = v;
+        px[(y * s + x) * 3 + 1] = v * 0.8;
+        px[(y * s + x) * 3 + 2] = 60 + (i * 20) % 100;
+      }
+    }
+    const img = sharp(px, { raw: { width: s, height: s, channels: 3 } });
+    // mixed formats and a grayscale file: the loader must handle all of them
+    if (i % 3 === 0) await img.png().toFile(join(folder, `img${i}.png`));
+    else if (i % 3 === 1) await img.jpeg({ quality: 95 }).toFile(join(folder, 'sub', `img${i}.jpg`));
+    else await img.grayscale().tiff().toFile(join(folder, `img${i}.tiff`));
+  }
+}
+
+const base = () => ({
+  data,
+  preset: 'lite' as const,
+  model: tiny,
+  batch: 2,
+  lr: 3e-3,
+  seed: 7,
+  checkpointEvery: 5,
+  progress: false,
+  backend: 'wasm' as const,
+  bnBatches: 2,
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mmaerec-train-'));
+  data = join(dir, 'good');
+  await makeImages(data, 9);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('train (tiny config, 32², wasm)', () => {
+  it('lowers the loss over a few dozen steps and writes a bundle that onnxruntime runs like tfjs', async () => {
+    const out = join(dir, 'bundle');
+    const r = await train({ ...base(), out, steps: 40, command: 'test' });
+    expect(r.interrupted).toBe(false);
+    expect(r.backend.name).toBe('wasm');
+    const first = r.history[0]!.total;
+    const last = r.history[r.history.length - 1]!.total;
+    expect(last).toBeLessThan(first * 0.8);
+    const bundle = r.bundle!;
+    const m = bundle.manifest;
+    expect(m.provenance.steps).toBe(40);
+    expect(m.provenance.backend).toBe('wasm');
+    expect((m.provenance.data as { images: number }).images).toBe(9);
+    expect((m.provenance.data as { digest: string }).digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.thresholds.source).toContain('train validation');
+    expect(Number.isFinite(m.thresholds.image)).toBe(true);
+    await expect(readFile(join(out, 'checkpoint', 'state.json'))).rejects.toThrow();
+
+    // the exported ONNX model agrees with the tfjs executor on the trained weights
+    const weights = await loadBundleWeights(bundle);
+    const net = new TfjsNetwork(tf, bundle.config, weights);
+    const s = 32;
+    const image = new Float32Array(3 * s * s).map((_, i) => (Math.sin(i * 0.1) + 1) / 2);
+    const edge = new Float32Array(s * s).map((_, i) => (i % 5) / 5);
+    const nhwc = tf.tidy(() => tf.transpose(tf.tensor4d(image, [1, 3, s, s]), [0, 2, 3, 1]) as tf.Tensor4D);
+    const e = tf.tensor4d(edge, [1, s, s, 1]);
+    const recon = tf.tidy(() => tf.transpose(net.forward(nhwc, e, { training: false }).recon, [0, 3, 1, 2]));
+    const expected = (await recon.data()) as Float32Array;
+    net.dispose();
+    const session = await ort.InferenceSession.create(bundle.paths.onnx);
+    const outs = await session.run({ image: new ort.Tensor('float32', image, [1, 3, s, s]), edge: new ort.Tensor('float32', edge, [1, 1, s, s]) });
+    const got = outs.recon!.data as Float32Array;
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
+    expect(maxDiff).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
+    const a = join(dir, 'whole');
+    const b = join(dir, 'split');
+    const opts = { steps: 12, keepCheckpoint: true };
+    const whole = await train({ ...base(), ...opts, out: a });
+    const part = await train({ ...base(), ...opts, out: b }, { stopAfter: 7 });
+    expect(part.interrupted).toBe(true);
+    expect((await loadCheckpoint(b))!.state.step).toBe(7);
+    const rest = await train({ ...base(), ...opts, out: b, resume: true });
+    expect(rest.step).toBe(12);
+    const wa = await loadBundleWeights(whole.bundle!);
+    const wb = await loadBundleWeights(rest.bundle!);
+    let maxDiff = 0;
+    for (const [name, t] of wa) {
+      const u = wb.get(name)!;
+      for (let i = 0; i < t.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(t.data[i]! - u.data[i]!));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
+    // and a changed option refuses to continue someone else's run
+    await expect(train({ ...base(), ...opts, out: b, resume: true, lr: 1e-2 })).rejects.toThrow(/other options or data/);
+  }, 240_000);
+
+  it('fails early with one-line errors on bad input', async () => {
+    await expect(train({ ...base(), data: join(dir, 'nope'), out: join(dir, 'x'), steps: 1 })).rejects.toThrow(/does not exist or is not a folder/);
+    const empty = join(dir, 'empty');
+    await mkdir(empty, { recursive: true });
+    await writeFile(join(empty, 'notes.txt'), 'x');
+    await expect(train({ ...base(), data: empty, out: join(dir, 'y'), steps: 1 })).rejects.toThrow(/holds 0 image/);
+    await expect(train({ ...base(), out: join(dir, 'z'), steps: 1, batch: 0 })).rejects.toThrow(/batch/);
+    await expect(train({ ...base(), out: join(dir, 'z'), steps: 1, epochs: 1 })).rejects.toThrow(/only one of --steps/);
+    const locked = join(dir, 'locked');
+    await mkdir(locked, { recursive: true });
+    await chmod(locked, 0o500);
+    if (process.getuid?.() !== 0) {
+      await expect(train({ ...base(), out: join(locked, 'out'), steps: 1 })).rejects.toThrow(/not writable/);
+    }
+  }, 60_000);
+});
