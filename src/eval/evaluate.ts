@@ -117,7 +117,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       limited: dataset.limited.filter((f) => f.startsWith('test/')),
     },
     protocol: {
-      imageScore: 'the inspector\'s image score (bundle scoring.aggregation)',
+      imageScore: 'the analyzer\'s image score (a bundle: the inspector\'s, per its manifest scoring.aggregation; the reference: max of the map)',
       mapSize: first ? [first.mapWidth, first.mapHeight] : null,
       maskResize: options.maskResize ?? 'nearest',
       aupro: `per-region overlap (8-connected ground-truth regions), FPR over all normal pixels, trapezoid to FPR ${fprLimit} with interpolation at the cut, divided by ${fprLimit}`,
