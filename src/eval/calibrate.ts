@@ -127,6 +127,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     if (!(v > 0 && v <= 100)) throw new MmaerecError('E_CONFIG', `--${name.replace(' ', '-')} ${v} is not a percentile: give a number in (0, 100], e.g. 99.5`);
   }
   if (!(margin >= 0)) throw new MmaerecError('E_CONFIG', `--margin ${margin} is negative: give a fraction ≥ 0, e.g. 0.1`);
+  if (rule === 'f1' && options.split === 'train') {
+    throw new MmaerecError('E_CONFIG', '--split train applies to --rule good-percentile (train/ has no defective images): drop --split or use --rule good-percentile');
+  }
   const before = (await loadBundle(options.bundle)).sha256;
   const split = rule === 'good-percentile' ? (options.split ?? 'test') : 'test';
   const dataset = await readDataset(options.data, { require: split, ...(options.limit !== undefined ? { limit: options.limit } : {}) });

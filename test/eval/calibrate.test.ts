@@ -73,6 +73,7 @@ describe('calibrate', () => {
     expect(percentileWithMargin([1, 2, 3, 4, 5], 100, 0.1)).toBeCloseTo(5 + 0.1 * (5 - 3), 12);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'good-percentile', target: 150, progress: false })).rejects.toThrow(/--target 150 is not a percentile/);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, margin: -1, progress: false })).rejects.toThrow(/--margin -1 is negative/);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'f1', split: 'train', progress: false })).rejects.toThrow(/--split train applies to --rule good-percentile/);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle: join(dir, 'nope'), data, progress: false })).rejects.toMatchObject({ code: 'E_BUNDLE' });
   });
 });
