@@ -1,13 +1,15 @@
 /**
  * bench:pipeline — end-to-end pipeline throughput and latency beside the bare model on the same bundle.
  *
- *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--threads 2] [--in-flight 3] [--json]
+ *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--rounds 3] [--threads 2] [--in-flight 3] [--json]
  *
  * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder;
  * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
  * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
  * in-memory source → Inspector → runner, with a no-op sink. Throughput = frames / wall time after a warm-up.
- * Latency = per-frame inspect start → result (p50/p99, nearest rank).
+ * Latency = per-frame inspect start → result (p50/p99, nearest rank). The machine is shared, so bare and
+ * pipeline alternate in `rounds` rounds (order swapped each round) and the medians over rounds are reported,
+ * with the ratio taken per round (both halves of a round saw similar load).
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +33,7 @@ const presets = arg('presets', 'lite,paper').split(',');
 const framesWanted = Number(arg('frames', '60'));
 const threads = Number(arg('threads', '2'));
 const inFlight = Number(arg('in-flight', '3'));
+const rounds = Number(arg('rounds', '3'));
 const json = process.argv.includes('--json');
 
 async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: string }> {
@@ -54,50 +57,79 @@ async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: st
 
 interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; stages: Record<string, number> }
 
+const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+
+async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }): Promise<{ fps: number; times: number[] }> {
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < framesWanted; i++) {
+    const t = performance.now();
+    await backend.run(inputs);
+    times.push(performance.now() - t);
+  }
+  return { fps: framesWanted / ((performance.now() - t0) / 1000), times };
+}
+
+async function pipelineRound(inspector: Inspector, images: Uint8Array[]): Promise<{ fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] }> {
+  const source = new MemorySource({ queueCapacity: 8 });
+  await source.start();
+  const records: PipelineRecord[] = [];
+  const sink = { name: 'null', write: async (r: PipelineRecord) => void records.push(r), flush: async () => {}, close: async () => {} };
+  const t0 = performance.now();
+  const running = runPipeline({ source, inspector, sinks: [sink], maxInFlight: inFlight });
+  for (let i = 0; i < framesWanted; i++) await source.push({ id: `f${i}`, capturedAt: Date.now(), image: images[i % images.length]! });
+  source.end();
+  const stats = await running;
+  const fps = framesWanted / ((performance.now() - t0) / 1000);
+  if (stats.errors > 0) throw new Error(`${stats.errors} frames failed: ${JSON.stringify(records.find((r) => r.kind === 'error'))}`);
+  return { fps, records: records.filter((r): r is Extract<PipelineRecord, { kind: 'inspection' }> => r.kind === 'inspection') };
+}
+
 async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
   const dir = await mkdtemp(path.join(tmpdir(), `bench-pipeline-${preset}-`));
   try {
     const bundle = await writeBundle(dir, await createBundle({ config: presetConfig(preset), seed: 0, name: `bench-${preset}` }));
     const size = bundle.manifest.input.width;
     const warm = Math.max(3, Math.round(framesWanted / 10));
-
-    // Bare model: the back end alone, sequential runs on one preprocessed frame.
+    // Two sessions of the same bundle and thread count: the bare back end and the inspector's.
     const backend = await createBackend(bundle, { backend: 'onnxruntime', threads });
-    const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: images[0]! }, size, size);
-    for (let i = 0; i < warm; i++) await backend.run({ image: prepared.image, edge: prepared.edge });
-    const bareTimes: number[] = [];
-    const b0 = performance.now();
-    for (let i = 0; i < framesWanted; i++) {
-      const t = performance.now();
-      await backend.run({ image: prepared.image, edge: prepared.edge });
-      bareTimes.push(performance.now() - t);
-    }
-    const bareFps = framesWanted / ((performance.now() - b0) / 1000);
-    await backend.dispose();
-
-    // Pipeline: the same bundle and thread count through source → inspector → runner.
     const inspector = await Inspector.create(bundle, { backend: 'onnxruntime', threads });
-    for (let i = 0; i < warm; i++) await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: images[i % images.length]! });
-    const source = new MemorySource({ queueCapacity: 8 });
-    await source.start();
-    const records: PipelineRecord[] = [];
-    const sink = { name: 'null', write: async (r: PipelineRecord) => void records.push(r), flush: async () => {}, close: async () => {} };
-    const p0 = performance.now();
-    const running = runPipeline({ source, inspector, sinks: [sink], maxInFlight: inFlight });
-    for (let i = 0; i < framesWanted; i++) await source.push({ id: `f${i}`, capturedAt: Date.now(), image: images[i % images.length]! });
-    source.end();
-    const stats = await running;
-    const pipeFps = framesWanted / ((performance.now() - p0) / 1000);
+    const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: images[0]! }, size, size);
+    const inputs = { image: prepared.image, edge: prepared.edge };
+    for (let i = 0; i < warm; i++) {
+      await backend.run(inputs);
+      await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: images[i % images.length]! });
+    }
+    const bareFps: number[] = [];
+    const pipeFps: number[] = [];
+    const ratios: number[] = [];
+    const bareTimes: number[] = [];
+    const records: Extract<PipelineRecord, { kind: 'inspection' }>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let bare: { fps: number; times: number[] };
+      let pipe: { fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] };
+      if (r % 2 === 0) {
+        bare = await bareRound(backend, inputs);
+        pipe = await pipelineRound(inspector, images);
+      } else {
+        pipe = await pipelineRound(inspector, images);
+        bare = await bareRound(backend, inputs);
+      }
+      bareFps.push(bare.fps);
+      pipeFps.push(pipe.fps);
+      ratios.push(pipe.fps / bare.fps);
+      bareTimes.push(...bare.times);
+      records.push(...pipe.records);
+    }
+    await backend.dispose();
     await inspector.close();
-    if (stats.errors > 0) throw new Error(`${stats.errors} frames failed: ${JSON.stringify(records.find((r) => r.kind === 'error'))}`);
-    const ok = records.filter((r): r is Extract<PipelineRecord, { kind: 'inspection' }> => r.kind === 'inspection');
-    const totals = ok.map((r) => r.latency.totalMs).sort((a, b) => a - b);
-    const median = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => percentile(ok.map((r) => r.latency[k]).sort((a, b) => a - b), 50);
+    const totals = records.map((r) => r.latency.totalMs).sort((a, b) => a - b);
+    const stage = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => median(records.map((r) => r.latency[k]));
     return {
-      preset, inputSize: size, backend: ok[0]!.model.backend,
-      bareFps, bareP50: percentile(bareTimes.sort((a, b) => a - b), 50),
-      pipeFps, p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: pipeFps / bareFps,
-      stages: { decode: median('decodeMs'), preprocess: median('preprocessMs'), infer: median('inferMs'), score: median('scoreMs') },
+      preset, inputSize: size, backend: records[0]!.model.backend,
+      bareFps: median(bareFps), bareP50: median(bareTimes),
+      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios),
+      stages: { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), score: stage('scoreMs') },
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -108,11 +140,11 @@ const { images, origin } = await loadFrames(Math.min(framesWanted, 48));
 const rows: Row[] = [];
 for (const preset of presets) rows.push(await benchPreset(preset, images));
 if (json) {
-  process.stdout.write(JSON.stringify({ frames: framesWanted, threads, inFlight, origin, rows }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ frames: framesWanted, rounds, threads, inFlight, origin, rows }, null, 2) + '\n');
 } else {
   const f = (v: number, d = 1) => v.toFixed(d);
-  process.stdout.write(`frames ${framesWanted} per preset, ${threads} ORT threads, max in flight ${inFlight}; input: ${origin}\n\n`);
-  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${threads} ORT threads, max in flight ${inFlight}; input: ${origin}\n\n`);
+  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} |\n`);
   }
