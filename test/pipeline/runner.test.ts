@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { FfmpegSource } from '../../src/capture/ffmpeg-source.js';
 import { MemorySource } from '../../src/capture/memory-source.js';
 import type { PipelineRecord } from '../../src/decide/result.js';
 import type { LoadedBundle } from '../../src/model/bundle.js';
@@ -139,4 +141,40 @@ describe('runPipeline', () => {
     expect(stats.sinkFailures).toBe(1);
     expect(logged).toContain('sink failed: disk full');
   });
+
+  it('logs the periodic one-line summary while running', async () => {
+    const inspector = await Inspector.create(bundle, { inferenceBackend: new FakeBackend(32, 32, undefined, 15) });
+    const source = new MemorySource();
+    await source.start();
+    const lines: string[] = [];
+    const logger = { info: (_o: object, m: string) => lines.push(m), warn() {}, error() {} };
+    const running = runPipeline({ source, inspector, sinks: [new CollectingSink()], logger, summaryIntervalMs: 40 });
+    for (let i = 0; i < 10; i++) await source.push({ id: `f${i}`, capturedAt: i, image: png });
+    source.end();
+    await running;
+    expect(lines.some((l) => /^\d+\.\d\d fps, latency p50 [\d.]+ ms p99 [\d.]+ ms; totals: \d+ frames, 0 defects, 0 errors, 0 dropped$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^run finished: .*totals: 10 frames, 0 defects, 0 errors, 0 dropped$/);
+  });
+
+  it.skipIf(!hasFfmpeg())('inspects raw frames from an ffmpeg video source end to end (needs ffmpeg on PATH)', async () => {
+    const video = path.join(dir, 'clip.mkv');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10', '-frames:v', '5', '-c:v', 'ffv1', video]);
+    const inspector = await Inspector.create(bundle, { inferenceBackend: new FakeBackend(32, 32), roi: { x: 16, y: 0, width: 64, height: 64 } });
+    const source = new FfmpegSource({ input: video, width: 96, height: 64 });
+    await source.start();
+    const sink = new CollectingSink();
+    const stats = await runPipeline({ source, inspector, sinks: [sink] });
+    expect(stats).toMatchObject({ frames: 5, inspected: 5, errors: 0 });
+    expect(sink.records.map((r) => r.frameId)).toEqual(['ffmpeg-1', 'ffmpeg-2', 'ffmpeg-3', 'ffmpeg-4', 'ffmpeg-5']);
+    expect(sink.records[0]).toMatchObject({ kind: 'inspection', verdict: 'ok', origin: `ffmpeg:${video}` });
+  });
 });
+
+function hasFfmpeg(): boolean {
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
