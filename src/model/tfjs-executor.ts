@@ -107,7 +107,7 @@ export class TfjsNetwork {
 
   /**
    * Runs the network on [B,H,W,3] RGB in [0,1] and [B,H,W,1] edge maps. Safe inside `tf.variableGrads` /
-   * `optimizer.minimize`; the caller disposes the results (or runs inside `tf.tidy`).
+   * `optimizer.minimize`; only the returned tensors survive, and the caller disposes them.
    */
   forward(image: TF.Tensor4D, edge: TF.Tensor4D, options: ForwardOptions): ForwardResult {
     const tf = this.tf;
@@ -115,19 +115,23 @@ export class TfjsNetwork {
     if (image.shape[1] !== s || image.shape[2] !== s || image.shape[3] !== 3 || edge.shape[1] !== s || edge.shape[2] !== s || edge.shape[3] !== 1) {
       throw new RangeError(`Expected image [B,${s},${s},3] and edge [B,${s},${s},1] but received [${image.shape}] and [${edge.shape}]`);
     }
-    const values = new Map<string, TF.Tensor>([
-      [this.graph.inputs.image, image],
-      [this.graph.inputs.edge, edge],
-    ]);
-    const backboneStats = options.backboneBatchStats ?? this.config.backbone.trainable;
-    for (const node of this.graph.nodes) {
-      const outs = this.run(node, node.inputs.map((i) => values.get(i)!), options, backboneStats);
-      node.outputs.forEach((name, i) => values.set(name, outs[i]!));
-    }
-    return {
-      recon: values.get(this.graph.outputs.recon) as TF.Tensor4D,
-      addressing: this.graph.outputs.addressing.map((a) => ({ level: a.level, weights: values.get(a.value) as TF.Tensor4D })),
-    };
+    // tidy: intermediates are freed even when the caller forgets to (gradients still work: the engine keeps
+    // what backprop needs while a tape is recording).
+    return tf.tidy(() => {
+      const values = new Map<string, TF.Tensor>([
+        [this.graph.inputs.image, image],
+        [this.graph.inputs.edge, edge],
+      ]);
+      const backboneStats = options.backboneBatchStats ?? this.config.backbone.trainable;
+      for (const node of this.graph.nodes) {
+        const outs = this.run(node, node.inputs.map((i) => values.get(i)!), options, backboneStats);
+        node.outputs.forEach((name, i) => values.set(name, outs[i]!));
+      }
+      return {
+        recon: values.get(this.graph.outputs.recon) as TF.Tensor4D,
+        addressing: this.graph.outputs.addressing.map((a) => ({ level: a.level, weights: values.get(a.value) as TF.Tensor4D })),
+      };
+    });
   }
 
   private run(node: GraphNode, inputs: TF.Tensor[], o: ForwardOptions, backboneStats: boolean): TF.Tensor[] {

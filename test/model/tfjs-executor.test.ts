@@ -134,3 +134,16 @@ describe('tfjs executor', () => {
     net.dispose();
   });
 });
+
+describe('tfjs executor memory hygiene', () => {
+  it('forward leaves only its outputs allocated', () => {
+    const cfg = tiny();
+    const net = new TfjsNetwork(tf, cfg, initWeights(buildNetwork(cfg), 6));
+    const { image, edge } = batch(1, 32, 4);
+    const before = tf.memory().numTensors;
+    const out = net.forward(image, edge, { training: true });
+    expect(tf.memory().numTensors - before).toBe(1 + out.addressing.length);
+    tf.dispose([out.recon, ...out.addressing.map((a) => a.weights), image, edge]);
+    net.dispose();
+  });
+});
