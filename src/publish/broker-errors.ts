@@ -36,6 +36,13 @@ export function connectError(err: Error & { code?: string | number }, where: str
   return new MmaerecError('E_BROKER', message, { cause: err });
 }
 
+export function closedWhilePublishing(where: string, livedMs: number, unacknowledged: number): MmaerecError {
+  return new MmaerecError(
+    'E_BROKER',
+    `the MQTT broker at ${where} closed the connection ${livedMs} ms after accepting it, with ${unacknowledged} events unacknowledged (a broker restart, or a broker refusing this client's topics or packet size: Mosquitto disconnects on an ACL denial): check the broker log and its access rules for the mqtt.topics; events stay spooled and are retried with backoff`,
+  );
+}
+
 export function publishRefused(err: Error & { code?: string | number }, topic: string): MmaerecError {
   return new MmaerecError(
     'E_BROKER',

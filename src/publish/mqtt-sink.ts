@@ -4,7 +4,7 @@ import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
-import { connectError, publishRefused } from './broker-errors.js';
+import { closedWhilePublishing, connectError, publishRefused } from './broker-errors.js';
 import { newEventId, STATUS_SCHEMA, toEvent, type StatusEvent } from './events.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { loadTls, parseMqttConfig, redactConfig, redactUrl, type MqttSinkConfig, type ResolvedMqttConfig, type TlsMaterial } from './mqtt-config.js';
@@ -13,6 +13,8 @@ import type { Sink } from './sink.js';
 import { createSpool, type SpoolStore } from './spool/store.js';
 import { resolveTopics, type Topics } from './topics.js';
 
+/** A connection that lasted this long counts as healthy: the reconnect backoff starts again from its minimum. */
+const STABLE_CONNECTION_MS = 10_000;
 const SDK_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Options of {@link MqttSink.create}: the validated config (see mqtt-config.ts) plus code-only hooks. */
@@ -66,6 +68,8 @@ export class MqttSink extends EventEmitter implements Sink {
   private connected = false;
   private closing = false;
   private attempt = 0;
+  private connectedAt = 0;
+  private errorOnThisConnection = false;
   private reconnectTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   /** Highest spool key handed to the current connection. */
@@ -142,13 +146,12 @@ export class MqttSink extends EventEmitter implements Sink {
       ...(heatmapFits ? { heatmapTopic: this.topics.heatmap } : {}),
     });
     const topic = record.kind === 'error' ? this.topics.error : record.verdict === 'defect' ? this.topics.defect : this.topics.inspection;
-    const puts: Promise<number>[] = [];
-    // The image goes first, so a subscriber that receives the event can already have the image it names.
+    // The image goes first, so a subscriber that receives the event can already have the image it names;
+    // if the spool refuses the image, the event is not spooled either and the caller gets the E_SPOOL.
     if (heatmapFits && event.schema !== 'mmaerec.error/1' && event.heatmap) {
-      puts.push(this.spool.put(encodeOutbox({ topic: event.heatmap.topic, payload: Buffer.from(heatmap!.data), qos: this.config.qos, retain: false, binary: true })));
+      await this.spool.put(encodeOutbox({ topic: event.heatmap.topic, payload: Buffer.from(heatmap!.data), qos: this.config.qos, retain: false, binary: true }));
     }
-    puts.push(this.spool.put(encodeOutbox({ topic, payload: Buffer.from(JSON.stringify(event)), qos: this.config.qos, retain: false, binary: false })));
-    await Promise.all(puts);
+    await this.spool.put(encodeOutbox({ topic, payload: Buffer.from(JSON.stringify(event)), qos: this.config.qos, retain: false, binary: false }));
     this.pump();
     return event.id;
   }
@@ -231,10 +234,11 @@ export class MqttSink extends EventEmitter implements Sink {
     };
     const client = this.connectClient(c.url, options);
     this.client = client;
+    this.errorOnThisConnection = false;
     client.on('connect', () => {
       if (generation !== this.generation) return;
       this.connected = true;
-      this.attempt = 0;
+      this.connectedAt = Date.now();
       this.cursor = 0;
       this.inflight.clear();
       if (this.lastError) this.logger.info({ url: redactUrl(c.url) }, 'mqtt broker connection restored');
@@ -251,6 +255,7 @@ export class MqttSink extends EventEmitter implements Sink {
     });
     client.on('error', (err: Error & { code?: string | number }) => {
       if (generation !== this.generation) return;
+      this.errorOnThisConnection = true;
       this.reportError(connectError(err, redactUrl(c.url), c.protocol));
     });
     client.on('close', () => {
@@ -262,6 +267,8 @@ export class MqttSink extends EventEmitter implements Sink {
   private onConnectionLost(client: MqttClient): void {
     this.generation++; // late PUBACKs of this connection no longer count: those entries are resent
     clearInterval(this.heartbeatTimer);
+    const lived = Date.now() - this.connectedAt;
+    const unacknowledged = this.inflight.size;
     this.inflight.clear();
     client.removeAllListeners();
     client.on('error', () => undefined);
@@ -270,6 +277,12 @@ export class MqttSink extends EventEmitter implements Sink {
       this.connected = false;
       this.logger.warn({ url: redactUrl(this.config.url), spooled: this.spool.stats().entries }, 'mqtt connection lost; events are spooled until it is back');
       this.emit('offline');
+      // Backoff restarts only after a stable connection, so a broker that accepts and then drops us
+      // (an ACL denial, a packet too large) is retried ever more slowly instead of hammered.
+      if (lived >= STABLE_CONNECTION_MS) this.attempt = 0;
+      else if (unacknowledged > 0 && !this.errorOnThisConnection && !this.closing) {
+        this.reportError(closedWhilePublishing(redactUrl(this.config.url), lived, unacknowledged));
+      }
     }
     if (this.closing) return;
     const delay = backoffDelay(this.attempt++, this.config.reconnect);
