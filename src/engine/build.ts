@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { constants } from 'node:fs';
+import { access, readFile, rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import { loadBundle, ONNX_FILE } from '../model/bundle.js';
 import { loadTensorRT } from './load.js';
@@ -37,6 +38,18 @@ export function temporaryBuildFiles(planPath: string): string[] {
 export async function buildEngine(rawOptions: Record<string, unknown>, hooks: BuildEngineHooks = {}): Promise<BuiltEngine> {
   const options = parseBuildEngineOptions(rawOptions);
   const trt = requireTensorRT(hooks.tensorrt ?? (await loadTensorRT()), 'build-engine');
+  const headersMajor = Number(trt.version().headers.split('.')[0]);
+  if (headersMajor >= 11 && (options.fp16 || options.int8)) {
+    // Refused here too (the native builder does as well), before minutes of calibration preprocessing.
+    throw new MmaerecError(
+      'E_UNSUPPORTED',
+      `TensorRT ${trt.version().headers} builds strongly typed networks and has no ${options.int8 ? 'INT8 calibration' : 'FP16 builder switch'}: build without --fp16/--int8, or feed an ONNX already converted to FP16 (ModelOpt AutoCast) or quantized with Q/DQ nodes (TensorRT Model Optimizer)`,
+    );
+  }
+  // The plan is written at the very end: a directory that cannot take it should fail now, not after the build.
+  await access(dirname(options.planPath), constants.W_OK).catch(() => {
+    throw new MmaerecError('E_IO', `cannot write the engine into ${dirname(options.planPath)} (missing or not writable): create it or pick another --out`);
+  });
   const bundle = await loadBundle(options.modelDir);
   const { width, height } = bundle.manifest.input;
   const progress = hooks.onProgress ?? (() => undefined);

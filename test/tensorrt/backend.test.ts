@@ -74,6 +74,19 @@ describe('build-engine and the TensorRT back end over a test double of the addon
     expect((err as Error).message).toBe('build-engine needs TensorRT, but the native addon was built without TensorRT: install it');
   });
 
+  it('refuses, before any work, precision flags on TensorRT 11 and an output folder that does not exist', async () => {
+    const trt11 = fakeTensorRT({}, '11.1.0');
+    const e11 = await buildEngine({ model: bundle.dir, int8: true, calib: join(dir, 'good') }, { tensorrt: trt11.availability }).catch((e: unknown) => e);
+    expect((e11 as MmaerecError).code).toBe('E_UNSUPPORTED');
+    expect((e11 as Error).message).toMatch(/^TensorRT 11\.1\.0 builds strongly typed networks and has no INT8 calibration: build without --fp16\/--int8, or feed an ONNX .*Q\/DQ/);
+    expect(trt11.calls.builds).toEqual([]);
+    const fake = fakeTensorRT();
+    const eOut = await buildEngine({ model: bundle.dir, out: join(dir, 'no', 'such', 'e.plan') }, { tensorrt: fake.availability }).catch((e: unknown) => e);
+    expect((eOut as MmaerecError).code).toBe('E_IO');
+    expect((eOut as Error).message).toMatch(/cannot write the engine into .*no\/such \(missing or not writable\): create it or pick another --out/);
+    expect(fake.calls.builds).toEqual([]);
+  });
+
   it('hands checked options to the native builder and writes metadata beside the plan', async () => {
     const fake = fakeTensorRT();
     const events: string[] = [];

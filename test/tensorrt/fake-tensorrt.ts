@@ -34,7 +34,7 @@ export function fakeTensorRT(device: Partial<NativeDevice> = {}, library = '10.3
     async dispose(): Promise<void> {}
   }
   const trt: TensorRTNative = {
-    version: () => ({ headers: '10.3.0', library }),
+    version: () => ({ headers: library, library }),
     queryDevice: async (index) => ({ index, name: 'Orin', computeCapability: '8.7', totalMemoryBytes: 7.4e9, integrated: true, ...device }),
     buildEngine: async (options, onEvent) => {
       calls.builds.push(options);
