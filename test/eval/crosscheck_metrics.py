@@ -7,7 +7,8 @@ Reads scores.json, labels.json and maps/<defect>/<stem>.npy, decodes the ground-
 no PIL), resizes them like eval (nearest with half-pixel centres), and computes image AUROC, pixel AUROC and AP
 the way sklearn does (roc_curve / average_precision_score: distinct thresholds, cumulative sums) and AUPRO with
 the code structure of MVTec AD's evaluation script (compute_pro + trapezoid with x_max=0.3, 8-connectivity).
-Prints both and the differences. Not run by the test suite (CI has no numpy guarantee); run by hand.
+Prints both and the differences. test/eval/crosscheck.test.ts runs it on a synthetic dataset wherever
+/usr/bin/python3 has numpy (Debian's python3-onnx pulls it in); run it by hand on real runs.
 """
 import json
 import os
