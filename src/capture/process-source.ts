@@ -15,6 +15,8 @@ export interface ProcessSourceOptions extends QueuedSourceOptions {
   maxRestarts?: number;
   /** No frame for this long while running → the process is killed and restarted (0 = off; default 10 000 ms). */
   stallTimeoutMs?: number;
+  /** Patience for the first frame after a (re)start: connecting to a camera takes longer (default max(stallTimeoutMs, 30 000)). */
+  firstFrameTimeoutMs?: number;
   /** Frame id prefix (default: the source kind). */
   idPrefix?: string;
 }
@@ -37,6 +39,7 @@ export abstract class ProcessSource extends QueuedSource {
   private readonly backoff: Backoff;
   private readonly maxRestarts: number;
   private readonly stallTimeoutMs: number;
+  private readonly firstFrameTimeoutMs: number;
   private readonly idPrefix: string;
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private sequence = 0;
@@ -54,6 +57,7 @@ export abstract class ProcessSource extends QueuedSource {
     this.backoff = new Backoff(options.backoff);
     this.maxRestarts = options.maxRestarts ?? Infinity;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
+    this.firstFrameTimeoutMs = options.firstFrameTimeoutMs ?? Math.max(this.stallTimeoutMs, 30_000);
     this.idPrefix = options.idPrefix ?? kind;
   }
 
@@ -120,19 +124,20 @@ export abstract class ProcessSource extends QueuedSource {
       child.once('close', (code, signal) => resolve({ code, signal }));
     });
     let lastFrameAt = Date.now();
+    let frames = 0;
     // While a frame waits for room in a `block` queue the process is (rightly) blocked on the pipe: not a stall.
     let waitingForQueue = false;
     const watchdog =
       this.stallTimeoutMs > 0
         ? setInterval(() => {
             const silentMs = Date.now() - lastFrameAt;
-            if (!waitingForQueue && silentMs >= this.stallTimeoutMs && child.exitCode === null) {
+            const patience = frames === 0 ? this.firstFrameTimeoutMs : this.stallTimeoutMs;
+            if (!waitingForQueue && silentMs >= patience && child.exitCode === null) {
               this.report({ type: 'stall', source: this.name, silentMs });
               child.kill('SIGKILL');
             }
           }, Math.max(50, Math.min(1000, this.stallTimeoutMs / 4)))
         : undefined;
-    let frames = 0;
     let buffer = Buffer.allocUnsafe(frameBytes);
     let filled = 0;
     try {

@@ -49,6 +49,7 @@ const processSourceFields = {
   backoff: backoffSchema.optional(),
   maxRestarts: z.number().int().nonnegative().optional(),
   stallTimeoutMs: z.number().nonnegative().default(10_000),
+  firstFrameTimeoutMs: z.number().nonnegative().optional(),
   queue: queueSchema.optional(),
 };
 

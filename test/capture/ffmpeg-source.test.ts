@@ -81,7 +81,7 @@ describe.skipIf(!hasFfmpeg)('FfmpegSource (needs ffmpeg on PATH)', () => {
   it('kills and restarts a process that stops delivering frames (stall watchdog)', async () => {
     // `-readrate` far below real time makes ffmpeg go quiet: the watchdog must notice.
     const src = new FfmpegSource({
-      input: video, width: 16, height: 12, loop: true, restart: true, stallTimeoutMs: 300,
+      input: video, width: 16, height: 12, loop: true, restart: true, stallTimeoutMs: 300, firstFrameTimeoutMs: 300,
       inputArgs: ['-readrate', '0.01'], backoff: { initialMs: 20, maxMs: 50 }, maxRestarts: 1,
     });
     const events: SourceEvent[] = [];

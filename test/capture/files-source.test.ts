@@ -56,7 +56,7 @@ describe('FilesSource', () => {
 
   it('watch mode picks up files that appear during the run, only once completely written', async () => {
     await writeFile(path.join(dir, '0-existing.png'), 'old');
-    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, stableMs: 120, pollMs: 30 });
+    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, stableMs: 500, pollMs: 30 });
     await src.start();
     const got: Frame[] = [];
     const reading = (async () => {
