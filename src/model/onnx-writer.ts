@@ -23,16 +23,34 @@ function int64Tensor(name: string, values: number[]): TensorMsg {
   return { name, dims: [values.length], data_type: TENSOR_INT64, raw_data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
 }
 
+/** Row-normalised memory (x / max(‖x‖₂, ε), as the tfjs executor computes it) and its transpose. */
+export function memoryConstants(m: Float32Array, items: number, channels: number, epsilon: number): { cosine: Float32Array; readout: Float32Array } {
+  const cosine = new Float32Array(items * channels);
+  const readout = new Float32Array(items * channels);
+  for (let i = 0; i < items; i++) {
+    let sq = 0;
+    for (let c = 0; c < channels; c++) sq += m[i * channels + c]! ** 2;
+    const norm = Math.max(Math.fround(Math.sqrt(sq)), epsilon);
+    for (let c = 0; c < channels; c++) {
+      cosine[i * channels + c] = m[i * channels + c]! / norm;
+      readout[c * items + i] = m[i * channels + c]!;
+    }
+  }
+  return { cosine, readout };
+}
+
 /**
  * Serialises the network with its weights as an ONNX model (NCHW): inputs `image` [1,3,S,S] (RGB in [0,1])
  * and `edge` [1,1,S,S]; output `recon` [1,3,S,S]. BatchNorm is emitted as BatchNormalization with the running
- * statistics (ONNX Runtime and TensorRT fold it into the convolution themselves).
+ * statistics (ONNX Runtime and TensorRT fold it into the convolution themselves). Initializers carry the
+ * weights.safetensors names, except each memory, which appears as `<name>:cosine` and `<name>:readout`.
  */
 export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSize: number; producerVersion?: string; name?: string }): Uint8Array {
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
   const constants = new Map<string, string>();
   const rename = new Map<string, string>([[graph.outputs.recon, 'recon']]);
+  const derived = new Set<string>(); // parameters exported only through derived constants
   const v = (name: string): string => rename.get(name) ?? name;
   let counter = 0;
   const tmp = (hint: string): string => `${hint}/t${counter++}`;
@@ -107,38 +125,38 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
           str('coordinate_transformation_mode', 'half_pixel'),
         ]);
       case 'memory': {
+        // The memory enters as two constant conv weights derived at export (TensorRT's parser wants constant
+        // conv weights): the L2-normalised rows [N,C,1,1] for the cosine, and Mᵀ [C,N,1,1] for the read-out.
+        const m = weights.get(s.weight)!.data;
+        const { cosine, readout } = memoryConstants(m, s.items, s.channels, s.epsilon);
+        const wCos = `${s.weight}:cosine`;
+        const wRead = `${s.weight}:readout`;
+        initializers.push(floatTensor(wCos, [s.items, s.channels, 1, 1], cosine));
+        initializers.push(floatTensor(wRead, [s.channels, s.items, 1, 1], readout));
+        derived.add(s.weight);
         const eps = constF([s.epsilon], []);
         const t = (k: string): string => tmp(`${node.name}.${k}`);
-        // Cosine similarity = 1×1 conv of the L2-normalised query with the L2-normalised memory rows.
-        const [qn, qnorm, mnorm, mn, mw, logits, w, wl, wla, den, num, shr, l1, l1c, mt, mr] = [
-          'qn', 'qnorm', 'mnorm', 'mn', 'mw', 'logits', 'w', 'wl', 'wla', 'den', 'num', 'shr', 'l1', 'l1c', 'mt', 'mr',
+        const [qnorm, qnormc, qn, logits, w, wl, wla, den, num, numw, shr, l1, l1c] = [
+          'qnorm', 'qnormc', 'qn', 'logits', 'w', 'wl', 'wla', 'den', 'num', 'numw', 'shr', 'l1', 'l1c',
         ].map(t) as string[];
-        const qnormc = t('qnormc');
-        const mnormc = t('mnormc');
-        emit('ReduceL2', [x], [qnorm], [ints('axes', [1]), int('keepdims', 1)]);
-        emit('Max', [qnorm, eps], [qnormc]);
-        emit('Div', [x, qnormc], [qn!]);
-        emit('ReduceL2', [s.weight], [mnorm!], [ints('axes', [1]), int('keepdims', 1)]);
-        emit('Max', [mnorm!, eps], [mnormc]);
-        emit('Div', [s.weight, mnormc], [mn!]);
-        emit('Reshape', [mn!, constI([s.items, s.channels, 1, 1])], [mw!]);
-        emit('Conv', [qn!, mw!], [logits!], [ints('kernel_shape', [1, 1])]);
+        // Cosine similarity (eq. 1) = 1×1 conv of the L2-normalised query with the normalised memory rows.
+        emit('ReduceL2', [x], [qnorm!], [ints('axes', [1]), int('keepdims', 1)]);
+        emit('Max', [qnorm!, eps], [qnormc!]);
+        emit('Div', [x, qnormc!], [qn!]);
+        emit('Conv', [qn!, wCos], [logits!], [ints('kernel_shape', [1, 1])]);
         emit('Softmax', [logits!], [w!], [int('axis', 1)]);
         // Hard shrinkage (eq. 2): relu(w − λ)·w / (|w − λ| + ε), then L1 renormalisation.
         emit('Sub', [w!, constF([s.lambda], [])], [wl!]);
         emit('Abs', [wl!], [wla!]);
         emit('Add', [wla!, eps], [den!]);
         emit('Relu', [wl!], [num!]);
-        const numw = t('numw');
-        emit('Mul', [num!, w!], [numw]);
-        emit('Div', [numw, den!], [shr!]);
+        emit('Mul', [num!, w!], [numw!]);
+        emit('Div', [numw!, den!], [shr!]);
         emit('ReduceSum', [shr!, constI([1])], [l1!], [int('keepdims', 1)]);
         emit('Max', [l1!, eps], [l1c!]);
         emit('Div', [shr!, l1c!], [out[1]!]);
-        // Read-out ẑ = ŵM (eq. 3): a 1×1 conv with the transposed memory as weights.
-        emit('Transpose', [s.weight], [mt!], [ints('perm', [1, 0])]);
-        emit('Reshape', [mt!, constI([s.channels, s.items, 1, 1])], [mr!]);
-        emit('Conv', [out[1]!, mr!], [y], [ints('kernel_shape', [1, 1])]);
+        // Read-out ẑ = ŵM (eq. 3): a 1×1 conv with Mᵀ as weights.
+        emit('Conv', [out[1]!, wRead], [y], [ints('kernel_shape', [1, 1])]);
         return;
       }
       case 'coordPool': {
@@ -173,7 +191,7 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
   for (const p of graph.params) {
     const w = weights.get(p.name);
     if (!w) throw new Error(`onnx writer: no weights for ${p.name}`);
-    initializers.push(floatTensor(p.name, p.shape, w.data));
+    if (!derived.has(p.name)) initializers.push(floatTensor(p.name, p.shape, w.data));
   }
   const S = o.inputSize;
   const valueInfo = (name: string, c: number) => ({

@@ -40,6 +40,8 @@ print(json.dumps({
   "outputs": {v.name: shape(v) for v in g.output},
   "initializers": sorted(t.name for t in g.initializer),
   "ops": sorted(set(n.op_type for n in g.node)),
+  "convWithComputedWeights": [n.name for n in g.node if n.op_type == "Conv" and n.input[1] not in {t.name for t in g.initializer}],
+  "unusedInitializers": sorted({t.name for t in g.initializer} - {i for n in g.node for i in n.input}),
 }))
 `;
 
@@ -54,9 +56,16 @@ describe.skipIf(noOnnx)('ONNX export (checked by the onnx package)', () => {
     expect(info.ir).toBe(8);
     expect(info.inputs).toEqual({ image: [1, 3, 32, 32], edge: [1, 1, 32, 32] });
     expect(info.outputs).toEqual({ recon: [1, 3, 32, 32] });
-    // Every weight is an initializer under its safetensors name.
+    // Every weight is an initializer under its safetensors name; each memory as its two derived constants.
     const names = new Set(info.initializers);
-    for (const p of buildNetwork(b.config).params) expect(names.has(p.name), p.name).toBe(true);
+    for (const p of buildNetwork(b.config).params) {
+      if (p.name.startsWith('memory.')) {
+        expect(names.has(`${p.name}:cosine`) && names.has(`${p.name}:readout`) && !names.has(p.name), p.name).toBe(true);
+      } else expect(names.has(p.name), p.name).toBe(true);
+    }
+    // TensorRT's parser wants constant conv weights; nothing is exported that no node reads.
+    expect(info.convWithComputedWeights).toEqual([]);
+    expect(info.unusedInitializers).toEqual([]);
     expect(info.ops).toContain('BatchNormalization');
     expect(info.ops).toContain('Resize');
   });
