@@ -69,7 +69,7 @@ node "$X64/test/arm64/prepare.mjs" --dataset "$DATASET" --out "$RUN"
 step "scenario on x86 (reference)"
 node "$X64/test/arm64/scenario.mjs" --run "$RUN" --out "$RUN/x64" --parts kernels,inspect
 
-step "scenario on arm64 under qemu (onnxruntime needs the /proc/cpuinfo bind mount)"
+step "scenario on arm64 under qemu (with an ARM /proc/cpuinfo for onnxruntime)"
 set +e
 ARM64_SKIP_FILE="$RUN/ort-skip-reason" bash "$ROOT/scripts/arm64/run-emulated.sh" --ort \
   "$APP/test/arm64/scenario.mjs" --run "$RUN" --out "$RUN/arm64" --parts kernels,inspect

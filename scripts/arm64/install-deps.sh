@@ -6,7 +6,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 app="$ARM64_CACHE/app"
-key="$(hash_paths "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/.npmrc")"
+# Keyed by what decides the installed tree (the dependency fields, the lock, .npmrc), not by scripts etc.
+deps_json="$(node -p 'const p = require(process.argv[1]); JSON.stringify([p.dependencies, p.optionalDependencies, p.overrides])' "$ROOT/package.json")"
+key="$( (printf '%s' "$deps_json"; hash_paths "$ROOT/package-lock.json" "$ROOT/.npmrc") | sha256sum | cut -c1-16)"
 mkdir -p "$app"
 if [ -d "$app/node_modules" ] && stamp_ok "$app/node_modules" "$key"; then
   log "arm64 node_modules up to date ($key)"

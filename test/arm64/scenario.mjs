@@ -38,14 +38,27 @@ results.native = { ...nativeStatus(), info: nativeAddon()?.info() ?? null };
 
 const sharp = (await import('sharp')).default;
 results.sharp = { versions: sharp.versions.sharp, vips: sharp.versions.vips };
-const ort = await import('onnxruntime-node');
-results.onnxruntime = { loaded: typeof ort.InferenceSession?.create === 'function' };
+// onnxruntime-node's arm64 library crashes at load under qemu without an ARM /proc/cpuinfo (run-emulated.sh
+// --ort), so it is loaded only for the inspection part.
+if (parts.has('inspect')) {
+  const ort = await import('onnxruntime-node');
+  results.onnxruntime = { loaded: typeof ort.InferenceSession?.create === 'function' };
+}
 
-if (parts.has('kernels')) results.kernels = await kernels();
-if (parts.has('inspect')) results.inspect = await inspect();
+results.timing = { loadSeconds: (performance.now() - t0) / 1000 };
+if (parts.has('kernels')) results.kernels = await timed('kernelsSeconds', kernels);
+if (parts.has('inspect')) results.inspect = await timed('inspectSeconds', inspect);
 results.seconds = (performance.now() - t0) / 1000;
 writeJson(join(out, 'results.json'), results);
-console.log(`[arm64] scenario as ${process.arch}: native addon ${results.native.loaded ? 'loaded' : 'NOT loaded'}, ${results.seconds.toFixed(1)} s, parts ${[...parts].join(',')}`);
+const timing = Object.entries(results.timing).map(([k, v]) => `${k.replace('Seconds', '')} ${v.toFixed(1)} s`).join(', ');
+console.log(`[arm64] scenario as ${process.arch}: native addon ${results.native.loaded ? 'loaded' : 'NOT loaded'}; ${timing}`);
+
+async function timed(label, fn) {
+  const start = performance.now();
+  const value = await fn();
+  results.timing[label] = (performance.now() - start) / 1000;
+  return value;
+}
 
 async function kernels() {
   const { edgeMap } = await import('../../dist/preprocess/edge-map.js');
