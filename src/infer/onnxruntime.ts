@@ -67,6 +67,10 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
+  const rejectPending = (): void => {
+    for (const p of pending.values()) p.reject(new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()'));
+    pending.clear();
+  };
   const ready = new Promise<{ index: number; failures: string[] }>((resolve, reject) => {
     worker.on('message', (msg: WorkerReply) => {
       if (msg.type === 'ready') resolve({ index: msg.index, failures: msg.failures });
@@ -81,6 +85,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
         } else p.resolve(msg.recon);
       }
     });
+    worker.on('exit', rejectPending);
     worker.on('error', (err) => {
       dead = err;
       reject(err);
@@ -135,6 +140,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     async dispose() {
       if (disposed) return;
       disposed = true;
+      rejectPending(); // settled now, whatever the worker still sends
       await worker.terminate();
     },
   };

@@ -37,6 +37,13 @@ describe('onnxruntime back end', () => {
     await expect(be.run(inputs(64, 1))).rejects.toThrow(/after dispose/);
   });
 
+  it('rejects a run still in flight when the back end is disposed (no promise left hanging)', async () => {
+    const be = await createBackend(bundle, { device: 'cpu' });
+    const inFlight = be.run(inputs(64, 3));
+    await be.dispose();
+    await expect(inFlight).rejects.toThrow(/disposed while a run was in flight/);
+  });
+
   it('rejects inputs of the wrong size at the call site', async () => {
     const be = await createBackend(bundle, { device: 'cpu' });
     await expect(be.run({ image: new Float32Array(10), edge: new Float32Array(64 * 64) })).rejects.toThrow(RangeError);
