@@ -113,7 +113,14 @@ export const runConfigSchema = z.strictObject({
   thresholds: z.strictObject({ image: z.number().optional(), pixel: z.number().optional() }).default({}),
   sinks: z.array(sinkSchema).min(1),
   heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85 }),
-  pipeline: z.strictObject({ maxInFlight: positiveInt.max(64).default(3) }).default({ maxInFlight: 3 }),
+  pipeline: z
+    .strictObject({
+      maxInFlight: positiveInt.max(64).default(3),
+      /** Bundle missing/tampered at start: `exit` (refuse to start) or `report` (E_BUNDLE record per frame, retry). */
+      onBundleError: z.enum(['exit', 'report']).default('report'),
+      bundleRetryS: z.number().positive().default(10),
+    })
+    .default({ maxInFlight: 3, onBundleError: 'report', bundleRetryS: 10 }),
   metrics: z
     .strictObject({
       /** Prometheus endpoint port (absent: no endpoint). */

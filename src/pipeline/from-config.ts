@@ -8,6 +8,7 @@ import { PipelineMetrics } from '../observe/metrics.js';
 import { JsonlSink } from '../publish/jsonl-sink.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
+import { BundleGuard } from './bundle-guard.js';
 import { Inspector } from './inspector.js';
 import { runPipeline, type RunStats } from './runner.js';
 
@@ -45,6 +46,8 @@ export async function sinksFromConfig(configs: SinkConfig[], logger: Logger): Pr
 }
 
 export interface RunHandle {
+  /** False while the bundle could not be loaded (frames get E_BUNDLE records; see pipeline.onBundleError). */
+  bundleLoaded(): boolean;
   /** Resolves when the run has ended (source exhausted or stopped) and the sinks are closed. */
   done: Promise<RunStats>;
   /** Graceful stop: the source stops, frames in flight finish, sinks flush and close. */
@@ -60,16 +63,23 @@ export interface RunHandle {
  */
 export async function startRun(config: RunConfig, options: { logger?: Logger } = {}): Promise<RunHandle> {
   const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
-  const inspector = await Inspector.create(config.model, {
+  const inspectorOptions = {
     backend: config.backend.name,
     threads: config.backend.threads,
     device: config.backend.device,
     roi: config.roi,
     thresholds: config.thresholds,
     heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality },
-  });
-  for (const s of inspector.skippedBackends) logger.warn({ backend: s.name }, `back end skipped: ${s.reason}`);
-  logger.info({ bundle: inspector.provenance, thresholds: inspector.thresholds }, 'model loaded');
+  };
+  // 'report' keeps the line running with E_BUNDLE records while the bundle is bad; 'exit' refuses to start.
+  const inspector = config.pipeline.onBundleError === 'report'
+    ? await BundleGuard.create(config.model, inspectorOptions, { retryS: config.pipeline.bundleRetryS, logger })
+    : await Inspector.create(config.model, inspectorOptions);
+  const loaded = inspector instanceof BundleGuard ? inspector.current : inspector;
+  if (loaded) {
+    for (const s of loaded.skippedBackends) logger.warn({ backend: s.name }, `back end skipped: ${s.reason}`);
+    logger.info({ bundle: loaded.provenance, thresholds: loaded.thresholds }, 'model loaded');
+  }
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let server: { url: string; close(): Promise<void> } | undefined;
   let sinks: Sink[] = [];
@@ -95,5 +105,6 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     await inspector.close();
     await server?.close();
   });
-  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger };
+  const bundleLoaded = (): boolean => !(inspector instanceof BundleGuard) || inspector.current !== undefined;
+  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, bundleLoaded };
 }

@@ -96,7 +96,7 @@ describe('mmaerec-edge run', () => {
     expect(records.every((r) => r.kind === 'inspection')).toBe(true);
   });
 
-  it('a bad config names the field and the fix; a tampered bundle refuses to start', async () => {
+  it('a bad config names the field and the fix; a tampered bundle refuses to start or yields E_BUNDLE records', async () => {
     const bad = path.join(dir, 'bad.yaml');
     await writeFile(bad, `model: ${bundle.dir}\nsource: { type: files, path: x, wacth: true }\nsinks: [{ type: stdout }]\n`);
     const r1 = await cli(['run', '--config', bad]);
@@ -108,10 +108,19 @@ describe('mmaerec-edge run', () => {
     manifest.files['weights.safetensors'].bytes += 1;
     await writeFile(path.join(tampered, 'manifest.json'), JSON.stringify(manifest));
     const cfg = path.join(dir, 'tampered.yaml');
-    await writeFile(cfg, `model: ${tampered}\nsource: { type: files, path: "images/*.png" }\nsinks: [{ type: stdout }]\n`);
+    await writeFile(cfg, `model: ${tampered}\nsource: { type: files, path: "images/*.png" }\nsinks: [{ type: stdout }]\npipeline: { onBundleError: exit }\n`);
     const r2 = await cli(['run', '--config', cfg]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/mmaerec-edge: .*weights.safetensors has \d+ bytes, the manifest says \d+ \(partial or tampered\): copy the bundle again/);
+    // Default (onBundleError: report): the line keeps going and every frame gets an E_BUNDLE error record.
+    const cfg2 = path.join(dir, 'tampered-report.yaml');
+    await writeFile(cfg2, `model: ${tampered}\nsource: { type: files, path: "images/*.png" }\nsinks: [{ type: stdout }]\nmetrics: { summaryIntervalS: 0 }\n`);
+    const r3 = await cli(['run', '--config', cfg2]);
+    expect(r3.code).toBe(1);
+    const recs = r3.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(recs.map((r) => r.frameId)).toEqual(['broken.png', 'img0.png', 'img1.png', 'img2.png']);
+    for (const r of recs) expect(r).toMatchObject({ kind: 'error', code: 'E_BUNDLE', message: expect.stringMatching(/^not inspected: .*partial or tampered/) });
+    expect(r3.stderr).toMatch(/frames get E_BUNDLE error records until it loads/);
   });
 });
 

@@ -156,3 +156,21 @@ describe('Inspector with a fake back end', () => {
     expect(() => inspector.analyze({ id: 1 } as never)).toThrow(/string for frame.id/);
   });
 });
+
+describe('BundleGuard', () => {
+  it('gives E_BUNDLE records while the bundle is bad, and inspects once a good bundle is in place', async () => {
+    const { BundleGuard } = await import('../../src/pipeline/bundle-guard.js');
+    const { cp } = await import('node:fs/promises');
+    const target = path.join(dir, 'swap');
+    let t = 0;
+    const guard = await BundleGuard.create(target, { threads: 1 }, { retryS: 5, now: () => t });
+    const png = await gradientPng(32, 32);
+    expect(await guard.inspectRecord(frame(png, 'a'))).toMatchObject({ kind: 'error', code: 'E_BUNDLE', frameId: 'a', message: expect.stringMatching(/^not inspected: .*manifest.json is missing/) });
+    await cp(bundle.dir, target, { recursive: true });
+    t = 1000; // before the retry is due: still reported
+    expect(await guard.inspectRecord(frame(png, 'b'))).toMatchObject({ kind: 'error', code: 'E_BUNDLE' });
+    t = 6000;
+    expect(await guard.inspectRecord(frame(png, 'c'))).toMatchObject({ kind: 'inspection', frameId: 'c', model: { bundleSha256: bundle.sha256 } });
+    await guard.close();
+  });
+});

@@ -31,7 +31,8 @@ export function register(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         const stats = await run.done;
-        process.exitCode = stats.sinkFailures > 0 ? 1 : 0;
+        // 1 when records could not be delivered or no frame could be inspected because the bundle never loaded.
+        process.exitCode = stats.sinkFailures > 0 || !run.bundleLoaded() ? 1 : 0;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
