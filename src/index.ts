@@ -57,3 +57,4 @@ export { nativeStatus, type NativeStatus } from './native.js';
 export { encodeNpyFloat32 } from './score/npy.js';
 export { blurReference, type ReferenceOptions } from './eval/reference.js';
 export { openBundleAnalyzer } from './eval/bundle-analyzer.js';
+export { BundleGuard, type BundleGuardOptions } from './pipeline/bundle-guard.js';

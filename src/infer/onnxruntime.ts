@@ -130,7 +130,12 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
 
   // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
-  await run({ image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) });
+  try {
+    await run({ image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
 
   const backend: InferenceBackend & { fallback?: string } = {
     name: `onnxruntime-${device}`,
