@@ -97,6 +97,24 @@ describe('onnxruntime back end', () => {
   });
 });
 
+describe('onnxruntime back end: unusable model', () => {
+  it('refuses an ONNX file that onnxruntime cannot parse, with a one-line error naming it', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const { loadBundle } = await import('../../src/model/bundle.js');
+    const b = await writeBundle(join(dir, 'junk'), await createBundle({ config: presetConfig('lite', { inputSize: 32 }) }));
+    const junk = Buffer.from('this is not an onnx model');
+    await writeFile(b.paths.onnx, junk);
+    const m = JSON.parse(await readFile(b.paths.manifest, 'utf8'));
+    m.files['model.onnx'] = { sha256: createHash('sha256').update(junk).digest('hex'), bytes: junk.length };
+    await writeFile(b.paths.manifest, JSON.stringify(m));
+    const err = await createBackend(await loadBundle(b.dir), { backend: 'onnxruntime', device: 'cpu' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`^onnxruntime cannot load ${b.paths.onnx} \\(cpu: .*\\): recreate the bundle$`));
+    expect((err as Error).message).not.toContain('\n');
+  });
+});
+
 describe('default registry', () => {
   it('tries TensorRT first and falls back to ONNX Runtime with the reason recorded', async () => {
     const { listBackends } = await import('../../src/infer/registry.js');
