@@ -37,19 +37,28 @@ for extra in "$@"; do includes+=(-isystem "$extra"); done
 version="$(printf '#include <NvInferVersion.h>\nNV_TENSORRT_MAJOR.NV_TENSORRT_MINOR.NV_TENSORRT_PATCH\n' | g++ -E -P -x c++ -I "$trt_inc" - | tail -n 1 | tr -d ' ')"
 echo "check-tensorrt-headers: TensorRT $version headers in $trt_inc, CUDA headers in $cuda_inc"
 
+# The host compiler, and the Jetson's architecture too when the cross compiler is installed (scripts/ci-system-deps.sh).
+compilers=(g++)
+command -v aarch64-linux-gnu-g++ >/dev/null && compilers+=(aarch64-linux-gnu-g++)
+
 status=0
-# native/glue/addon.cc: the addon entry's `#ifdef MMAERE_WITH_TENSORRT` hook into exports.tensorrt.
-for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc "$root"/native/glue/addon.cc; do
-  for mode in NAPI_CPP_EXCEPTIONS NAPI_DISABLE_CPP_EXCEPTIONS; do
-    case "$src" in *_glue*|*/addon.cc) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
-    # The addon's own flags (binding.gyp): NAPI_VERSION=8, NODE_ADDON_API_DISABLE_DEPRECATED, -fexceptions.
-    if g++ -std=c++17 -fexceptions -Wall -Wextra -Werror -fsyntax-only -DMMAERE_WITH_TENSORRT=1 -DNAPI_VERSION=8 \
-        -DNODE_ADDON_API_DISABLE_DEPRECATED -D"$mode" \
-        "${includes[@]}" "$src"; then
-      echo "  ok   ${src#$root/}${mode:+ ($mode)}"
-    else
-      echo "  FAIL ${src#$root/} ($mode)"; status=1
-    fi
+check_one() {  # <compiler> <source> <napi exception mode>
+  # The addon's own flags (binding.gyp): NAPI_VERSION=8, NODE_ADDON_API_DISABLE_DEPRECATED, -fexceptions.
+  "$1" -std=c++17 -fexceptions -Wall -Wextra -Werror -fsyntax-only -DMMAERE_WITH_TENSORRT=1 -DNAPI_VERSION=8 \
+    -DNODE_ADDON_API_DISABLE_DEPRECATED -D"$3" "${includes[@]}" "$2"
+}
+for cxx in "${compilers[@]}"; do
+  echo "check-tensorrt-headers: with $cxx"
+  # native/glue/addon.cc: the addon entry's `#ifdef MMAERE_WITH_TENSORRT` hook into exports.tensorrt.
+  for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc "$root"/native/glue/addon.cc; do
+    for mode in NAPI_CPP_EXCEPTIONS NAPI_DISABLE_CPP_EXCEPTIONS; do
+      case "$src" in *_glue*|*/addon.cc) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
+      if check_one "$cxx" "$src" "$mode"; then
+        echo "  ok   ${src#$root/} ($mode)"
+      else
+        echo "  FAIL ${src#$root/} ($mode)"; status=1
+      fi
+    done
   done
 done
 [ $status -eq 0 ] && echo "check-tensorrt-headers: all TensorRT sources compile against $trt_inc" || echo "check-tensorrt-headers: FAILED" >&2
