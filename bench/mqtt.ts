@@ -4,19 +4,31 @@
  *
  *   npm run bench:mqtt -- [--events 50000] [--concurrency 32] [--fsync interval|always|never] [--protocol 5|3.1.1]
  *
- * Starts a private Mosquitto (max_queued_messages 0, so the broker itself drops nothing), a subscriber, and an
- * MqttSink with a disk spool in a temporary directory. `--concurrency` is how many writes are outstanding at once
+ * Starts a private Mosquitto (max_queued_messages 0, so the broker itself drops nothing), a subscriber
+ * (mosquitto_sub, in its own process), and an MqttSink with a disk spool in a temporary directory. `--concurrency` is how many writes are outstanding at once
  * (1 = one camera awaiting each write). Rates are measured end to end: first write → last event received.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { MqttSink } from '../src/publish/mqtt-sink.js';
 import { silentLogger } from '../src/publish/logger.js';
 import type { InspectionResult } from '../src/decide/result.js';
-import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
+
+const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
+
+/** Waits until the broker log shows the subscriber's SUBSCRIBE (mosquitto_sub has no "ready" signal). */
+async function waitForSubscription(broker: Mosquitto): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!/bench-sub 1 mmaerec\/bench/.test(broker.log())) {
+    if (Date.now() > deadline) throw new Error('mosquitto_sub did not subscribe within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const { values } = parseArgs({
   options: {
@@ -40,20 +52,19 @@ function record(n: number): InspectionResult {
   };
 }
 
-const broker = await startMosquitto();
+if (!existsSync(MOSQUITTO_SUB)) {
+  process.stderr.write(`bench:mqtt needs ${MOSQUITTO_SUB} (Debian package mosquitto-clients): apt-get install mosquitto-clients\n`);
+  process.exit(1);
+}
+const broker = await startMosquitto({ extra: ['log_type subscribe'] });
 const dir = mkdtempSync(join(tmpdir(), 'mmaerec-bench-mqtt-'));
 try {
-  const received = new Map<string, number>();
-  let lastReceivedAt = 0;
-  const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-  sub.on('message', (_topic, payload) => {
-    const id = /"id":"([0-9A-Z]{26})"/.exec(payload.toString('latin1'))?.[1];
-    if (!id) return;
-    received.set(id, (received.get(id) ?? 0) + 1);
-    lastReceivedAt = performance.now();
-  });
-  await sub.subscribeAsync('mmaerec/bench/+/defect', { qos: 1 });
-
+  // The subscriber is mosquitto_sub in its own process (as on a real network, it does not share this process's
+  // CPU); its output goes to a file that is read after the sink has drained.
+  const outFile = join(dir, 'received.txt');
+  const out = openSync(outFile, 'w');
+  const sub = spawn(MOSQUITTO_SUB, ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'mmaerec/bench/+/defect', '-q', '1', '-V', 'mqttv5', '-i', 'bench-sub'], { stdio: ['ignore', out, 'inherit'] });
+  await waitForSubscription(broker);
   const sink = await MqttSink.create({
     url: broker.url, protocol: values.protocol as '5' | '3.1.1', line: 'bench', station: 's1', camera: 'c1', heartbeatMs: 0,
     spool: { dir, fsync }, logger: silentLogger,
@@ -74,12 +85,35 @@ try {
   const spooledAt = performance.now();
   await sink.drain(120_000);
   const ackedAt = performance.now();
-  const deadline = Date.now() + 10_000;
-  while (received.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Read what mosquitto_sub wrote so far, incrementally, until every event is there (or 30 s passed).
+  const received = new Map<string, number>();
+  const reader = openSync(outFile, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let position = 0;
+  let tail = '';
+  let lastReceivedAt = ackedAt;
+  const deadline = Date.now() + 30_000;
+  while (received.size < total && Date.now() < deadline) {
+    const n = readSync(reader, chunk, 0, chunk.length, position);
+    if (n === 0) {
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    position += n;
+    lastReceivedAt = performance.now();
+    const lines = (tail + chunk.toString('latin1', 0, n)).split('\n');
+    tail = lines.pop()!;
+    for (const line of lines) {
+      const id = /"id":"([0-9A-Z]{26})"/.exec(line)?.[1];
+      if (id) received.set(id, (received.get(id) ?? 0) + 1);
+    }
+  }
+  closeSync(reader);
   const lost = accepted.filter((id) => !received.has(id)).length;
   const duplicates = [...received.values()].filter((c) => c > 1).length;
   await sink.close();
-  await sub.endAsync();
+  sub.kill('SIGTERM');
+  closeSync(out);
 
   const seconds = (lastReceivedAt - start) / 1000;
   const result = {

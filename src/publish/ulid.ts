@@ -20,16 +20,21 @@ export function monotonicUlid(): UlidFactory {
   let lastTime = -1;
   // 16 base-32 digits (80 bits), most significant first.
   const random = new Uint8Array(RANDOM_LEN);
+  let timePart = '';
   return (now: number = Date.now()) => {
     if (now > lastTime) {
       lastTime = now;
+      timePart = encodeTime(now);
       randomDigits(random);
     } else if (!increment(random)) {
       // 2^80 ids in one millisecond cannot happen in practice; advancing the clock keeps ids increasing.
       lastTime += 1;
+      timePart = encodeTime(lastTime);
       randomDigits(random);
     }
-    return encodeTime(lastTime) + Array.from(random, (d) => ALPHABET[d]).join('');
+    let out = timePart;
+    for (let i = 0; i < RANDOM_LEN; i++) out += ALPHABET[random[i]!];
+    return out;
   };
 }
 

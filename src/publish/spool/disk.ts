@@ -50,6 +50,7 @@ interface PendingPut {
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 const CACHE_BYTES = 16 * 1024 * 1024;
+const TOMBSTONE_DELAY_MS = 25;
 const openDirs = new Set<string>();
 
 export class DiskSpool extends IndexedSpool<DiskMeta> {
@@ -63,7 +64,7 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
   private cachedBytes = 0;
   private pendingPuts: PendingPut[] = [];
   private pendingDels: number[] = [];
-  private delWaiters: (() => void)[] = [];
+  private tombstoneTimer?: NodeJS.Timeout;
   private writing: Promise<void> | null = null;
   private timer?: NodeJS.Timeout;
   private syncing: Promise<void> | null = null;
@@ -130,14 +131,17 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     if (!meta) return Promise.resolve(false);
     this.bytes -= meta.length;
     this.release(meta);
+    // The tombstone is written with the next batch of puts, or within TOMBSTONE_DELAY_MS: acknowledgements
+    // come one by one, and a write per acknowledgement would cost more than the publishing itself. Losing
+    // a tombstone in a crash only means a duplicate after the restart.
     this.pendingDels.push(key);
-    return new Promise<boolean>((resolve) => {
-      this.delWaiters.push(() => resolve(true));
-      this.schedule();
-    });
+    this.scheduleTombstones();
+    return Promise.resolve(true);
   }
 
+  /** Writes pending tombstones and fsyncs everything written so far. */
   async sync(): Promise<void> {
+    if (this.pendingDels.length) this.schedule();
     await this.idle();
     await this.syncNow();
   }
@@ -146,6 +150,9 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.tombstoneTimer);
+    this.tombstoneTimer = undefined;
+    if (this.pendingDels.length) this.schedule();
     await this.idle();
     if (this.fsync !== 'never') await this.syncNow();
     await this.releaseFiles();
@@ -154,7 +161,16 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
   protected forget(key: number, meta: DiskMeta): void {
     this.release(meta);
     this.pendingDels.push(key);
-    this.schedule();
+    this.scheduleTombstones();
+  }
+
+  private scheduleTombstones(): void {
+    if (this.tombstoneTimer || this.writing) return; // a running write loop picks them up
+    this.tombstoneTimer = setTimeout(() => {
+      this.tombstoneTimer = undefined;
+      this.schedule();
+    }, TOMBSTONE_DELAY_MS);
+    this.tombstoneTimer.unref();
   }
 
   private release(meta: DiskMeta): void {
@@ -165,6 +181,8 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
 
   private schedule(): void {
     if (this.writing) return;
+    clearTimeout(this.tombstoneTimer);
+    this.tombstoneTimer = undefined;
     this.writing = this.writeLoop().finally(() => {
       this.writing = null;
       if (this.pendingPuts.length || this.pendingDels.length) this.schedule();
@@ -179,7 +197,6 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     while (this.pendingPuts.length || this.pendingDels.length) {
       const puts = this.pendingPuts.splice(0);
       const dels = this.pendingDels.splice(0);
-      const waiters = this.delWaiters.splice(0);
       const parts = puts.map((p) => p.record);
       if (dels.length) parts.push(encodeDel(dels));
       const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -214,7 +231,6 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
         }
         if (dels.length) this.logger.warn({ dir: this.dir, keys: dels.length }, 'spool: could not record acknowledgements; those events may be delivered again after a restart');
       }
-      for (const w of waiters) w();
       await this.reclaim();
     }
   }
