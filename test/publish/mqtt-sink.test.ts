@@ -73,6 +73,19 @@ describe.skipIf(noMosquitto)(`MqttSink against a private Mosquitto${noMosquitto 
     await sub.end();
   });
 
+  test('QoS 2 over MQTT 3.1.1: every event arrives, entries deleted on PUBCOMP', async () => {
+    const sub = await collect(broker.url, 'mmaerec/l9/#', creds);
+    const sink = await MqttSink.create({ url: broker.url, ...creds, protocol: '3.1.1', qos: 2, line: 'l9', station: 's1', camera: 'c1', spool: { dir: spoolDir() }, logger: recordingLogger() });
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push((await sink.publishRecord(inspection(i)))!);
+    await sink.drain(10_000);
+    await sub.waitFor(() => ids.every((id) => sub.counts.has(id)), 5000, 'every id');
+    expect(sink.status()).toMatchObject({ spooled: 0, delivered: 300 });
+    expect(broker.log()).toMatch(/as mmaerec-l9-s1-c1 \(p2, c1, k30, u'station'\)/); // p2 = MQTT 3.1.1
+    await sink.close();
+    await sub.end();
+  });
+
   test('last will: an abrupt disconnect publishes the retained offline status; reconnect publishes birth again', async () => {
     const sub = await collect(broker.url, 'mmaerec/l3/s1/status', creds);
     const sink = await MqttSink.create({ url: broker.url, ...creds, line: 'l3', station: 's1', camera: 'c1', spool: { kind: 'memory' }, logger: recordingLogger(), ...fast });
