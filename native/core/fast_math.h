@@ -72,3 +72,60 @@ inline double exp_small(double y) {
 }
 
 }  // namespace mmaerec::fm
+
+namespace mmaerec::fmf {
+
+// Single-precision counterparts (relative error about 2e-7, a few float ulps), for the fused score's colour
+// term, where mu = 1e-3 and the box mean shrink their effect on the map far below 1e-5.
+
+inline std::uint32_t bits_of(float x) {
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+inline float from_bits(std::uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/** Natural log for normal positive x. */
+inline float log_pos(float x) {
+  const std::uint32_t b = bits_of(x);
+  float e = from_bits((b >> 23) | 0x4B000000u) - (8388608.0f + 127.0f);  // exponent without int->float
+  float m = from_bits((b & 0x007FFFFFu) | 0x3F800000u);
+  const bool big = m > 1.41421356f;
+  m = big ? m * 0.5f : m;
+  e = big ? e + 1.0f : e;
+  // log(1 + u), u in [-0.293, 0.415]: degree-9 Chebyshev fit in power form (max error 4e-8), no division.
+  const float u = m - 1.0f;
+  float p = 8.491219301e-02f;
+  p = p * u - 1.447806292e-01f;
+  p = p * u + 1.510253624e-01f;
+  p = p * u - 1.655105671e-01f;
+  p = p * u + 1.993663897e-01f;
+  p = p * u - 2.500225614e-01f;
+  p = p * u + 3.333507796e-01f;
+  p = p * u - 4.999999005e-01f;
+  p = p * u + 9.999998712e-01f;
+  return e * 0.693147181f + p * u;
+}
+
+/** e^y for y in about [-80, 80]. */
+inline float exp_small(float y) {
+  const float t = y * 1.44269504f + 12582912.0f;  // 1.5 * 2^23
+  const float k = t - 12582912.0f;
+  const float r = (y - k * 0.693145752f) - k * 1.42860677e-6f;
+  float p = 1.0f / 5040.0f;  // degree 7: first dropped term r^8/8! < 6e-9
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  return p * from_bits((bits_of(t) + 127u) << 23);
+}
+
+}  // namespace mmaerec::fmf

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <vector>
@@ -9,15 +11,17 @@
 #include "lab.h"
 #include "msgms.h"
 #include "parallel.h"
+#include "scratch.h"
 #include "simd.h"
 
 namespace mmaerec {
 
 namespace {
 
-// Deinterleave both images into planes and compute dE2 = dL^2 + da^2 + db^2 in the same pass.
+// Deinterleave both images into planes and compute dE2 = dL^2 + da^2 + db^2 in the same pass, in single
+// precision when mu is small enough for its error not to show (kFloatColorMaxMuPerWindow), else in double.
 MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t begin, std::size_t end,
-                                 std::size_t n, float* planes, float* de2) {
+                                 std::size_t n, bool exact, float* planes, float* de2) {
   for (std::size_t i = begin; i < end; ++i) {
     for (int c = 0; c < 3; ++c) {
       planes[c * n + i] = in[3 * i + c];
@@ -27,6 +31,10 @@ MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t b
   double L0[kLabBlock], a0[kLabBlock], b0[kLabBlock], L1[kLabBlock], a1[kLabBlock], b1[kLabBlock];
   for (std::size_t i = begin; i < end; i += kLabBlock) {
     const int m = static_cast<int>(end - i < kLabBlock ? end - i : kLabBlock);
+    if (!exact) {
+      delta_e2_block(in + 3 * i, rc + 3 * i, m, de2 + i);
+      continue;
+    }
     lab_block(in + 3 * i, m, L0, a0, b0);
     lab_block(rc + 3 * i, m, L1, a1, b1);
     for (int j = 0; j < m; ++j) {
@@ -50,11 +58,16 @@ MMAEREC_HOT float combine_max(const float* bs, const float* bc, std::size_t begi
 }  // namespace
 
 long long first_nonfinite(const float* data, std::size_t n) {
-  constexpr std::size_t kBlock = 1024;
+  // Exponent bits all ones = inf or NaN; an integer OR-reduction vectorises (a float one would not).
+  constexpr std::size_t kBlock = 4096;
   for (std::size_t b = 0; b < n; b += kBlock) {
     const std::size_t e = std::min(n, b + kBlock);
-    bool bad = false;
-    for (std::size_t i = b; i < e; ++i) bad |= !(data[i] - data[i] == 0.0f);  // false for inf and NaN
+    std::uint32_t bad = 0;
+    for (std::size_t i = b; i < e; ++i) {
+      std::uint32_t bits;
+      std::memcpy(&bits, data + i, sizeof bits);
+      bad |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
+    }
     if (bad) {
       for (std::size_t i = b; i < e; ++i) {
         if (!std::isfinite(data[i])) return static_cast<long long>(i);
@@ -85,20 +98,24 @@ FusedResult fused_score(const float* input, const float* recon, int w, int h, co
     result.nonfinite_in = 1;
     return result;
   }
-  std::vector<float> planes(6 * n), de2(n), ms(n), box_s(n), box_c(n);
+  float* planes = scratch(Scratch::FusedPlanes, 6 * n);
+  float* de2 = scratch(Scratch::FusedColor, n);
+  float* ms = scratch(Scratch::FusedMsgms, n);
+  float* box_s = scratch(Scratch::FusedBoxS, n);
+  float* box_c = scratch(Scratch::FusedBoxC, n);
   for_rows(pool, h, [&](int y0, int y1) {
     split_and_color(input, recon, static_cast<std::size_t>(y0) * w, static_cast<std::size_t>(y1) * w, n,
-                    planes.data(), de2.data());
+                    p.mu / p.color_window > kFloatColorMaxMuPerWindow, planes, de2);
   });
   const float* pa[3] = {&planes[0], &planes[n], &planes[2 * n]};
   const float* pb[3] = {&planes[3 * n], &planes[4 * n], &planes[5 * n]};
-  msgms_planes(pa, pb, 3, w, h, p.scales, static_cast<float>(p.c), ms.data(), pool);
-  box_mean(ms.data(), w, h, p.structure_window, p.border, box_s.data(), pool);
-  box_mean(de2.data(), w, h, p.color_window, p.border, box_c.data(), pool);
+  msgms_planes(pa, pb, 3, w, h, p.scales, static_cast<float>(p.c), ms, pool);
+  box_mean(ms, w, h, p.structure_window, p.border, box_s, pool);
+  box_mean(de2, w, h, p.color_window, p.border, box_c, pool);
   float best = -INFINITY;
   std::mutex best_mutex;
   for_rows(pool, h, [&](int y0, int y1) {
-    const float local = combine_max(box_s.data(), box_c.data(), static_cast<std::size_t>(y0) * w,
+    const float local = combine_max(box_s, box_c, static_cast<std::size_t>(y0) * w,
                                     static_cast<std::size_t>(y1) * w, static_cast<float>(p.mu), map);
     std::lock_guard<std::mutex> lock(best_mutex);
     best = std::max(best, local);

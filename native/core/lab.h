@@ -45,6 +45,19 @@ inline void rgb_to_lab(double r, double g, double b, double* L, double* a, doubl
   *bb = 200.0 * (fy - fz);
 }
 
+namespace lab_detail {
+inline float linearize_f(float v) {
+  v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+  const float curve = fmf::exp_small(2.4f * fmf::log_pos((v + 0.055f) * (1.0f / 1.055f)));
+  return v <= 0.04045f ? v * (1.0f / 12.92f) : curve;
+}
+inline float f_f(float t) {
+  constexpr float eps = static_cast<float>(kEps);
+  const float root = fmf::exp_small(fmf::log_pos(t > eps ? t : eps) * (1.0f / 3.0f));
+  return t > eps ? root : static_cast<float>(kSlope) * t + static_cast<float>(kOffset);
+}
+}  // namespace lab_detail
+
 /** Pixels per lab_block call: its scratch stays in L1. */
 constexpr int kLabBlock = 256;
 
@@ -53,6 +66,14 @@ constexpr int kLabBlock = 256;
  * flat loops (one per stage) because the compilers do not vectorise the whole per-pixel chain at once.
  */
 void lab_block(const float* rgb, int n, double* L, double* a, double* b);
+
+/**
+ * The colour term's input, dE2 = dL^2 + da^2 + db^2 between two blocks of n <= kLabBlock interleaved RGB
+ * pixels, in single precision (fmf): about 4x cheaper than the double path. Its error (a few float ulps of
+ * Lab, at most ~1e-4 in a* for saturated colours) reaches the fused map multiplied by mu = 1e-3 and averaged
+ * by the colour box filter, i.e. below 1e-6; the parity tests check the map against the double reference.
+ */
+void delta_e2_block(const float* rgb0, const float* rgb1, int n, float* de2);
 
 /** rgb: n interleaved RGB pixels; lab: n interleaved L, a, b. */
 void rgb_to_lab_f32(const float* rgb, std::size_t n, float* lab, WorkerPool* pool);

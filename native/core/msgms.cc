@@ -5,28 +5,30 @@
 #include <vector>
 
 #include "parallel.h"
+#include "scratch.h"
 #include "simd.h"
 
 namespace mmaerec {
 
 namespace {
 
-// A zero-padded copy of row y of a plane (zeros when y is outside): padded[i] = row[i-1], 1 <= i <= w.
-void load_padded(const float* plane, int w, int h, int y, float* padded) {
-  padded[0] = padded[w + 1] = 0.0f;
-  if (y < 0 || y >= h) {
-    std::fill(padded + 1, padded + w + 1, 0.0f);
-  } else {
-    std::copy(plane + static_cast<size_t>(y) * w, plane + static_cast<size_t>(y + 1) * w, padded + 1);
-  }
-}
-
-// q = gx^2 + gy^2 + 1e-12 for one row from three padded rows (Prewitt/3; the sign does not matter).
-MMAEREC_HOT void grad_sq(const float* up, const float* mid, const float* dn, int w, float* q) {
+// q = gx^2 + gy^2 + 1e-12 for one row, from the rows above/at/below (a zero row outside the image);
+// Prewitt/3 with zero padding (the sign does not matter). v: scratch of w floats.
+MMAEREC_HOT void grad_sq(const float* up, const float* mid, const float* dn, int w, float* v, float* q) {
   const float third = 1.0f / 3.0f;
-  for (int x = 0; x < w; ++x) {
-    const float gx = ((up[x] + mid[x] + dn[x]) - (up[x + 2] + mid[x + 2] + dn[x + 2])) * third;
-    const float gy = ((up[x] + up[x + 1] + up[x + 2]) - (dn[x] + dn[x + 1] + dn[x + 2])) * third;
+  for (int x = 0; x < w; ++x) v[x] = up[x] + mid[x] + dn[x];
+  for (int x = 1; x + 1 < w; ++x) {
+    const float gx = (v[x - 1] - v[x + 1]) * third;
+    const float gy = ((up[x - 1] + up[x] + up[x + 1]) - (dn[x - 1] + dn[x] + dn[x + 1])) * third;
+    q[x] = gx * gx + gy * gy + 1e-12f;
+  }
+  // The two border columns, with zeros outside (the same column twice when w == 1).
+  for (int x : {0, w - 1}) {
+    const float vl = x > 0 ? v[x - 1] : 0.0f, vr = x + 1 < w ? v[x + 1] : 0.0f;
+    const float ul = x > 0 ? up[x - 1] : 0.0f, ur = x + 1 < w ? up[x + 1] : 0.0f;
+    const float dl = x > 0 ? dn[x - 1] : 0.0f, dr = x + 1 < w ? dn[x + 1] : 0.0f;
+    const float gx = (vl - vr) * third;
+    const float gy = ((ul + up[x] + ur) - (dl + dn[x] + dr)) * third;
     q[x] = gx * gx + gy * gy + 1e-12f;
   }
 }
@@ -40,21 +42,16 @@ MMAEREC_HOT void gms_add(const float* qa, const float* qb, int w, float c, float
 void gms_mean(const std::vector<const float*>& a, const std::vector<const float*>& b, int w, int h, float c,
               float* out, WorkerPool* pool) {
   const int channels = static_cast<int>(a.size());
+  const std::vector<float> zeros(w, 0.0f);
   for_rows(pool, h, [&](int y0, int y1) {
-    const size_t pw = static_cast<size_t>(w) + 2;
-    std::vector<float> rows(pw * 6), qa(w), qb(w);
-    float* pa[3] = {&rows[0], &rows[pw], &rows[2 * pw]};
-    float* pb[3] = {&rows[3 * pw], &rows[4 * pw], &rows[5 * pw]};
+    std::vector<float> v(w), qa(w), qb(w);
+    auto row = [&](const float* plane, int y) { return y < 0 || y >= h ? zeros.data() : plane + static_cast<size_t>(y) * w; };
     for (int y = y0; y < y1; ++y) {
       float* o = out + static_cast<size_t>(y) * w;
       std::fill(o, o + w, 0.0f);
       for (int ch = 0; ch < channels; ++ch) {
-        for (int d = 0; d < 3; ++d) {
-          load_padded(a[ch], w, h, y - 1 + d, pa[d]);
-          load_padded(b[ch], w, h, y - 1 + d, pb[d]);
-        }
-        grad_sq(pa[0], pa[1], pa[2], w, qa.data());
-        grad_sq(pb[0], pb[1], pb[2], w, qb.data());
+        grad_sq(row(a[ch], y - 1), row(a[ch], y), row(a[ch], y + 1), w, v.data(), qa.data());
+        grad_sq(row(b[ch], y - 1), row(b[ch], y), row(b[ch], y + 1), w, v.data(), qb.data());
         gms_add(qa.data(), qb.data(), w, c, o);
       }
       const float inv = 1.0f / channels;
@@ -74,6 +71,11 @@ void pool2(const float* in, int w, int h, float* out, WorkerPool* pool) {
       for (int x = 0; x < wo; ++x) o[x] = (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) * 0.25f;
     }
   });
+}
+
+MMAEREC_HOT void blend_add(const float* ra, const float* rb, float wb, int w, float* o) {
+  const float wa = 1.0f - wb;
+  for (int x = 0; x < w; ++x) o[x] += wa * ra[x] + wb * rb[x];
 }
 
 // Bilinear source positions for one axis (half-pixel centres, torch align_corners=False).
@@ -99,21 +101,25 @@ Axis make_axis(int in, int out) {
   return ax;
 }
 
-// out += bilinear upsampling of small (ws x hs) to w x h.
+// out += bilinear upsampling of small (ws x hs) to w x h: each small row is interpolated horizontally once,
+// then every output row blends two of those rows (a contiguous, vectorisable loop).
 void upsample_add(const float* small, int ws, int hs, float* out, int w, int h, WorkerPool* pool) {
   const Axis ax = make_axis(ws, w), ay = make_axis(hs, h);
-  for_rows(pool, h, [&](int y0, int y1) {
-    std::vector<float> v(ws);
-    for (int y = y0; y < y1; ++y) {
-      const float* ra = small + static_cast<size_t>(ay.i0[y]) * ws;
-      const float* rb = small + static_cast<size_t>(ay.i1[y]) * ws;
-      const float wb = ay.l1[y], wa = 1.0f - wb;
-      for (int x = 0; x < ws; ++x) v[x] = wa * ra[x] + wb * rb[x];
-      float* o = out + static_cast<size_t>(y) * w;
+  float* wide = scratch(Scratch::MsgmsWide, static_cast<size_t>(hs) * w);
+  for_rows(pool, hs, [&](int r0, int r1) {
+    for (int r = r0; r < r1; ++r) {
+      const float* src = small + static_cast<size_t>(r) * ws;
+      float* dst = wide + static_cast<size_t>(r) * w;
       for (int x = 0; x < w; ++x) {
         const float l1 = ax.l1[x];
-        o[x] += (1.0f - l1) * v[ax.i0[x]] + l1 * v[ax.i1[x]];
+        dst[x] = (1.0f - l1) * src[ax.i0[x]] + l1 * src[ax.i1[x]];
       }
+    }
+  });
+  for_rows(pool, h, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      blend_add(wide + static_cast<size_t>(ay.i0[y]) * w, wide + static_cast<size_t>(ay.i1[y]) * w,
+                ay.l1[y], w, out + static_cast<size_t>(y) * w);
     }
   });
 }
@@ -123,27 +129,28 @@ void upsample_add(const float* small, int ws, int hs, float* out, int w, int h, 
 void msgms_planes(const float* const* a, const float* const* b, int channels, int w, int h, int scales,
                   float c, float* out, WorkerPool* pool) {
   std::vector<const float*> ca(a, a + channels), cb(b, b + channels);
-  std::vector<std::vector<float>> pyramid(2 * static_cast<size_t>(channels));
-  std::vector<float> gms(static_cast<size_t>(w) * h);
+  // The pyramid ping-pongs between two buffers, each holding the 2 * channels planes of one scale.
+  const size_t level1 = static_cast<size_t>(w / 2) * (h / 2);
+  float* pyramid[2] = {scratch(Scratch::MsgmsPyramidA, 2 * channels * level1),
+                       scratch(Scratch::MsgmsPyramidB, 2 * channels * level1)};
+  float* gms = scratch(Scratch::MsgmsGms, static_cast<size_t>(w) * h);
   int ws = w, hs = h;
   for (int s = 0; s < scales; ++s) {
     if (s == 0) {
       gms_mean(ca, cb, ws, hs, c, out, pool);
     } else {
-      gms_mean(ca, cb, ws, hs, c, gms.data(), pool);
-      upsample_add(gms.data(), ws, hs, out, w, h, pool);
+      gms_mean(ca, cb, ws, hs, c, gms, pool);
+      upsample_add(gms, ws, hs, out, w, h, pool);
     }
     if (s + 1 < scales) {
       const int wn = ws / 2, hn = hs / 2;
+      const size_t plane = static_cast<size_t>(wn) * hn;
+      float* next = pyramid[s % 2];
       for (int ch = 0; ch < channels; ++ch) {
-        for (int k = 0; k < 2; ++k) {
-          // Pool into a fresh buffer: the source may be the buffer of the previous scale.
-          std::vector<float> next(static_cast<size_t>(wn) * hn);
-          pool2(k == 0 ? ca[ch] : cb[ch], ws, hs, next.data(), pool);
-          auto& slot = pyramid[2 * ch + k];
-          slot.swap(next);
-          (k == 0 ? ca[ch] : cb[ch]) = slot.data();
-        }
+        pool2(ca[ch], ws, hs, next + (2 * ch) * plane, pool);
+        pool2(cb[ch], ws, hs, next + (2 * ch + 1) * plane, pool);
+        ca[ch] = next + (2 * ch) * plane;
+        cb[ch] = next + (2 * ch + 1) * plane;
       }
       ws = wn;
       hs = hn;
@@ -157,7 +164,7 @@ void msgms_planes(const float* const* a, const float* const* b, int channels, in
 void msgms_rgb(const float* a, const float* b, int w, int h, int scales, float c, float* out,
                WorkerPool* pool) {
   const size_t n = static_cast<size_t>(w) * h;
-  std::vector<float> planes(6 * n);
+  float* planes = scratch(Scratch::MsgmsRgbPlanes, 6 * n);
   for (size_t i = 0; i < n; ++i) {
     for (int ch = 0; ch < 3; ++ch) {
       planes[ch * n + i] = a[3 * i + ch];

@@ -77,6 +77,22 @@ describe.skipIf(!status.loaded)(`native vs TypeScript reference${status.loaded ?
     addon.setThreads(2);
   });
 
+  it('fused map on random colours (worst case for the colour term), float and double colour paths', async () => {
+    const [w, h] = [48, 40];
+    for (const seed of [1, 2]) {
+      const a = random(w * h * 3, seed);
+      const b = random(w * h * 3, seed + 50);
+      // Default constants (single-precision colour term); then small windows / large mu (double precision).
+      // (Map values stay below 64 here: beyond that, float32's own spacing of the map exceeds 1e-5.)
+      for (const v of [{}, { mu: 2e-3, colorWindow: 21 }, { mu: 1e-3, colorWindow: 1, structureWindow: 1 }, { mu: 5e-3 }]) {
+        const o = resolveScoringOptions(v);
+        const ref = fusedScoreRef(a, b, w, h, o);
+        const got = await addon.fusedScore(a, b, w, h, { ...o, topkFraction: 0 });
+        expect(maxAbsDiff(got.map, ref.map), JSON.stringify(v)).toBeLessThan(TOL);
+      }
+    }
+  });
+
   it('regions equal the reference on a thresholded random map', async () => {
     const [w, h] = [50, 40];
     const map = random(w * h, 12);
