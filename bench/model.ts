@@ -7,7 +7,7 @@
  * Bundles have random weights (speed does not depend on them) and are written to a temp folder. ORT figures
  * are medians over `--runs` back-to-back runs after the warm-up that createBackend does; "loop stall" is the
  * largest event-loop delay seen during those runs (the session runs in a worker thread, so it should stay
- * small). tfjs: median of 3 inference-mode forwards at batch 1 after one warm-up forward.
+ * near the idle figure printed with the machine line, which is what the machine's load alone causes). tfjs: median of 3 inference-mode forwards at batch 1 after one warm-up forward.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -45,7 +45,17 @@ async function bestTfjs(): Promise<{ tf: Tf; name: string }> {
   }
 }
 
+/** The largest event-loop delay while idle for `ms`: what the machine's load alone causes. */
+async function idleStall(ms: number): Promise<number> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, ms));
+  h.disable();
+  return +(h.max / 1e6).toFixed(1);
+}
+
 const rows: Record<string, unknown>[] = [];
+const idleStallMs = await idleStall(2000);
 const dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-bench-model-'));
 try {
   const { tf, name: tfName } = await bestTfjs();
@@ -89,9 +99,9 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-const machine = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load avg ${loadavg()[0]!.toFixed(1)} at end, Node ${process.version}`;
+const machine = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load avg ${loadavg()[0]!.toFixed(1)} at end, Node ${process.version}; idle event-loop stall over 2 s: ${idleStallMs} ms`;
 if (json) {
-  process.stdout.write(JSON.stringify({ machine, rows }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, idleStallMs, rows }, null, 2) + '\n');
 } else {
   process.stdout.write(`machine: ${machine}\n| preset | engine | ms/frame (median) | runs | max event-loop stall ms |\n|---|---|---|---|---|\n`);
   for (const r of rows) process.stdout.write(`| ${r.preset} | ${r.engine} | ${r.msPerFrame} | ${r.runs} | ${r.loopStallMs ?? '—'} |\n`);
