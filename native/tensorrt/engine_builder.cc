@@ -15,6 +15,8 @@ namespace mmaerec::trt {
 namespace {
 
 /// Relays TensorRT's optimizer phases; returning false from stepComplete is TensorRT's way to cancel.
+/// TensorRT may call it from several internal threads: the sink must be thread-safe (the glue's is a
+/// ThreadSafeFunction).
 class ProgressRelay final : public nvinfer1::IProgressMonitor {
  public:
   ProgressRelay(const BuildEventSink& sink, const std::function<bool()>& cancelled)
@@ -122,6 +124,10 @@ BuildReport buildEngine(const BuildOptions& o, const BuildEventSink& onEvent, co
   Logger logger(nvinfer1::ILogger::Severity::kWARNING, [&](nvinfer1::ILogger::Severity, const char* msg) {
     if (onEvent) onEvent({BuildEvent::Kind::Warning, msg, "", 0, 0});
   });
+  // Declared before every TensorRT object so that they outlive them all (destroyed in reverse order): TensorRT
+  // requires the progress monitor and the calibrator to outlive the objects that use them.
+  ProgressRelay relay(onEvent, cancelled);
+  Calibrator calibrator;
   Owned<nvinfer1::IBuilder> builder(nvinfer1::createInferBuilder(logger));
   if (!builder) throw std::runtime_error("TensorRT could not create a builder (" + logger.lastError("no details") + "): check the TensorRT installation");
   // 0: explicit batch is the only mode since TensorRT 10 (the flag is ignored/removed); 11 is always strongly typed.
@@ -137,9 +143,7 @@ BuildReport buildEngine(const BuildOptions& o, const BuildEventSink& onEvent, co
 
   Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, o.workspaceBytes);
-  ProgressRelay relay(onEvent, cancelled);
   config->setProgressMonitor(&relay);
-  Calibrator calibrator;
   applyPrecision(o, *config, calibrator);
 
   Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));

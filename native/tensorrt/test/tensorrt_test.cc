@@ -7,6 +7,7 @@
 // Exit status: 0 all ran tests passed (skips included), 1 a test failed, 2 bad usage.
 // Built by native/tensorrt/test/build.sh: without TensorRT (always possible) or with it (-DMMAERE_WITH_TENSORRT).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -163,11 +164,11 @@ void testBuilder(const std::string& dir, const std::string& onnx) {
     o.planPath = dir + "/onnx-" + label + ".plan";
     o.fp16 = fp16;
     o.workspaceBytes = 256ull << 20;
-    int phases = 0;
+    std::atomic<int> phases{0};  // TensorRT may report progress from several threads
     const auto report = mmaerec::trt::buildEngine(o, [&](const mmaerec::trt::BuildEvent& e) {
       if (e.kind == mmaerec::trt::BuildEvent::Kind::PhaseStart) ++phases;
     });
-    check(report.planBytes > 0 && phases > 0, label + " engine built from ONNX with progress phases (" + std::to_string(phases) + ")");
+    check(report.planBytes > 0 && phases > 0, label + " engine built from ONNX with progress phases (" + std::to_string(phases.load()) + ")");
     mmaerec::trt::EngineRunner runner(o.planPath, 0);
     check(runner.shape().width == report.shape.width, label + " engine loads in the runner");
   }
