@@ -9,11 +9,8 @@ import { presetConfig } from '../../src/model/config.js';
 let dir: string;
 let bundleDir: string;
 
-// Through main() as bin/mmaerec-edge.js calls it. (Running src/cli/main.ts as the entry script deadlocks: its
-// top-level await waits on commands/index.ts, which imports main.ts back; Node exits 13. Reported to the lead.)
-const ENTRY = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, ...args], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mmaerec-trt-cli-'));
