@@ -42,7 +42,13 @@ else
   stamp_set "$work" "$key"
 fi
 if [ "$arch" = arm64 ]; then
-  for f in "$work"/build/Release/*.node; do is_aarch64_elf "$f" || die "$f is not an aarch64 object: the cross compiler was not used"; done
+  for f in "$work"/build/Release/*.node; do
+    is_aarch64_elf "$f" || die "$f is not an aarch64 object: the cross compiler was not used"
+    # For the record (docs/jetson.md): the newest glibc / libstdc++ symbol versions this cross build needs.
+    # On a Jetson the addon is compiled on the device, against its own libraries.
+    needs="$(aarch64-linux-gnu-objdump -T "$f" | grep -o 'GLIBC_[0-9.]*\|GLIBCXX_[0-9.]*' | sort -Vu | awk -F_ '{ last[$1] = $0 } END { print last["GLIBC"], last["GLIBCXX"] }')"
+    log "$(basename "$f") (aarch64) needs $needs; JetPack 6 has GLIBC_2.35 GLIBCXX_3.4.30, JetPack 5 GLIBC_2.31 GLIBCXX_3.4.28"
+  done
 fi
 mkdir -p "$out/build/Release"
 cp "$work"/build/Release/*.node "$out/build/Release/"
