@@ -6,14 +6,15 @@
  *
  * Starts a private Mosquitto (max_queued_messages 0, so the broker itself drops nothing), a subscriber
  * (mosquitto_sub, in its own process), and an MqttSink with a disk spool in a temporary directory. `--concurrency` is how many writes are outstanding at once
- * (1 = one camera awaiting each write). Rates are measured end to end: first write → last event received.
+ * (1 = one camera awaiting each write). Rates: into the spool (all writes resolved), acknowledged (spool empty),
+ * and end to end (first write → mosquitto_sub's last write of a received event).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { MqttSink } from '../src/publish/mqtt-sink.js';
 import { silentLogger } from '../src/publish/logger.js';
 import type { InspectionResult } from '../src/decide/result.js';
@@ -74,6 +75,7 @@ try {
   const accepted: string[] = new Array(total);
   let next = 0;
   const start = performance.now();
+  const startWall = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
@@ -91,7 +93,6 @@ try {
   const chunk = Buffer.alloc(1 << 20);
   let position = 0;
   let tail = '';
-  let lastReceivedAt = ackedAt;
   const deadline = Date.now() + 30_000;
   while (received.size < total && Date.now() < deadline) {
     const n = readSync(reader, chunk, 0, chunk.length, position);
@@ -100,7 +101,6 @@ try {
       continue;
     }
     position += n;
-    lastReceivedAt = performance.now();
     const lines = (tail + chunk.toString('latin1', 0, n)).split('\n');
     tail = lines.pop()!;
     for (const line of lines) {
@@ -115,7 +115,8 @@ try {
   sub.kill('SIGTERM');
   closeSync(out);
 
-  const seconds = (lastReceivedAt - start) / 1000;
+  // The subscriber's last write to its output file is when the last event arrived.
+  const seconds = (statSync(outFile).mtimeMs - startWall) / 1000;
   const result = {
     events: total, concurrency, fsync, protocol: values.protocol, qos: 1,
     acceptedPerS: Math.round(total / ((spooledAt - start) / 1000)),
