@@ -50,6 +50,8 @@ export const trainOptionsSchema = z.strictObject({
   bnBatches: z.number().int().positive().default(16),
   resume: z.boolean().default(false),
   checkpointEvery: z.number().int().positive().default(200),
+  /** Also write an interim, calibrated bundle every N steps to <out>/snapshots/step-N (learning curves). */
+  snapshotEvery: z.number().int().positive().optional(),
   /** Keep <out>/checkpoint after the bundle is written (default: removed, the bundle stays small). */
   keepCheckpoint: z.boolean().default(false),
   validationFraction: z.number().gt(0).lt(1).default(0.1),

@@ -8,17 +8,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MmaerecError } from '../errors.js';
-import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
+import type { LoadedBundle } from '../model/bundle.js';
 import { presetConfig, type ModelConfig } from '../model/config.js';
 import { initWeights, type WeightMap } from '../model/init.js';
-import { scoringSchema } from '../model/manifest.js';
 import { buildNetwork } from '../model/network.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { TfjsNetwork } from '../model/tfjs-executor.js';
 import { Adam } from './adam.js';
 import { describeBackend, selectTrainBackend, type BackendChoice } from './backend.js';
 import { cleanBatch, initialOrder, makeBatch } from './batch.js';
-import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
+import { exportBundle } from './export.js';
 import { CHECKPOINT_DIR, CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { assertDataFolder, loadDataset, type Dataset } from './data.js';
 import { assertWritable } from './disk.js';
@@ -168,11 +167,14 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     log(`re-estimated the backbone's BatchNorm statistics on ${o.bnBatches}×${o.batch} clean training images`);
   }
 
+  // training time only: interim snapshot exports are not counted (learning curves are against training minutes)
+  let excludedMs = 0;
+  const elapsed = (): number => elapsedBefore + Date.now() - started - excludedMs;
   const save = async (): Promise<void> => {
     await saveCheckpoint(out, {
       state: {
         format: CHECKPOINT_FORMAT, step, totalSteps, rng: rng.state(), order, optimizerIterations: adam.iterations,
-        fingerprint: print, dataDigest: data.digest, elapsedMs: elapsedBefore + (Date.now() - started), history,
+        fingerprint: print, dataDigest: data.digest, elapsedMs: elapsed(), history,
       },
       weights: net.exportWeights(),
       moments: await adam.save(),
@@ -216,16 +218,23 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     stepsThisCall++;
     if (step % logEvery === 0 || step === totalSteps) {
       const k = window.n;
-      history.push({ step, total: window.total / k, l2: window.l2 / k, ssim: window.ssim / k, entropy: window.entropy / k, elapsedMs: elapsedBefore + Date.now() - started });
+      history.push({ step, total: window.total / k, l2: window.l2 / k, ssim: window.ssim / k, entropy: window.entropy / k, elapsedMs: elapsed() });
       Object.assign(window, { n: 0, total: 0, l2: 0, ssim: 0, entropy: 0 });
     }
     progress.update({ step, totalSteps, epoch: order.epoch + 1, total, l2, ssim: ssimTerm, entropy, stepMs: performance.now() - t0, lr });
     if (step % o.checkpointEvery === 0 && step < totalSteps) await save();
+    if (o.snapshotEvery && step % o.snapshotEvery === 0 && step < totalSteps) {
+      const dir = join(out, 'snapshots', `step-${String(step).padStart(6, '0')}`);
+      const t0 = Date.now();
+      await exportBundle(dir, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: elapsed() });
+      excludedMs += Date.now() - t0;
+      log(`snapshot bundle at step ${step} (${formatDuration(elapsed())} of training): ${dir}`);
+    }
   }
   progress.done();
 
   const result: TrainResult = {
-    interrupted, step, totalSteps, backend, history, warnings, durationMs: elapsedBefore + Date.now() - started,
+    interrupted, step, totalSteps, backend, history, warnings, durationMs: elapsed(),
     ...(Number.isFinite(last.total) ? { finalLoss: last } : {}),
   };
   if (interrupted) {
@@ -236,49 +245,13 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     return result;
   }
 
-  // Calibrate on the held-out good images with the scoring the bundle will carry, then write the bundle.
-  const scoring = scoringSchema.parse({ aggregation: o.aggregation });
-  const pairs: { input: Float32Array; recon: Float32Array }[] = [];
-  const val = data.validation;
-  for (let i = 0; i < val.pixels.length; i += o.batch) {
-    const idx = Array.from({ length: Math.min(o.batch, val.pixels.length - i) }, (_, k) => i + k);
-    const b = await cleanBatch(val, idx);
-    const r = net.forward(b.image, b.edge, { training: false });
-    const recon = (await r.recon.data()) as Float32Array;
-    const per = config.inputSize * config.inputSize * 3;
-    idx.forEach((_, k) => pairs.push({ input: b.hwc[k]!, recon: recon.slice(k * per, (k + 1) * per) }));
-    tf.dispose([b.image, b.edge, r.recon, ...r.addressing.map((a) => a.weights)]);
-  }
-  const thresholds = thresholdsFromValidation(await scoreValidation(pairs, config.inputSize, scoring));
-  const finalWeights = net.exportWeights();
+  const exported = await exportBundle(out, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: result.durationMs });
   adam.dispose();
   net.dispose();
-  const contents = await createBundle({
-    config,
-    weights: finalWeights,
-    backboneSource: o.backbone ? `--backbone ${o.backbone}` : `random (${o.noPretrained})`,
-    seed: o.seed,
-    scoring,
-    thresholds,
-    ...(o.name ? { name: o.name } : {}),
-    provenance: {
-      trainedBy: 'mmaerec-edge train',
-      command: o.command ?? null,
-      data: { folder: resolve(o.data), digest: data.digest, images: data.train.files.length + data.validation.files.length, train: data.train.files.length, validation: data.validation.files.length },
-      steps: step,
-      batch: o.batch,
-      lr: o.lr,
-      finalLoss: last,
-      backend: backend.name,
-      durationMs: result.durationMs,
-      duration: formatDuration(result.durationMs),
-      noPretrained: o.backbone ? null : o.noPretrained,
-      augment: o.augment,
-    },
-  });
-  warnings.push(...contents.warnings.filter((w) => !w.includes('randomly initialised') || !randomBackbone));
-  result.bundle = await writeBundle(out, contents);
+  warnings.push(...exported.warnings.filter((w) => !w.includes('randomly initialised') || !randomBackbone));
+  result.bundle = exported.bundle;
   if (!o.keepCheckpoint) await rm(join(out, CHECKPOINT_DIR), { recursive: true, force: true });
-  log(`bundle written to ${out} (image threshold ${thresholds.image.toFixed(4)}, pixel ${thresholds.pixel.toFixed(4)})`);
+  const t = result.bundle.manifest.thresholds;
+  log(`bundle written to ${out} (image threshold ${t.image.toFixed(4)}, pixel ${t.pixel.toFixed(4)})`);
   return result;
 }

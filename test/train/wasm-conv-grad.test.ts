@@ -20,7 +20,7 @@ interface Case {
   x: [number, number, number, number];
   k: [number, number, number, number];
   stride: number;
-  pad: 'same' | 'valid';
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 }
 
 async function grads(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
@@ -62,6 +62,9 @@ const cases: Case[] = [
   { x: [3, 6, 6, 5], k: [1, 1, 5, 6], stride: 1, pad: 'valid' },
   { x: [1, 7, 8, 3], k: [3, 3, 3, 3], stride: 1, pad: 'valid' },
   { x: [2, 16, 16, 8], k: [3, 3, 8, 8], stride: 1, pad: 'same' },
+  // explicit padding as the model's executor passes it: ResNet stem (7×7, stride 2, pad 3) and a 3×3 stride-2 conv
+  { x: [2, 20, 20, 3], k: [7, 7, 3, 4], stride: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  { x: [1, 9, 9, 3], k: [3, 3, 3, 4], stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
 ];
 
 describe('wasm conv gradient kernels', () => {
@@ -71,7 +74,7 @@ describe('wasm conv gradient kernels', () => {
   });
 
   for (const c of cases) {
-    it(`match the cpu back end: x ${c.x.join('×')}, k ${c.k.join('×')}, stride ${c.stride}, ${c.pad}`, async () => {
+    it(`match the cpu back end: x ${c.x.join('×')}, k ${c.k.join('×')}, stride ${c.stride}, ${JSON.stringify(c.pad)}`, async () => {
       const ref = await grads('cpu', c);
       const got = await grads('wasm', c);
       expect(maxScaledDiff(got.dw, ref.dw)).toBeLessThanOrEqual(1e-5);

@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .option('--random-backbone <strategy>', 'without --backbone: bn-reestimate (default) | train-backbone | frozen')
     .option('--resume', 'continue from <out>/checkpoint (same flags and data)')
     .option('--checkpoint-every <n>', 'steps between checkpoints (default 200)', num('checkpoint-every', true))
+    .option('--snapshot-every <n>', 'also write a calibrated bundle every n steps to <out>/snapshots/ (learning curves)', num('snapshot-every', true))
     .option('--keep-checkpoint', 'keep <out>/checkpoint after the bundle is written')
     .option('--backend <name>', 'tfjs back end: auto | tensorflow-gpu | tensorflow | wasm | cpu')
     .option('--limit <n>', 'use only the first n images (quick experiments)', num('limit', true))
@@ -47,7 +48,7 @@ export function register(program: Command): void {
       const { train } = await import('../../train/trainer.js');
       const { readTrainConfigFile } = await import('../../train/config-file.js');
       const fromFile = flags.config ? await readTrainConfigFile(flags.config as string) : {};
-      const keys = ['data', 'out', 'preset', 'epochs', 'steps', 'batch', 'lr', 'seed', 'backbone', 'resume', 'checkpointEvery', 'keepCheckpoint', 'backend', 'limit', 'aggregation', 'name'];
+      const keys = ['data', 'out', 'preset', 'epochs', 'steps', 'batch', 'lr', 'seed', 'backbone', 'resume', 'checkpointEvery', 'snapshotEvery', 'keepCheckpoint', 'backend', 'limit', 'aggregation', 'name'];
       const options: Record<string, unknown> = { ...fromFile };
       for (const k of keys) if (flags[k] !== undefined) options[k] = flags[k];
       if (flags.randomBackbone !== undefined) options.noPretrained = flags.randomBackbone;
