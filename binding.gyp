@@ -32,9 +32,11 @@
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
-      'cflags': ['-O3', '-fno-math-errno', '-fvisibility=hidden'],
-      # -fno-math-errno: lets sqrt vectorise (nothing here reads errno); hot loops also get AVX2/AVX-512 clones (native/core/simd.h).
-      'cflags_cc': ['-std=c++17', '-O3', '-fno-math-errno', '-fexceptions', '-fvisibility=hidden'],
+      'cflags': ['-O3', '-fno-math-errno', '-fno-trapping-math', '-fvisibility=hidden'],
+      # -fno-math-errno lets sqrt vectorise, -fno-trapping-math lets the branch-free selects vectorise without
+      # AVX-512 masks (AVX2, NEON); nothing here reads errno or FP exception flags. Hot loops also get AVX2/AVX-512
+      # clones (native/core/simd.h).
+      'cflags_cc': ['-std=c++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '-fexceptions', '-fvisibility=hidden'],
       'ldflags': ['-pthread'],
       'conditions': [
         # --- CUDA: scoring kernels, static CUDA runtime (loads without a driver; falls back to CPU) ---

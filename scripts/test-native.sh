@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=build/native-test
 mkdir -p "$out"
 CXX=${CXX:-g++}
-flags=(-std=c++17 -O3 -fno-math-errno -Wall -Wextra -pthread)
+flags=(-std=c++17 -O3 -fno-math-errno -fno-trapping-math -Wall -Wextra -pthread)
 core=(native/core/*.cc)
 require=${MMAEREC_REQUIRE_NATIVE_TOOLS:-0}
 skip() {
