@@ -18,7 +18,7 @@ strict=0
 for arg in "$@"; do
   case "$arg" in
     --strict) strict=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$arg': use --strict or --help" ;;
   esac
 done
@@ -34,6 +34,11 @@ DATASET="${MMAEREC_DATASET:-$ROOT/../shared/datasets/magnetic_tile}"
 [ -d "$DATASET/test" ] || die "no data set at $DATASET: check out ../shared beside the repository or set MMAEREC_DATASET to the magnetic_tile folder"
 [ -d "$ROOT/node_modules/typescript" ] || die "the host's node_modules is missing: run npm ci first"
 mkdir -p "$ARM64_CACHE"
+# One run at a time per cache: a second one (another terminal, another helper) waits instead of clobbering.
+if command -v flock >/dev/null; then
+  exec 9>"$ARM64_CACHE/.lock"
+  flock -n 9 || { log "another test:arm64 run holds $ARM64_CACHE/.lock; waiting for it"; flock 9; }
+fi
 
 step "toolchain"
 bash "$ROOT/scripts/arm64/toolchain.sh"
