@@ -29,6 +29,7 @@ export interface SourceStats {
  */
 export interface FrameSource extends AsyncIterable<Frame> {
   readonly name: string;
+  /** Starts producing; calling it again (even while the first call runs) does nothing more. */
   start(): Promise<void>;
   /** Stops producing; frames already queued are still delivered, then iteration ends. */
   stop(): Promise<void>;
@@ -54,6 +55,7 @@ export abstract class QueuedSource extends EventEmitter implements FrameSource {
   protected readonly counters: SourceStats = { produced: 0, dropped: 0, restarts: 0, errors: 0 };
   protected stopping = false;
   private running: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private iterated = false;
 
   constructor(options: QueuedSourceOptions, defaultPolicy: BackpressurePolicy) {
@@ -74,8 +76,16 @@ export abstract class QueuedSource extends EventEmitter implements FrameSource {
   /** Wakes `produce()` up when `stop()` is called (close watchers, kill processes). */
   protected abstract interrupt(): void;
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  /** Idempotent, also while an earlier call is still preparing; a failed start may be retried. */
+  start(): Promise<void> {
+    this.starting ??= this.begin().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     await this.prepare();
     this.report({ type: 'started', source: this.name });
     this.running = this.produce()

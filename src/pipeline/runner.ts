@@ -15,6 +15,7 @@ export interface RunLogger {
 }
 
 export interface RunOptions {
+  /** Started here if the caller has not (an unstarted source would never end its iteration). */
   source: FrameSource;
   /** Turns a frame into a record, never rejecting for a frame-level problem (Inspector.inspectRecord). */
   inspector: { inspectRecord(frame: Frame): Promise<PipelineRecord> };
@@ -129,6 +130,7 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
   };
 
   try {
+    await source.start();
     for await (const frame of source) {
       stats.frames += 1;
       while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (slotFreed = resolve));
