@@ -2,7 +2,7 @@
 // raw little-endian files next to a JSON index. Plain JS: this runs under the emulated arm64 Node, which has
 // no TypeScript loader.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Writes a typed array as raw bytes; returns the file name for the JSON index. */
 export function writeArray(dir, name, array) {
@@ -25,6 +25,7 @@ export function readArray(dir, file) {
 }
 
 export function writeJson(path, value) {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
 }
 
