@@ -106,7 +106,7 @@ try {
 // `block`: the camera waits while 4 frames are queued, so no frame goes uninspected. For a free-running camera
 // choose `drop-oldest`: the line then always inspects the newest frame and the summary counts the drops.
 const source = new MemorySource({ name: 'cam1', policy: 'block', queueCapacity: 4 });
-await source.start(); // before runPipeline: an unstarted source never ends its iteration
+await source.start(); // runPipeline would start it too; started here so the camera can push before the pipeline runs
 const camera = new SimulatedCamera(images, intervalMs);
 const gate = new RejectGate();
 const shutdown = new AbortController();

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedBundle } from '../../src/model/bundle.js';
 import { Inspector } from '../../src/pipeline/inspector.js';
-import { FRAMES, FRAME_NAMES, runNode, tinyBundle, type Ran } from './helpers.js';
+import { FRAMES, FRAME_NAMES, ROOT, runNode, tinyBundle, type Ran } from './helpers.js';
 
 const SCRIPT = 'examples/line-controller.ts';
 
@@ -76,6 +77,25 @@ describe('examples/line-controller.ts', () => {
     const defects = FRAME_NAMES.filter((n) => expected.get(n)! >= 0.5).length;
     expect(verdicts).toHaveLength(8);
     expect(summary).toMatchObject({ frames: 8, defects, ok: 8 - defects, rejected: defects, thresholds: { image: 0.5, pixel: 0.5, source: 'test' } });
+  });
+
+  it('SIGTERM stops gracefully: every frame taken gets its verdict, then the summary, exit 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, '--model', bundle.dir, '--interval', '400'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/^cam1-000002 /m.test(stdout) && child.signalCode === null && !child.killed) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/^line-controller: stopping: finishing the frames in flight/m);
+    const { verdicts, summary } = parseOutput({ code, stdout, stderr });
+    expect(summary.stopped).toBe(true);
+    expect(summary.frames).toBeLessThan(8);
+    expect(verdicts).toHaveLength(summary.frames);
+    expect(verdicts.map((v) => v.file)).toEqual(FRAME_NAMES.slice(0, summary.frames));
   });
 
   it('setup problems are one-line errors with exit status 1', async () => {
