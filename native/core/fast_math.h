@@ -128,4 +128,20 @@ inline float exp_small(float y) {
   return p * from_bits((bits_of(t) + 127u) << 23);
 }
 
+/**
+ * Cube root of a normal positive x: y = x^(-1/3) from a bit-level first guess (within 4%), three
+ * division-free Newton steps y <- y (4 - x y^3) / 3 (error 4e-2 -> 3e-3 -> 2e-5 -> float rounding), then
+ * x^(1/3) = x y^2. Cheaper than exp(log(x) / 3).
+ */
+inline float cbrt_pos(float x) {
+  // bits(x^(-1/3)) ~ 4/3 * bits(1.0) - bits(x) / 3; the division by 3 in float is exact enough for a guess.
+  const std::uint32_t b = bits_of(x);
+  float y = from_bits(0x54A2FA8Cu - static_cast<std::uint32_t>(static_cast<float>(b) * (1.0f / 3.0f)));
+  for (int i = 0; i < 3; ++i) {
+    const float y3 = y * y * y;
+    y = y + y * (1.0f - x * y3) * (1.0f / 3.0f);  // correction form: rounding stays in the small term
+  }
+  return x * y * y;
+}
+
 }  // namespace mmaerec::fmf

@@ -10,13 +10,13 @@ namespace mmaerec {
 class WorkerPool;
 
 /**
- * The colour term is computed in single precision when mu / color_window <= this (twice the paper's
- * 1e-3 / 11). Its error on the map grows with mu (a few float ulps of Lab, amplified by the 500x of a*) and
- * shrinks with the box window that averages it: at this ratio, random colours (the worst case) move the map
- * by at most 6e-6 (measured). Above it the double-precision Lab is used, about 4x slower, so the map stays
- * within 1e-5 of the exact formula for any constants.
+ * The colour term is computed in single precision when mu / color_window <= this, the paper's 1e-3 / 11.
+ * Its error on the map grows with mu (a few float ulps of Lab, amplified by the 500x of a*) and shrinks with
+ * the box window that averages it: at this ratio, random colours (the worst case) move the map by at most
+ * 5e-6 (measured). Above it the double-precision Lab is used (about 2x slower for the whole score), so the map
+ * stays within 1e-5 of the exact formula for any constants.
  */
-constexpr double kFloatColorMaxMuPerWindow = 2.0 * 1e-3 / 11.0;
+constexpr double kFloatColorMaxMuPerWindow = 1e-3 / 11.0;
 
 struct FusedParams {
   int scales = 4;

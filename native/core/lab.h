@@ -53,7 +53,7 @@ inline float linearize_f(float v) {
 }
 inline float f_f(float t) {
   constexpr float eps = static_cast<float>(kEps);
-  const float root = fmf::exp_small(fmf::log_pos(t > eps ? t : eps) * (1.0f / 3.0f));
+  const float root = fmf::cbrt_pos(t > eps ? t : eps);
   return t > eps ? root : static_cast<float>(kSlope) * t + static_cast<float>(kOffset);
 }
 }  // namespace lab_detail
