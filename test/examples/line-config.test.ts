@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,37 @@ describe('examples/line.yaml', () => {
     const ran = await runNode([entry, 'run', '--check', '--config', LINE_YAML]);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toBe(`${LINE_YAML}: valid\n`);
+  });
+
+  const noFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).error ? 'ffmpeg is not installed' : undefined;
+  it.skipIf(noFfmpeg)(`its camera section as written (size, rate, ROI, queue) works when fed a video file instead of the RTSP stream${noFfmpeg ? ` (skipped: ${noFfmpeg})` : ''}`, async () => {
+    const video = path.join(dir, 'frames.mkv');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', '10', '-pattern_type', 'glob', '-i', path.join(FRAMES, '*.png'), '-c:v', 'ffv1', video]);
+    const bundle = await tinyBundle(path.join(dir, 'bundle-ffmpeg'));
+    const config = parseYaml(await readFile(LINE_YAML, 'utf8'));
+    config.model = bundle.dir;
+    // A file is finite: no restart at its end, and `block` so that no frame is dropped on a slow test machine.
+    config.source = { ...config.source, input: video, restart: false, queue: { ...config.source.queue, policy: 'block' } };
+    config.sinks = [{ ...config.sinks[0], path: path.join(dir, 'ffmpeg.jsonl') }];
+    config.heatmap.dir = path.join(dir, 'ffmpeg-heatmaps');
+    config.metrics.port = 0;
+    config.logging.file = path.join(dir, 'ffmpeg.log');
+    const variant = path.join(dir, 'line-ffmpeg.yaml');
+    await writeFile(variant, stringifyYaml(config));
+    const ran = await runNode([entry, 'run', '--config', variant]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const records = (await readFile(path.join(dir, 'ffmpeg.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+    // Every frame inspected (no E_INPUT: the example's ROI fits the 1280×720 frames ffmpeg scaled to).
+    expect(records.map((r) => r.kind)).toEqual(Array(8).fill('inspection'));
+    const { x, width } = config.roi;
+    for (const r of records) {
+      expect(r.imageThreshold).toBe(config.thresholds.image);
+      for (const g of r.regions) {
+        expect(g.x).toBeGreaterThanOrEqual(x);
+        expect(g.x + g.width).toBeLessThanOrEqual(x + width);
+        expect(g.y + g.height).toBeLessThanOrEqual(720);
+      }
+    }
   });
 
   const skip = noMosquitto ?? (OPENSSL ? undefined : 'openssl is not installed');
