@@ -5,11 +5,11 @@
  * taken are finished first; a second signal exits at once).
  *
  *   node --import tsx examples/line-controller.ts
- *   node --import tsx examples/line-controller.ts --model models/demo-lite --frames examples/frames --interval 100
+ *   node --import tsx examples/line-controller.ts --model models/demo --frames examples/frames --interval 100
  *
  * The camera SDK is simulated: it decodes the sample images in --frames to raw RGB pixels, as a vendor SDK
  * hands over its buffers. Output: one line per verdict, then one JSON line `{"summary": …}`.
- * Flags: --model DIR (bundle; default models/demo-lite), --frames DIR (PNG/JPEG images; default
+ * Flags: --model DIR (bundle; default models/demo), --frames DIR (PNG/JPEG images; default
  * examples/frames), --image-threshold X / --pixel-threshold X (override the bundle's calibrated thresholds),
  * --interval MS (simulated frame period, default 0: as fast as the pipeline takes them).
  * Exit status: 0 when every frame got a verdict or an error record, 1 for a setup problem (one line on stderr).
@@ -50,7 +50,7 @@ const thresholds = {
   pixel: number('pixel-threshold', flags['pixel-threshold'], Number.isFinite, 'a number (the map value at or above which a pixel is defective)'),
 };
 const intervalMs = number('interval', flags.interval, (n) => n >= 0, 'a number of milliseconds ≥ 0')!;
-const defaultModel = path.resolve(import.meta.dirname, '../models/demo-lite');
+const defaultModel = path.resolve(import.meta.dirname, '../models/demo');
 const model = flags.model ?? (existsSync(path.join(defaultModel, 'manifest.json')) ? defaultModel
   : fail(`--model is missing and ${defaultModel} holds no bundle: pass --model <bundle dir> (made by "mmaerec-edge train" or "create")`));
 

@@ -1,5 +1,5 @@
 // Writes the sample frames in examples/frames: procedural surfaces (see src/demo/surfaces.ts), four good and
-// one of each defect kind, at 256×256 (the demo bundle resizes them to its input size).
+// one of each defect kind, at 192×192 like the demo bundle's training images (it resizes them to its input size).
 // Usage: node --import tsx scripts/make-sample-frames.ts [--out examples/frames]
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { DEFECT_KINDS, defectiveSurface, goodSurface, type Surface } from '../sr
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'examples/frames' } } });
 const out = values.out!;
 await mkdir(out, { recursive: true });
-const size = 256;
+const size = 192;
 // Seeds far from the training seeds (make-surfaces uses 1.. for train, 1_000_000.. for test).
 const base = 7_000_000;
 const write = (s: Surface, name: string) =>

@@ -13,7 +13,7 @@ import { MqttSink } from '../publish/mqtt-sink.js';
 import { startDemoSubscriber } from './subscriber.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_DEMO_BUNDLE = path.join(packageRoot, 'models', 'demo-lite');
+export const DEFAULT_DEMO_BUNDLE = path.join(packageRoot, 'models', 'demo');
 export const DEFAULT_DEMO_FRAMES = path.join(packageRoot, 'examples', 'frames');
 
 export interface DemoOptions {

@@ -29,7 +29,7 @@ describe('examples/line.yaml', () => {
   it('is a valid run config for the real loader, with paths resolved against its folder', async () => {
     const c = await loadRunConfig(LINE_YAML);
     const examples = path.join(ROOT, 'examples');
-    expect(c.model).toBe(path.join(ROOT, 'models', 'demo-lite'));
+    expect(c.model).toBe(path.join(ROOT, 'models', 'demo'));
     expect(c.source).toMatchObject({ type: 'ffmpeg', input: expect.stringMatching(/^rtsp:\/\//), width: 1280, height: 720, fps: 10, queue: { policy: 'drop-oldest' } });
     expect(c.roi).toEqual({ x: 280, y: 0, width: 720, height: 720 });
     expect(c.thresholds).toEqual({ image: expect.any(Number), pixel: expect.any(Number) });

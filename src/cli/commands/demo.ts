@@ -6,7 +6,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('run the main job on the embedded demo bundle and sample frames, with an embedded MQTT broker')
     .option('--broker <url>', 'publish to this MQTT broker (MQTT 5) instead of an embedded one')
-    .option('--model <dir>', 'model bundle (default: models/demo-lite in the package)')
+    .option('--model <dir>', 'model bundle (default: models/demo in the package)')
     .option('--frames <dir>', 'folder of frames to inspect (default: examples/frames in the package)')
     .option('--out <dir>', 'folder for heatmaps and the event spool (default: a new temp folder)')
     .option('--timeout <s>', 'seconds to wait for the events to come back over MQTT', '30')
