@@ -34,6 +34,10 @@ describe.skipIf(!status.loaded)(`native vs TypeScript reference${status.loaded ?
     const rgb = random(3 * 40000, 7);
     rgb.set([0, 0, 0, 1, 1, 1, 0.04045, 0.04045, 0.04045, 0.0404, 0.0405, 0.5, 0.08, 0.08, 0.08, 1.5, -0.5, 0.5]);
     expect(maxAbsDiff(await addon.rgbToLab(rgb), rgbToLabRef(rgb))).toBeLessThan(TOL);
+    // Hand-computed closed-form values (Python, double): white, black, R, G, B, mid-grey.
+    const hand = [100, 0, 0, 0, 0, 0, 53.2405879437, 80.0941668345, 67.2015369951, 87.735099488, -86.181257511, 83.1774770685, 32.295672565, 79.1870018039, -107.8617472521, 53.3889647411, 0, 0];
+    const lab = await addon.rgbToLab(new Float32Array([1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.5, 0.5, 0.5]));
+    expect(maxAbsDiff(lab, hand)).toBeLessThan(1e-4);
   });
 
   it('box mean, valid and zero borders, windows larger than the image', async () => {
