@@ -18,16 +18,22 @@ namespace mmaerec {
 
 namespace {
 
+// RGB RGB ... -> three planes. __restrict__ lets the stride-3 loads vectorise (as permutes).
+MMAEREC_HOT void deinterleave(const float* __restrict__ rgb, std::size_t n, float* __restrict__ r,
+                              float* __restrict__ g, float* __restrict__ b) {
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = rgb[3 * i];
+    g[i] = rgb[3 * i + 1];
+    b[i] = rgb[3 * i + 2];
+  }
+}
+
 // Deinterleave both images into planes and compute dE2 = dL^2 + da^2 + db^2 in the same pass, in single
 // precision when mu is small enough for its error not to show (kFloatColorMaxMuPerWindow), else in double.
 MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t begin, std::size_t end,
                                  std::size_t n, bool exact, float* planes, float* de2) {
-  for (std::size_t i = begin; i < end; ++i) {
-    for (int c = 0; c < 3; ++c) {
-      planes[c * n + i] = in[3 * i + c];
-      planes[(3 + c) * n + i] = rc[3 * i + c];
-    }
-  }
+  deinterleave(in + 3 * begin, end - begin, planes + begin, planes + n + begin, planes + 2 * n + begin);
+  deinterleave(rc + 3 * begin, end - begin, planes + 3 * n + begin, planes + 4 * n + begin, planes + 5 * n + begin);
   double L0[kLabBlock], a0[kLabBlock], b0[kLabBlock], L1[kLabBlock], a1[kLabBlock], b1[kLabBlock];
   for (std::size_t i = begin; i < end; i += kLabBlock) {
     const int m = static_cast<int>(end - i < kLabBlock ? end - i : kLabBlock);
@@ -44,14 +50,21 @@ MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t b
   }
 }
 
-MMAEREC_HOT float combine_max(const float* bs, const float* bc, std::size_t begin, std::size_t end, float mu,
-                              float* map) {
-  float best = -INFINITY;
-  for (std::size_t i = begin; i < end; ++i) {
-    const float v = (1.0f - bs[i]) + mu * bc[i];
-    map[i] = v;
-    best = v > best ? v : best;
+// map = (1 - bs) + mu * bc, and its max. The max keeps 16 running lanes so that it vectorises (a single
+// running max is a reduction the compiler will not reorder).
+MMAEREC_HOT float combine_max(const float* __restrict__ bs, const float* __restrict__ bc, std::size_t begin,
+                              std::size_t end, float mu, float* __restrict__ map) {
+  for (std::size_t i = begin; i < end; ++i) map[i] = (1.0f - bs[i]) + mu * bc[i];
+  constexpr int kLanes = 16;
+  float lanes[kLanes];
+  for (float& l : lanes) l = -INFINITY;
+  std::size_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) lanes[j] = map[i + j] > lanes[j] ? map[i + j] : lanes[j];
   }
+  float best = -INFINITY;
+  for (; i < end; ++i) best = map[i] > best ? map[i] : best;
+  for (float l : lanes) best = l > best ? l : best;
   return best;
 }
 
