@@ -50,6 +50,9 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const { width, height } = bundle.manifest.input;
   const base = {
     graphOptimizationLevel: 'all',
+    // Idle ORT threads spin by default; on a 2-core controller that steals the cores that decode and score
+    // the neighbouring frames (bench:pipeline under load: pipeline/bare fell to 58 % in a spiking run).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
   };
   const attempts: { device: 'cpu' | 'cuda'; options: Record<string, unknown> }[] = [];

@@ -39,9 +39,10 @@ describe('onnxruntime back end', () => {
 
   it('rejects a run still in flight when the back end is disposed (no promise left hanging)', async () => {
     const be = await createBackend(bundle, { device: 'cpu' });
-    const inFlight = be.run(inputs(64, 3));
+    // The expectation is attached before dispose() so the rejection is never momentarily unhandled.
+    const inFlight = expect(be.run(inputs(64, 3))).rejects.toThrow(/disposed while a run was in flight/);
     await be.dispose();
-    await expect(inFlight).rejects.toThrow(/disposed while a run was in flight/);
+    await inFlight;
   });
 
   it('rejects inputs of the wrong size at the call site', async () => {
