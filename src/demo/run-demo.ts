@@ -10,7 +10,7 @@ import { runPipeline } from '../pipeline/runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { ErrorEvent, InspectionEvent } from '../publish/events.js';
 import { MqttSink } from '../publish/mqtt-sink.js';
-import { startDemoSubscriber } from './subscriber.js';
+import { startDemoSubscriber, type DemoSubscriber } from './subscriber.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DEMO_BUNDLE = path.join(packageRoot, 'models', 'demo');
@@ -66,40 +66,41 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const heatmapDir = path.join(out, 'heatmaps');
   await mkdir(heatmapDir, { recursive: true });
 
+  // Everything started is stopped again in `finally`, also when a later step (e.g. loading the bundle) fails.
   let embedded: EmbeddedBroker | undefined;
-  if (!options.broker) embedded = await startEmbeddedBroker();
-  const url = options.broker ?? embedded!.url;
-  // aedes speaks MQTT 3.1.1 only; a real broker gets the SDK's default, MQTT 5.
-  const protocol = embedded ? '3.1.1' : '5';
-  print(`broker   ${url}${embedded ? ' (embedded aedes, MQTT 3.1.1)' : ''}`);
-
-  const line = 'demo';
-  const station = 'station-1';
-  const subscriber = await startDemoSubscriber(url, `mmaerec/${line}/${station}/#`, protocol === '5' ? 5 : 4, (event, topic) => {
-    print(describeEvent(event, topic));
-  });
-  const inspector = await Inspector.create(bundle, { heatmap: { mode: 'all', format: 'png' } });
-  print(`model    ${inspector.provenance.bundleName} (sha256 ${inspector.provenance.bundleSha256.slice(0, 12)}…) on ${inspector.backend.name}`);
-  for (const s of inspector.skippedBackends) print(`         skipped ${s.name}: ${s.reason}`);
-  print(`frames   ${count} from ${frames}`);
-
-  const sink = await MqttSink.create({
-    url,
-    protocol,
-    line,
-    station,
-    camera: 'cam-1',
-    publish: 'all',
-    heartbeatMs: 0,
-    spool: { kind: 'disk', dir: path.join(out, 'spool') },
-    logger: conciseLogger,
-  });
-  const results: InspectionResult[] = [];
-  const source = new FilesSource({ patterns: [path.join(frames, '*.{png,jpg,jpeg,bmp,tif,tiff}')] });
+  let subscriber: DemoSubscriber | undefined;
+  let inspector: Inspector | undefined;
   try {
-    await source.start();
+    if (!options.broker) embedded = await startEmbeddedBroker();
+    const url = options.broker ?? embedded!.url;
+    // aedes speaks MQTT 3.1.1 only; a real broker gets the SDK's default, MQTT 5.
+    const protocol = embedded ? '3.1.1' : '5';
+    print(`broker   ${url}${embedded ? ' (embedded aedes, MQTT 3.1.1)' : ''}`);
+
+    const line = 'demo';
+    const station = 'station-1';
+    subscriber = await startDemoSubscriber(url, `mmaerec/${line}/${station}/#`, protocol === '5' ? 5 : 4, (event, topic) => {
+      print(describeEvent(event, topic));
+    });
+    inspector = await Inspector.create(bundle, { heatmap: { mode: 'all', format: 'png' } });
+    print(`model    ${inspector.provenance.bundleName} (sha256 ${inspector.provenance.bundleSha256.slice(0, 12)}…) on ${inspector.backend.name}`);
+    for (const s of inspector.skippedBackends) print(`         skipped ${s.name}: ${s.reason}`);
+    print(`frames   ${count} from ${frames}`);
+
+    const sink = await MqttSink.create({
+      url,
+      protocol,
+      line,
+      station,
+      camera: 'cam-1',
+      publish: 'all',
+      heartbeatMs: 0,
+      spool: { kind: 'disk', dir: path.join(out, 'spool') },
+      logger: conciseLogger,
+    });
+    const results: InspectionResult[] = [];
     const stats = await runPipeline({
-      source,
+      source: new FilesSource({ patterns: [path.join(frames, '*.{png,jpg,jpeg,bmp,tif,tiff}')] }),
       inspector,
       sinks: [sink],
       heatmapDir,
@@ -124,8 +125,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       backend: inspector.backend.name,
     };
   } finally {
-    await inspector.close();
-    await subscriber.close();
+    await inspector?.close();
+    await subscriber?.close();
     await embedded?.close();
   }
 }
