@@ -4,17 +4,7 @@
  * regenerated bit for bit from the command recorded in models/README.md.
  */
 
-/** mulberry32: tiny, fast, good enough for texture noise; seeded so every surface is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../util/random.js';
 
 export type DefectKind = 'scratch' | 'spot' | 'crack' | 'stain';
 export const DEFECT_KINDS: readonly DefectKind[] = ['scratch', 'spot', 'crack', 'stain'];

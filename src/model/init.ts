@@ -1,20 +1,12 @@
 import type { NetworkGraph, ParamSpec } from './graph.js';
 import type { FloatTensor } from './safetensors.js';
+import { seededRandom } from '../util/random.js';
+
+/** Re-exported: weights are reproducible from `--seed`. */
+export { seededRandom };
 
 /** Weights keyed by their stable names (PyTorch layouts; see graph.ts `ParamSpec`). */
 export type WeightMap = Map<string, FloatTensor>;
-
-/** mulberry32: small, fast, seedable; weights are reproducible from `--seed`. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): () => number {
   let spare: number | undefined;
