@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,14 +9,10 @@ import { createBundle, loadBundle, writeBundle } from '../../src/model/bundle.js
 import { presetConfig } from '../../src/model/config.js';
 import { writeSyntheticDataset } from './synthetic.js';
 
-// Through main() as bin/mmaerec-edge.js calls it, from an entry file (src/cli/main.ts as the entry script
-// deadlocks on the main.ts ↔ commands/index.ts import cycle, reported to the lead; and `--input-type=module -e`
-// would be inherited by worker threads, turning their eval'd CommonJS sources into modules).
-const ENTRY = `const { main } = await import(${JSON.stringify(join(process.cwd(), 'src/cli/main.ts'))}); process.exitCode = await main(process.argv.slice(2));\n`;
-let entry: string;
+// As HELPERS.md runs CLIs: node --import tsx src/cli/main.ts <args> (cwd: the repository root).
 const run = async (args: string[]) => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: process.cwd(), timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: process.cwd(), timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -28,8 +24,6 @@ let dir: string;
 let data: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mmaerec-eval-cli-'));
-  entry = join(dir, 'entry.mjs');
-  await writeFile(entry, ENTRY);
   data = await writeSyntheticDataset(join(dir, 'data'), { unmasked: 1 });
 });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
