@@ -90,7 +90,7 @@ describe('examples/line.yaml', () => {
     try {
       // Everything in the example stays as written except what ties it to a real plant.
       const config = parseYaml(await readFile(LINE_YAML, 'utf8'));
-      const roi = { x: 16, y: 16, width: 224, height: 224 }; // the sample frames are 256×256, the example's camera 1280×720
+      const roi = { x: 16, y: 16, width: 160, height: 160 }; // the sample frames are 192×192, the example's camera 1280×720
       // The tiny bundle has random weights: pick the image threshold that splits the 8 frames 4/4, from scores
       // computed here with the same bundle, ROI and pixel threshold.
       const inspector = await Inspector.create(bundle, { roi, thresholds: { pixel: config.thresholds.pixel } });
