@@ -59,6 +59,8 @@ export const mqttSinkOptionsSchema = z.strictObject({
   qos: z.literal([1, 2], { error: (i) => `${show(i.input)} is not supported: use 1 (default) or 2 (QoS 0 is never acknowledged, so the spool could not know that an event arrived)` }).default(1),
   username: z.string().optional(),
   password: z.string().optional(),
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not an environment variable name: give e.g. MQTT_PASSWORD' }).optional()
+    .describe('Name of an environment variable that holds the password (keeps the secret out of config files)'),
   tls: tlsSchema.optional(),
   publish: z.enum(['defects', 'all'], { error: (i) => `${show(i.input)} is not a choice: use "defects" (defect results and errors, default) or "all"` }).default('defects'),
   topics: z.strictObject({
@@ -111,6 +113,14 @@ export function parseMqttConfig(input: unknown, field = 'mqtt'): ResolvedMqttCon
   }
   if (c.spool.kind === 'disk' && !c.spool.dir) {
     throw new MmaerecError('E_CONFIG', `${field}.spool.dir is missing: give a directory on persistent storage for unacknowledged events (or spool.kind "memory" to accept losing them on restart)`);
+  }
+  if (c.passwordEnv !== undefined) {
+    if (c.password !== undefined) throw new MmaerecError('E_CONFIG', `${field}.password and ${field}.passwordEnv are both set: keep one`);
+    const secret = process.env[c.passwordEnv];
+    if (secret === undefined) {
+      throw new MmaerecError('E_CONFIG', `${field}.passwordEnv names ${c.passwordEnv}, which is not set in the environment: export it (e.g. in the service unit) or remove passwordEnv`);
+    }
+    c.password = secret;
   }
   if (c.password !== undefined && c.username === undefined) {
     throw new MmaerecError('E_CONFIG', `${field}.password is set without ${field}.username: give both`);
@@ -170,7 +180,7 @@ function formatIssue(issue: z.core.$ZodIssue, field: string): string {
   return `${path} ${issue.message}`;
 }
 
-const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
+const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'passwordEnv', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
 
 function suggest(key: string): string {
   let best = '';
