@@ -66,7 +66,9 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
-  const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
+  // The worker source is CommonJS; a host started with --input-type=module would pass that flag on to it.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, execArgv, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
   const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
