@@ -38,7 +38,6 @@ export class FilesSource extends QueuedSource {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private watchers: FSWatcher[] = [];
-  private wake: (() => void) | undefined;
 
   constructor(options: FilesSourceOptions) {
     super(options, 'block');
@@ -166,16 +165,5 @@ export class FilesSource extends QueuedSource {
         // The folder does not exist yet (a camera may create it): polling picks it up.
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

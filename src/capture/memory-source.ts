@@ -11,7 +11,6 @@ export class MemorySource extends QueuedSource {
   readonly name: string;
   private sequence = 0;
   private ended = false;
-  private wake: (() => void) | undefined;
 
   constructor(options: QueuedSourceOptions & { name?: string } = {}) {
     super(options, 'block');

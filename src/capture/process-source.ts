@@ -43,7 +43,6 @@ export abstract class ProcessSource extends QueuedSource {
   private readonly idPrefix: string;
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private sequence = 0;
-  private wake: (() => void) | undefined;
 
   constructor(options: ProcessSourceOptions, live: boolean, kind: string) {
     super(options, live ? 'drop-oldest' : 'block');
@@ -180,17 +179,6 @@ export abstract class ProcessSource extends QueuedSource {
       this.reportError(`${this.name}: discarded a partial frame of ${filled} of ${frameBytes} bytes at process exit: expected when a stream is cut`);
     }
     return { frames, code, signal, stderr: stderr.trim(), spawnError };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
 

@@ -54,6 +54,8 @@ export abstract class QueuedSource extends EventEmitter implements FrameSource {
   protected readonly queue: BoundedQueue<Frame>;
   protected readonly counters: SourceStats = { produced: 0, dropped: 0, restarts: 0, errors: 0 };
   protected stopping = false;
+  /** Cuts the current `sleep` short (a new file event, stop()). */
+  protected wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private iterated = false;
@@ -136,4 +138,17 @@ export abstract class QueuedSource extends EventEmitter implements FrameSource {
     this.iterated = true;
     return this.queue[Symbol.asyncIterator]();
   }
+
+  /** Waits `ms`, or less when `wake()` is called (polling sources sleep between scans or restarts). */
+  protected sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
 }
+
