@@ -57,14 +57,19 @@ export const heatmapRefSchema = z.object({
   bytes: z.number().int().positive(),
 });
 
-export const inspectionEventSchema = z.object({
-  schema: z.literal(INSPECTION_SCHEMA),
-  id: eventId,
-  ...source,
+/** Which frame an inspection or error event is about, and when it was captured and finished. */
+const frame = {
   frameId: z.string(),
   origin: z.string().optional(),
   capturedAt: isoTime,
   finishedAt: isoTime,
+};
+
+export const inspectionEventSchema = z.object({
+  schema: z.literal(INSPECTION_SCHEMA),
+  id: eventId,
+  ...source,
+  ...frame,
   verdict: z.enum(['ok', 'defect']),
   score: z.number(),
   imageThreshold: z.number(),
@@ -79,10 +84,7 @@ export const errorEventSchema = z.object({
   schema: z.literal(ERROR_SCHEMA),
   id: eventId,
   ...source,
-  frameId: z.string(),
-  origin: z.string().optional(),
-  capturedAt: isoTime,
-  finishedAt: isoTime,
+  ...frame,
   code: z.string().describe('Stable error code, e.g. E_INPUT'),
   message: z.string(),
   model: modelProvenanceSchema.optional(),
