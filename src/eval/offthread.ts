@@ -44,5 +44,7 @@ export function summarizeOffThread(scored: ScoredImage[], defects: string[], fpr
       else reject(new Error(`metrics worker failed: ${msg.error}`));
     });
     worker.once('error', reject);
+    // a worker that exits without a reply (out of memory, process.exit) would otherwise leave evaluate pending
+    worker.once('exit', (code) => reject(new Error(`metrics worker exited (code ${code}) before replying: rerun with fewer images (--limit) or more memory`)));
   });
 }

@@ -62,8 +62,11 @@ export async function scoreImages(analyzer: EvalAnalyzer, images: DatasetImage[]
   const progress = createProgress(options.progress ?? '', images.length, process.stderr, options.progress !== undefined);
   const results: ScoredImage[] = new Array(images.length);
   let next = 0;
+  // After one image fails, the other lanes stop taking images: the caller sees the first error only once
+  // every lane has settled, so it can close the analyzer without racing a frame still in flight.
+  let failed = false;
   const worker = async () => {
-    while (next < images.length) {
+    while (!failed && next < images.length) {
       const index = next++;
       const { scored, analysis } = await analyzeOne(analyzer, images[index]!, maskResize);
       if (!Number.isFinite(scored.score)) {
@@ -74,7 +77,16 @@ export async function scoreImages(analyzer: EvalAnalyzer, images: DatasetImage[]
       progress.tick();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, worker));
+  const lanes = await Promise.allSettled(
+    Array.from({ length: Math.min(concurrency, images.length) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
   progress.done();
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failure) throw failure.reason;
   return results;
 }
