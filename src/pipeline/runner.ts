@@ -107,6 +107,8 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
   let inFlight = 0;
   let slotFreed: (() => void) | undefined;
   let writes: Promise<void> = Promise.resolve();
+  /** The first error thrown while delivering (onRecord, metrics): the run stops and rejects with it. */
+  let failure: { error: unknown } | undefined;
 
   const deliver = async (record: PipelineRecord): Promise<void> => {
     if (record.kind === 'error') {
@@ -140,6 +142,14 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
       writes = writes.then(async () => {
         try {
           await deliver(await record);
+        } catch (err) {
+          // Caught here so the chain goes on: a rejected chain would skip every later record and never free
+          // its slot (the loop above would wait forever). The frames already taken still reach the sinks.
+          if (!failure) {
+            failure = { error: err };
+            log.error({ frameId: frame.id }, `delivering a record failed, stopping the run: ${(err as Error)?.message ?? String(err)}`);
+            stop();
+          }
         } finally {
           inFlight -= 1;
           const wake = slotFreed;
@@ -168,6 +178,7 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
     summary.setDrops(stats.dropped);
     log.info({ ...stats }, `run finished: ${RunSummary.line(summary.take())}`);
   }
+  if (failure) throw failure.error;
   return stats;
 }
 
