@@ -72,6 +72,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
+  let disposed = false;
   const rejectPending = (): void => {
     for (const p of pending.values()) p.reject(new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()'));
     pending.clear();
@@ -90,7 +91,16 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
         } else p.resolve(msg.recon);
       }
     });
-    worker.on('exit', rejectPending);
+    worker.on('exit', (code) => {
+      if (disposed) return rejectPending();
+      // Exited on its own (without an 'error' event): fail the load, the runs in flight and every later run,
+      // instead of leaving them pending on a worker that will never answer.
+      dead ??= new Error(`the worker thread exited with code ${code}`);
+      const error = new MmaerecError('E_INFER', `onnxruntime worker failed (${dead.message}): create a new back end`);
+      reject(error);
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    });
     worker.on('error', (err) => {
       dead = err;
       reject(err);
@@ -113,7 +123,6 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     throw new MmaerecError('E_UNSUPPORTED', `onnxruntime CUDA requested but failed (${fallback}): fix the CUDA install, or use --device cpu`);
   }
   const plane = width * height;
-  let disposed = false;
 
   function run(inputs: InferenceInputs): Promise<Float32Array> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
