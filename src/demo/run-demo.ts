@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { FilesSource } from '../capture/files-source.js';
 import type { InspectionResult } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
+import { percentile } from '../observe/summary.js';
 import { Inspector } from '../pipeline/inspector.js';
 import { runPipeline } from '../pipeline/runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../publish/embedded-broker.js';
@@ -42,10 +43,9 @@ export interface DemoSummary {
   backend: string;
 }
 
-/** The nearest-rank percentile of a non-empty list. */
+/** The nearest-rank percentile of an unsorted list (the run summary's rule, observe/summary.ts); NaN when empty. */
 export function percentileOf(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return percentile([...values].sort((a, b) => a - b), p);
 }
 
 /**
@@ -118,8 +118,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       eventsReceived: received.length,
       defectEventsReceived: received.filter((e) => 'verdict' in e && e.verdict === 'defect').length,
       invalidEvents: subscriber.invalid,
-      latencyP50Ms: latencies.length ? percentileOf(latencies, 50) : NaN,
-      latencyP99Ms: latencies.length ? percentileOf(latencies, 99) : NaN,
+      latencyP50Ms: percentileOf(latencies, 50),
+      latencyP99Ms: percentileOf(latencies, 99),
       heatmapDir,
       broker: url,
       backend: inspector.backend.name,
