@@ -89,20 +89,30 @@ export class FilesSource extends QueuedSource {
       for (const file of first) this.seen.add(file);
     }
     this.startWatchers();
-    while (!this.stopping) {
-      await this.sleep(this.pending.size > 0 ? Math.min(this.options.pollMs, this.options.stableMs / 2) : this.options.pollMs);
-      if (this.stopping) break;
-      for (const file of await this.completedFiles()) {
+    try {
+      while (!this.stopping) {
+        await this.sleep(this.pending.size > 0 ? Math.min(this.options.pollMs, this.options.stableMs / 2) : this.options.pollMs);
         if (this.stopping) break;
-        await this.deliver(file);
+        for (const file of await this.completedFiles()) {
+          if (this.stopping) break;
+          await this.deliver(file);
+        }
       }
+    } finally {
+      // stop() may have run before the watchers existed (while an existing file waited for queue room), and a
+      // failed scan ends the loop too: an open fs watcher would keep the process alive.
+      this.closeWatchers();
     }
   }
 
   protected interrupt(): void {
+    this.closeWatchers();
+    this.wake?.();
+  }
+
+  private closeWatchers(): void {
     for (const w of this.watchers) w.close();
     this.watchers = [];
-    this.wake?.();
   }
 
   private async scan(): Promise<string[]> {

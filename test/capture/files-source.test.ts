@@ -82,4 +82,23 @@ describe('FilesSource', () => {
     expect(Buffer.from(got[2]!.image as Uint8Array).toString()).toBe('renamed-content');
     expect(src.stats().produced).toBe(3);
   });
+
+  it('watch mode stopped while the last existing file waits for queue room leaves no fs watcher open', async () => {
+    await writeFile(path.join(dir, 'a.png'), 'a');
+    await writeFile(path.join(dir, 'b.png'), 'b');
+    const watchers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+    const before = watchers();
+    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, queueCapacity: 1, pollMs: 30 });
+    await src.start();
+    // a.png fills the queue; b.png then waits in push() for room.
+    while (src.stats().produced < 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    const stopping = src.stop();
+    const got: string[] = [];
+    for await (const f of src) got.push(f.id);
+    await stopping;
+    await new Promise((r) => setTimeout(r, 20)); // a closed handle leaves the list once libuv has closed it
+    expect(got).toEqual(['a.png', 'b.png']);
+    expect(watchers()).toBe(before);
+  });
 });
