@@ -1,7 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { MmaerecError } from '../errors.js';
-import { loadBundle, MANIFEST_FILE } from '../model/bundle.js';
+import { loadBundle, MANIFEST_FILE, writeManifestFile } from '../model/bundle.js';
 import { manifestSchema, type Thresholds } from '../model/manifest.js';
 import type { EvalAnalyzer } from './analyzer.js';
 import { readDataset } from './dataset.js';
@@ -108,10 +107,8 @@ export async function writeThresholds(bundleDir: string, thresholds: Thresholds,
     provenance: { ...bundle.manifest.provenance, calibration },
   });
   const path = join(bundle.dir, MANIFEST_FILE);
-  const tmp = `${path}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
-    await rename(tmp, path);
+    await writeManifestFile(bundle.dir, manifest);
   } catch (err) {
     throw new MmaerecError('E_IO', `cannot rewrite ${path} (${(err as Error).message}): make the bundle folder writable`, { cause: err });
   }

@@ -107,14 +107,23 @@ export async function writeBundle(dir: string, contents: BundleContents): Promis
         [ONNX_FILE]: { sha256: sha256Of(contents.onnx), bytes: contents.onnx.byteLength },
       },
     };
-    const tmp = join(root, `${MANIFEST_FILE}.tmp`);
-    await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
-    await rename(tmp, join(root, MANIFEST_FILE));
+    await writeManifestFile(root, manifest);
   } catch (err) {
     if (err instanceof MmaerecError) throw err;
     throw new MmaerecError('E_IO', `cannot write bundle ${root} (${(err as Error).message}): check the path and free space`, { cause: err });
   }
   return loadBundle(root);
+}
+
+/**
+ * Writes `<dir>/manifest.json` atomically (a temporary file renamed over it), so that a reader never sees a
+ * half-written manifest. Throws the file system's error; callers wrap it with their own fix.
+ */
+export async function writeManifestFile(dir: string, manifest: Manifest): Promise<void> {
+  const path = join(dir, MANIFEST_FILE);
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
+  await rename(tmp, path);
 }
 
 async function hashFile(path: string): Promise<string> {
