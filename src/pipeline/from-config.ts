@@ -102,8 +102,12 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     heatmapDir: config.heatmap.dir,
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
   }).finally(async () => {
-    await inspector.close();
-    await server?.close();
+    // The metrics server closes even when releasing the back end fails: an open server keeps the process alive.
+    try {
+      await inspector.close();
+    } finally {
+      await server?.close();
+    }
   });
   const bundleLoaded = (): boolean => !(inspector instanceof BundleGuard) || inspector.current !== undefined;
   return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, bundleLoaded };
