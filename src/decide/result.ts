@@ -1,3 +1,5 @@
+import type { Frame } from '../capture/frame.js';
+
 /** The outcome of inspecting one frame: what sinks (JSON lines, MQTT, …) receive. */
 
 export interface Region {
@@ -65,3 +67,17 @@ export interface ErrorRecord {
 }
 
 export type PipelineRecord = InspectionResult | ErrorRecord;
+
+/** The ErrorRecord for a frame that could not be inspected (the one place that builds one). */
+export function errorRecordFor(frame: Frame, code: string, message: string, model?: ModelProvenance): ErrorRecord {
+  return {
+    kind: 'error',
+    frameId: frame.id,
+    ...(frame.origin !== undefined ? { origin: frame.origin } : {}),
+    capturedAt: frame.capturedAt,
+    finishedAt: Date.now(),
+    code,
+    message,
+    ...(model !== undefined ? { model } : {}),
+  };
+}

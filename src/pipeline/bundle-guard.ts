@@ -1,5 +1,5 @@
 import type { Frame } from '../capture/frame.js';
-import type { ErrorRecord, PipelineRecord } from '../decide/result.js';
+import { errorRecordFor, type PipelineRecord } from '../decide/result.js';
 import { isMmaerecError, type MmaerecError } from '../errors.js';
 import type { RunLogger } from './runner.js';
 import { Inspector, type InspectorOptions } from './inspector.js';
@@ -73,16 +73,7 @@ export class BundleGuard {
       await this.loading;
     }
     if (this.inspector) return this.inspector.inspectRecord(frame);
-    const record: ErrorRecord = {
-      kind: 'error',
-      frameId: frame.id,
-      ...(frame.origin !== undefined ? { origin: frame.origin } : {}),
-      capturedAt: frame.capturedAt,
-      finishedAt: Date.now(),
-      code: this.lastError?.code ?? 'E_BUNDLE',
-      message: `not inspected: ${this.lastError?.message ?? 'the bundle is not loaded'}`,
-    };
-    return record;
+    return errorRecordFor(frame, this.lastError?.code ?? 'E_BUNDLE', `not inspected: ${this.lastError?.message ?? 'the bundle is not loaded'}`);
   }
 
   async close(): Promise<void> {

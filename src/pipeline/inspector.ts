@@ -2,7 +2,7 @@ import type { Frame } from '../capture/frame.js';
 import { renderHeatmap, type HeatmapOptions } from '../decide/heatmap.js';
 import { regionsToFrame } from '../decide/map-regions.js';
 import { regions as findRegions } from '../decide/regions.js';
-import type { ErrorRecord, InspectionResult, ModelProvenance, PipelineRecord } from '../decide/result.js';
+import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProvenance, type PipelineRecord } from '../decide/result.js';
 import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
@@ -119,16 +119,7 @@ export class Inspector {
 
   /** The ErrorRecord for a frame that failed with `err` (non-SDK errors keep their message, code E_INFER). */
   errorRecord(frame: Frame, err: unknown): ErrorRecord {
-    return {
-      kind: 'error',
-      frameId: frame.id,
-      ...(frame.origin !== undefined ? { origin: frame.origin } : {}),
-      capturedAt: frame.capturedAt,
-      finishedAt: Date.now(),
-      code: isMmaerecError(err) ? err.code : 'E_INFER',
-      message: err instanceof Error ? err.message : String(err),
-      model: this.provenance,
-    };
+    return errorRecordFor(frame, isMmaerecError(err) ? err.code : 'E_INFER', err instanceof Error ? err.message : String(err), this.provenance);
   }
 
   /** Like `inspect`, plus the score map and the input and reconstruction images (what evaluation needs). */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Frame } from '../capture/frame.js';
 import type { FrameSource, SourceEvent } from '../capture/source.js';
-import type { PipelineRecord } from '../decide/result.js';
+import { errorRecordFor, type PipelineRecord } from '../decide/result.js';
 import type { PipelineMetrics } from '../observe/metrics.js';
 import { RunSummary } from '../observe/summary.js';
 import type { Sink } from '../publish/sink.js';
@@ -184,10 +184,7 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
 
 /** Safety net for an inspector that rejects anyway: the frame still gets a record. */
 function errorFor(frame: Frame, err: unknown): PipelineRecord {
-  return {
-    kind: 'error', frameId: frame.id, ...(frame.origin !== undefined ? { origin: frame.origin } : {}), capturedAt: frame.capturedAt,
-    finishedAt: Date.now(), code: (err as { code?: string })?.code ?? 'E_INFER', message: err instanceof Error ? err.message : String(err),
-  };
+  return errorRecordFor(frame, (err as { code?: string })?.code ?? 'E_INFER', err instanceof Error ? err.message : String(err));
 }
 
 async function saveHeatmap(record: Extract<PipelineRecord, { kind: 'inspection' }>, dir: string, log: RunLogger): Promise<void> {
