@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isMmaerecError } from '../errors.js';
 import { commands } from './registry.js';
@@ -39,6 +41,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Whether this file is the script Node was started with. Node loads the entry by its real path and
+ * percent-encodes its URL, so compare against the same: a bare `file://${argv[1]}` misses under a directory
+ * with a space (or reached through a symlink), and the CLI would then exit 0 without doing anything.
+ */
+function isEntryScript(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryScript()) {
   process.exitCode = await main(process.argv.slice(2));
 }
