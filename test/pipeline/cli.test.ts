@@ -153,4 +153,10 @@ describe('mmaerec-edge inspect', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`mmaerec-edge: ${path.join(dir, 'missing', 'manifest.json')} is missing: pass a bundle directory made by "mmaerec-edge create" or "train"`);
   });
+
+  it('an empty threshold is refused, not read as 0', async () => {
+    const r = await cli(['inspect', bundle.dir, 'x.png', '--image-threshold', '']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('mmaerec-edge: --image-threshold "" is not a number: give e.g. --image-threshold 0.35');
+  });
 });

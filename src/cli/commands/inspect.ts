@@ -13,7 +13,8 @@ function parseRoi(value: string): { x: number; y: number; width: number; height:
 function parseNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new MmaerecError('E_CONFIG', `${flag} "${value}" is not a number: give e.g. ${flag} 0.35`);
+  // Number('') is 0: an empty value must not become a threshold of 0
+  if (value.trim() === '' || !Number.isFinite(n)) throw new MmaerecError('E_CONFIG', `${flag} "${value}" is not a number: give e.g. ${flag} 0.35`);
   return n;
 }
 
