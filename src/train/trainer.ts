@@ -95,6 +95,21 @@ function estimateBytes(weights: WeightMap): number {
 }
 
 /**
+ * The wasm back end has a 4 GB heap; a step that does not fit fails deep inside XNNPACK with "memory access out
+ * of bounds". Turn that into an error that names the fix.
+ */
+function guardHeap<T>(backend: BackendChoice, o: TrainOptions, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (backend.name === 'wasm' && /memory access out of bounds|out of memory/i.test((err as Error).message)) {
+      throw new MmaerecError('E_UNSUPPORTED', `the wasm back end ran out of its 4 GB heap at batch ${o.batch}: lower --batch or the input size, or install @tensorflow/tfjs-node(-gpu)`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
  * Fits a random frozen backbone's BatchNorm statistics to the training images (issue 4 point 7): reset them,
  * then average the batch statistics of `bnBatches` batches of clean images (PyTorch's update_bn).
  */
@@ -195,13 +210,13 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     const lr = learningRate({ lr: o.lr, factor: o.lrFactor, milestones: o.lrMilestones }, step, totalSteps);
     const batch = await makeBatch(data.train, o.batch, order, rng, o.augment);
     let terms: tf.Scalar[] = [];
-    const { grads, value } = tf.variableGrads(() => {
+    const { grads, value } = guardHeap(backend, o, () => tf.variableGrads(() => {
       const r = net.forward(batch.input, batch.edge, { training: true });
       const addressing = r.addressing.map((a) => a.weights);
       const t = reconstructionLoss(batch.target, r.recon, addressing, 3, { ssim: o.ssimWeight, entropy: o.entropyWeight });
       terms = [tf.keep(t.l2), tf.keep(t.ssim), tf.keep(t.entropy)];
       return t.total;
-    }, [...trainable.values()]);
+    }, [...trainable.values()]));
     // variableGrads keys gradients by tfjs variable name; the optimiser keys them by parameter name
     const named: tf.NamedTensorMap = {};
     for (const [name, v] of trainable) if (grads[v.name]) named[name] = grads[v.name]!;
