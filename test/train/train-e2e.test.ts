@@ -127,6 +127,18 @@ describe('train (tiny config, 32², wasm)', () => {
     await expect(train({ ...base(), ...opts, out: b, resume: true, lr: 1e-2 })).rejects.toThrow(/other options or data/);
   }, 240_000);
 
+  it('stops on an abort signal (Ctrl-C) with a checkpoint to resume from', async () => {
+    const out = join(dir, 'aborted');
+    const c = new AbortController();
+    c.abort();
+    const r = await train({ ...base(), steps: 5, out }, { signal: c.signal });
+    expect(r.interrupted).toBe(true);
+    expect(r.bundle).toBeUndefined();
+    const ck = await loadCheckpoint(out);
+    expect(ck!.state.step).toBe(0);
+    expect(ck!.state.totalSteps).toBe(5);
+  }, 60_000);
+
   it('fails early with one-line errors on bad input', async () => {
     await expect(train({ ...base(), data: join(dir, 'nope'), out: join(dir, 'x'), steps: 1 })).rejects.toThrow(/does not exist or is not a folder/);
     const empty = join(dir, 'empty');
