@@ -6,8 +6,9 @@ import type { EvalAnalyzer } from './analyzer.js';
 import { readDataset } from './dataset.js';
 import type { MaskResize } from './mask.js';
 import { sortFloat32 } from './radix.js';
-import { bestF1FromSorted, bestF1Threshold, percentile, ratesAt } from './metrics.js';
+import { bestF1FromSorted, bestF1Threshold, percentile } from './metrics.js';
 import { scoreImages, type ScoredImage } from './score-dataset.js';
+import { thresholdRates } from './summarize.js';
 
 /**
  * Threshold calibration. Two rules:
@@ -163,7 +164,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     pixel = percentileWithMargin(goodPixels, pixelTarget, margin);
     source = `calibrate --rule good-percentile p${target} (pixels p${pixelTarget}) + ${margin}·(p − median) on ${dataset.root} ${split}/good (${good.length} images)`;
   }
-  const imageRates = ratesAt(scored.map((s) => s.score), scored.map((s) => s.image.label), image);
+  const imageRates = thresholdRates(scored, image);
   const expected = {
     image: { falseAlarmRate: imageRates.falsePositiveRate, missRate: imageRates.missRate },
     pixel: {
