@@ -334,6 +334,7 @@ export class MqttSink extends EventEmitter implements Sink {
         if (!message) {
           this.logger.error({ key: entry.key }, 'spool entry in an unknown format dropped (written by a newer SDK?)');
           await this.spool.del(entry.key);
+          this.notifyIfDrained(); // it may have been the last entry a drain() waits for
           continue;
         }
         this.send(client, generation, entry.key, message);
