@@ -14,6 +14,7 @@ const HINTS: Array<[RegExp, string]> = [
   [/^sinks$/, 'list at least one sink, e.g. sinks: [{ type: jsonl, path: results.jsonl }]'],
   [/^sinks\.\d+\.type$/, 'set each sink type to jsonl, stdout or mqtt'],
   [/^roi/, 'give roi as integers x, y >= 0 and width, height > 0 in frame pixels'],
+  [/^source\.backoff\.maxMs$/, 'make source.backoff.maxMs at least source.backoff.initialMs (default 250)'],
 ];
 
 /** One zod issue as "path: problem: fix". */

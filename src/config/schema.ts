@@ -21,10 +21,13 @@ export const queueSchema = z.strictObject({
   policy: z.enum(['block', 'drop-oldest']).optional(),
 });
 
-const backoffSchema = z.strictObject({
-  initialMs: z.number().positive().default(250),
-  maxMs: z.number().positive().default(30_000),
-});
+const backoffSchema = z
+  .strictObject({
+    initialMs: z.number().positive().default(250),
+    maxMs: z.number().positive().default(30_000),
+  })
+  // Checked here, as the capture Backoff would otherwise throw a bare RangeError when the source is built.
+  .refine((b) => b.maxMs >= b.initialMs, { path: ['maxMs'], error: 'is below backoff.initialMs' });
 
 export const filesSourceSchema = z.strictObject({
   type: z.literal('files'),

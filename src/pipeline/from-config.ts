@@ -83,8 +83,10 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let server: { url: string; close(): Promise<void> } | undefined;
   let sinks: Sink[] = [];
-  const source = sourceFromConfig(config.source);
+  let source: FrameSource;
   try {
+    // Inside the try: a source that refuses its options must still release the inspector (its back end).
+    source = sourceFromConfig(config.source);
     if (config.metrics.port !== undefined) {
       server = await metrics.serve(config.metrics.port, config.metrics.host);
       logger.info({ url: server.url }, 'metrics endpoint');

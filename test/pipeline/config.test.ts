@@ -66,6 +66,13 @@ describe('run config', () => {
     );
   });
 
+  it('refuses a capture backoff whose maxMs is below initialMs, naming the field and the fix', () => {
+    const source = { type: 'ffmpeg', input: 'rtsp://cam/1', width: 64, height: 48, backoff: { initialMs: 5000, maxMs: 1000 } };
+    expect(() => parseRunConfig({ model: 'm', source, sinks: [{ type: 'stdout' }] }, 'c.yaml')).toThrow(
+      'c.yaml: source.backoff.maxMs: is below backoff.initialMs: make source.backoff.maxMs at least source.backoff.initialMs (default 250)',
+    );
+  });
+
   it('rejects unreadable files and syntax errors with E_CONFIG', async () => {
     await expect(loadRunConfig(path.join(dir, 'none.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/cannot read config .*none.yaml \(ENOENT\): check the path/) });
     const bad = path.join(dir, 'bad.yaml');
