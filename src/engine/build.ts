@@ -7,7 +7,8 @@ import { loadBundle, ONNX_FILE } from '../model/bundle.js';
 import { loadTensorRT } from './load.js';
 import { requireTensorRT, type TensorRTAvailability } from './addon.js';
 import { writeCalibrationSet, type Preparer } from './calibration.js';
-import { ENGINE_FORMAT, sha256File, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { ENGINE_FORMAT, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { sha256File } from '../util/sha256.js';
 import { parseBuildEngineOptions } from './options.js';
 import type { BuildProgressEvent } from './progress.js';
 

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { MmaerecError } from '../errors.js';
-import { sha256File, type EngineMetadata } from './metadata.js';
+import type { EngineMetadata } from './metadata.js';
+import { sha256File } from '../util/sha256.js';
 
 /** What the loading side knows: the bundle in hand, the GPU in the machine, the TensorRT library loaded. */
 export interface EngineEnvironment {

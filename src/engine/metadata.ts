@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
@@ -85,11 +83,4 @@ export async function writeEngineMetadata(metadataPath: string, metadata: Engine
   } catch (err) {
     throw new MmaerecError('E_IO', `cannot write ${metadataPath} (${(err as Error).message}): check the directory's permissions and free space`, { cause: err });
   }
-}
-
-/** sha256 of a file, streamed (plans are tens of MB). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

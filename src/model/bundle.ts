@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MmaerecError } from '../errors.js';
+import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkWeights, initWeights, type WeightMap } from './init.js';
 import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type Manifest, type ScoringOptions, type Thresholds } from './manifest.js';
@@ -126,12 +126,6 @@ export async function writeManifestFile(dir: string, manifest: Manifest): Promis
   await rename(tmp, path);
 }
 
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Loads a bundle: validates the manifest (zod) and the network config, and checks every file's size and sha256. */
 export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const root = resolve(dir);
@@ -172,7 +166,7 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     if (size !== entry.bytes) {
       throw new MmaerecError('E_BUNDLE', `${path} has ${size} bytes, the manifest says ${entry.bytes} (partial or tampered): copy the bundle again`);
     }
-    if ((await hashFile(path)) !== entry.sha256) {
+    if ((await sha256File(path)) !== entry.sha256) {
       throw new MmaerecError('E_BUNDLE', `${path} does not match its sha256 in the manifest (tampered or corrupted): copy the bundle again`);
     }
   }
