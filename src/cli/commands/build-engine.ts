@@ -60,6 +60,9 @@ export function register(program: Command): void {
             (m.calibration ? `; INT8 calibration on ${m.calibration.images} images${m.calibration.cacheHit ? ' (cache reused)' : ''}` : '') +
             `\nmetadata ${built.metadataPath}\n`,
         );
+      } catch (err) {
+        if (tty && last) process.stderr.write('\n'); // the error line must not land on the redrawn progress line
+        throw err;
       } finally {
         if (ticker) clearInterval(ticker);
         process.removeListener('SIGINT', onInterrupt);
