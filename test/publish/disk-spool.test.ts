@@ -119,6 +119,29 @@ describe('disk spool', () => {
     await s.close();
   });
 
+  test('a compaction that fails (disk full) is logged and the spool keeps working: no unhandled rejection', async () => {
+    const dir = freshDir();
+    const log = recordingLogger();
+    const s = await createSpool({ kind: 'disk', dir, segmentBytes: 4096, fsync: 'never', logger: log });
+    (s as unknown as { compact(): Promise<void> }).compact = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const stuck = await s.put(bytes('stuck'));
+    const payload = new Uint8Array(400).fill(1);
+    for (let round = 0; round < 40; round++) {
+      const keys = await Promise.all(Array.from({ length: 5 }, () => s.put(payload)));
+      for (const k of keys) await s.del(k);
+    }
+    await s.sync();
+    expect(log.lines.some((l) => l.level === 'warn' && /could not reclaim or compact segment files \(ENOSPC.*free disk space in spool.dir/.test(l.msg))).toBe(true);
+    const last = await s.put(bytes('after'));
+    await s.close();
+    const again = await createSpool({ kind: 'disk', dir });
+    expect(await values(again)).toEqual(['stuck', 'after']);
+    expect(last).toBeGreaterThan(stuck);
+    await again.close();
+  });
+
   test('a few never-acknowledged entries do not pin old segments: they are compacted forward', async () => {
     const dir = freshDir();
     const log = recordingLogger();

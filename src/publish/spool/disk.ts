@@ -231,7 +231,14 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
         }
         if (dels.length) this.logger.warn({ dir: this.dir, keys: dels.length }, 'spool: could not record acknowledgements; those events may be delivered again after a restart');
       }
-      await this.reclaim();
+      try {
+        await this.reclaim();
+      } catch (err) {
+        // Nobody awaits this loop, so a throw here was an unhandled rejection (a crash) on a full disk.
+        // A compaction write that failed may have left a partial record: append nothing more after it.
+        this.active.sealed = true;
+        this.logger.warn({ dir: this.dir, code: (err as NodeJS.ErrnoException).code }, `spool: could not reclaim or compact segment files (${(err as Error).message}): free disk space in spool.dir; events are kept`);
+      }
     }
   }
 
