@@ -67,8 +67,10 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
   // The worker source is CommonJS; a host started with --input-type=module would pass that flag on to it.
+  // Stack: libonnxruntime walks /proc/self/cmdline recursively at session creation; with a long command line
+  // (`inspect` given a few hundred image paths) that overflowed a worker's default 4 MiB stack (SIGSEGV).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, execArgv, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
+  const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, execArgv, resourceLimits: { stackSizeMb: 64 }, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
   const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -18,5 +20,26 @@ describe('onnxruntime back end in an ESM host', () => {
       await be.dispose();`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, timeout: 60_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ name: 'onnxruntime-cpu', length: 3 * 96 * 96, finite: true });
+  });
+
+  it('survives a long command line (libonnxruntime parses /proc/self/cmdline recursively at session creation)', async () => {
+    // A script file, as the CLI is started (with -e the crash did not reproduce).
+    const dir = mkdtempSync(path.join(tmpdir(), 'mmaerec-argv-'));
+    const file = path.join(dir, 'host.mts');
+    writeFileSync(file, `
+      const { createBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/infer/registry.ts'))});
+      const { loadBundle } = await import(${JSON.stringify(path.join(ROOT, 'src/model/bundle.ts'))});
+      const be = await createBackend(await loadBundle(${JSON.stringify(path.join(ROOT, 'models/demo'))}), { backend: 'onnxruntime' });
+      console.log(be.name, process.argv.length);
+      await be.dispose();
+      export {};`);
+    // 800 arguments of 64 characters: like `mmaerec-edge inspect` given a folder of images (SIGSEGV before).
+    const args = Array.from({ length: 800 }, (_, i) => `/data/line-1/camera-2/2026-11-26/frames/image-${String(i).padStart(10, '0')}.png`);
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, timeout: 60_000 });
+      expect(stdout.trim()).toBe('onnxruntime-cpu 802');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
