@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { MmaerecError } from '../errors.js';
 import { eventSchema, type InspectionEvent, type ErrorEvent } from '../publish/events.js';
 
 /** What the demo's plant-side subscriber saw. */
@@ -50,7 +51,12 @@ export async function startDemoSubscriber(
     onEvent(event, t);
     if (waiter && events.size >= waiter.count) waiter.resolve();
   });
-  await client.subscribeAsync(topic, { qos: 1 });
+  try {
+    await client.subscribeAsync(topic, { qos: 1 });
+  } catch (err) {
+    await client.endAsync(true); // a client left open keeps reconnecting and the process never exits
+    throw new MmaerecError('E_BROKER', `cannot subscribe to ${topic} on ${url} (${(err as Error).message}): check that the broker allows this client to subscribe`, { cause: err });
+  }
 
   return {
     events,
@@ -63,7 +69,7 @@ export async function startDemoSubscriber(
     waitFor(count, timeoutMs) {
       if (events.size >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${events.size} of ${count} events arrived within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => reject(new MmaerecError('E_BROKER', `only ${events.size} of ${count} events came back over MQTT within ${timeoutMs} ms: check the broker, or raise --timeout`)), timeoutMs);
         waiter = {
           count,
           resolve: () => {
