@@ -37,6 +37,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mmaerec-edge: ${err.message}\n`);
       return 1;
     }
+    const missing = /Cannot find (?:package|module) '(@tensorflow\/[^']+)'/.exec(err instanceof Error ? err.message : '');
+    if (missing) {
+      // The tfjs packages are optional dependencies: a line-side install may leave them out (npm ci --omit=optional).
+      process.stderr.write(`mmaerec-edge: ${missing[1]} is not installed (tfjs is an optional dependency, needed for training and the tfjs forward pass): run \`npm install ${missing[1]}\` or install without --omit=optional\n`);
+      return 1;
+    }
     throw err;
   }
 }
