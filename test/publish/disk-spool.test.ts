@@ -119,6 +119,18 @@ describe('disk spool', () => {
     await s.close();
   });
 
+  test('two opens of one spool.dir started together: exactly one gets it, the other is refused with E_SPOOL', async () => {
+    const dir = freshDir();
+    const [a, b] = await Promise.allSettled([createSpool({ kind: 'disk', dir }), createSpool({ kind: 'disk', dir })]);
+    const opened = [a, b].filter((r): r is PromiseFulfilledResult<SpoolStore> => r.status === 'fulfilled');
+    const refused = [a, b].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(opened).toHaveLength(1);
+    expect(refused.map((r) => (r.reason as Error).message)).toEqual([`spool.dir "${dir}" is already open in this process: give each sink its own spool.dir`]);
+    await opened[0]!.value.close();
+    const again = await createSpool({ kind: 'disk', dir });
+    await again.close();
+  });
+
   test('a compaction that fails (disk full) is logged and the spool keeps working: no unhandled rejection', async () => {
     const dir = freshDir();
     const log = recordingLogger();

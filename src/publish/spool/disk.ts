@@ -152,10 +152,14 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     clearInterval(this.timer);
     clearTimeout(this.tombstoneTimer);
     this.tombstoneTimer = undefined;
-    if (this.pendingDels.length) this.schedule();
-    await this.idle();
-    if (this.fsync !== 'never') await this.syncNow();
-    await this.releaseFiles();
+    try {
+      if (this.pendingDels.length) this.schedule();
+      await this.idle();
+      if (this.fsync !== 'never') await this.syncNow();
+    } finally {
+      // Even when the last fsync fails: open handles and the lock would make a reopen in this process fail.
+      await this.releaseFiles();
+    }
   }
 
   protected forget(key: number, meta: DiskMeta): void {
@@ -378,18 +382,24 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     if (openDirs.has(this.dir)) {
       throw new MmaerecError('E_SPOOL', `spool.dir "${this.dir}" is already open in this process: give each sink its own spool.dir`);
     }
-    const lockPath = join(this.dir, 'LOCK');
-    const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new MmaerecError('E_SPOOL', `spool.dir "${this.dir}" is in use by process ${holder}: give each sink its own spool.dir (or stop that process)`);
-    }
-    try {
-      // A lock left by a process that died (SIGKILL, power cut) is taken over: its spool is ours to replay.
-      await writeFile(lockPath, `${process.pid}\n`);
-    } catch (err) {
-      throw new MmaerecError('E_SPOOL', `cannot write in spool.dir "${this.dir}" (${(err as NodeJS.ErrnoException).code}): point spool.dir at a writable directory`, { cause: err });
-    }
+    // Claimed before the awaits below: two opens of one dir started together must not both get it.
     openDirs.add(this.dir);
+    try {
+      const lockPath = join(this.dir, 'LOCK');
+      const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+        throw new MmaerecError('E_SPOOL', `spool.dir "${this.dir}" is in use by process ${holder}: give each sink its own spool.dir (or stop that process)`);
+      }
+      try {
+        // A lock left by a process that died (SIGKILL, power cut) is taken over: its spool is ours to replay.
+        await writeFile(lockPath, `${process.pid}\n`);
+      } catch (err) {
+        throw new MmaerecError('E_SPOOL', `cannot write in spool.dir "${this.dir}" (${(err as NodeJS.ErrnoException).code}): point spool.dir at a writable directory`, { cause: err });
+      }
+    } catch (err) {
+      openDirs.delete(this.dir);
+      throw err;
+    }
   }
 
   private async releaseFiles(): Promise<void> {
