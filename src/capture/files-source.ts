@@ -156,7 +156,8 @@ export class FilesSource extends QueuedSource {
       this.reportError(`cannot read ${file}: ${(err as Error).message}: check permissions`, file);
       return;
     }
-    const base = this.globs.find((g) => file.startsWith(g.base))?.base ?? path.dirname(file);
+    // A folder prefix, not a string prefix: /data/cam must not claim /data/cam2/a.png (its id would be ../cam2/a.png).
+    const base = this.globs.find((g) => file.startsWith(g.base.endsWith('/') ? g.base : `${g.base}/`))?.base ?? path.dirname(file);
     await this.emitFrame({
       id: path.relative(base, file).split(path.sep).join('/'),
       capturedAt: Math.round(mtimeMs),

@@ -40,6 +40,18 @@ describe('FilesSource', () => {
     expect(src.stats()).toMatchObject({ produced: 3, dropped: 0, errors: 0 });
   });
 
+  it('ids are relative to the pattern whose folder holds the file, also when one folder name prefixes another', async () => {
+    await mkdir(path.join(dir, 'cam'));
+    await mkdir(path.join(dir, 'cam2'));
+    await writeFile(path.join(dir, 'cam', 'a.png'), 'a');
+    await writeFile(path.join(dir, 'cam2', 'b.png'), 'b');
+    const src = new FilesSource({ patterns: [path.join(dir, 'cam', '*.png'), path.join(dir, 'cam2', '*.png')] });
+    await src.start();
+    const ids: string[] = [];
+    for await (const f of src) ids.push(f.id);
+    expect(ids).toEqual(['a.png', 'b.png']);
+  });
+
   it('takes a folder as every file directly in it', async () => {
     await writeFile(path.join(dir, '1.jpg'), 'x');
     const src = new FilesSource({ patterns: dir });
