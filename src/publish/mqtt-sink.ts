@@ -148,10 +148,17 @@ export class MqttSink extends EventEmitter implements Sink {
     const topic = record.kind === 'error' ? this.topics.error : record.verdict === 'defect' ? this.topics.defect : this.topics.inspection;
     // The image goes first, so a subscriber that receives the event can already have the image it names;
     // if the spool refuses the image, the event is not spooled either and the caller gets the E_SPOOL.
+    let imageKey: number | undefined;
     if (heatmapFits && event.schema !== 'mmaerec.error/1' && event.heatmap) {
-      await this.spool.put(encodeOutbox({ topic: event.heatmap.topic, payload: Buffer.from(heatmap!.data), qos: this.config.qos, retain: false, binary: true }));
+      imageKey = await this.spool.put(encodeOutbox({ topic: event.heatmap.topic, payload: Buffer.from(heatmap!.data), qos: this.config.qos, retain: false, binary: true }));
     }
-    await this.spool.put(encodeOutbox({ topic, payload: Buffer.from(JSON.stringify(event)), qos: this.config.qos, retain: false, binary: false }));
+    try {
+      await this.spool.put(encodeOutbox({ topic, payload: Buffer.from(JSON.stringify(event)), qos: this.config.qos, retain: false, binary: false }));
+    } catch (err) {
+      // No event will name that image: withdraw it rather than publish an orphan that holds spool room.
+      if (imageKey !== undefined) await this.spool.del(imageKey);
+      throw err;
+    }
     this.pump();
     return event.id;
   }
