@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { MmaerecError } from '../errors.js';
-import { ProcessSource, type CaptureCommand, type ProcessSourceOptions } from './process-source.js';
+import { executableRuns, ProcessSource, type CaptureCommand, type ProcessSourceOptions } from './process-source.js';
 
 export interface FfmpegSourceOptions extends ProcessSourceOptions {
   /** A video file, an `rtsp://`/`http://`/`udp://` URL, or a V4L2 device such as `/dev/video0`. */
@@ -42,8 +41,7 @@ export class FfmpegSource extends ProcessSource {
 
   protected override async prepare(): Promise<void> {
     const exe = this.opts.ffmpegPath ?? 'ffmpeg';
-    const probe = spawnSync(exe, ['-version'], { stdio: 'ignore' });
-    if (probe.error) {
+    if (!executableRuns(exe, '-version')) {
       throw new MmaerecError('E_UNSUPPORTED', `${exe} is not installed or not on PATH: install ffmpeg (apt install ffmpeg) or set ffmpegPath`);
     }
   }

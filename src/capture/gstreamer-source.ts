@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { MmaerecError } from '../errors.js';
 import { isLiveInput } from './ffmpeg-source.js';
-import { ProcessSource, type CaptureCommand, type ProcessSourceOptions } from './process-source.js';
+import { executableRuns, ProcessSource, type CaptureCommand, type ProcessSourceOptions } from './process-source.js';
 
 export interface GstreamerSourceOptions extends ProcessSourceOptions {
   /** A file path, a URI (`rtsp://…`, `file:///…`) or a V4L2 device (`/dev/video0`). */
@@ -14,7 +13,7 @@ export interface GstreamerSourceOptions extends ProcessSourceOptions {
 
 /** Whether `gst-launch-1.0` can be run here. */
 export function gstreamerAvailable(exe = 'gst-launch-1.0'): boolean {
-  return !spawnSync(exe, ['--version'], { stdio: 'ignore' }).error;
+  return executableRuns(exe, '--version');
 }
 
 /**

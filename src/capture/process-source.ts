@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { QueuedSource, type QueuedSourceOptions } from './source.js';
@@ -19,6 +19,11 @@ export interface ProcessSourceOptions extends QueuedSourceOptions {
   firstFrameTimeoutMs?: number;
   /** Frame id prefix (default: the source kind). */
   idPrefix?: string;
+}
+
+/** Whether `exe` can be started here (probed with a flag that makes it print its version and exit). */
+export function executableRuns(exe: string, versionFlag: string): boolean {
+  return !spawnSync(exe, [versionFlag], { stdio: 'ignore' }).error;
 }
 
 /** How a subclass launches its capture process. */
