@@ -2,7 +2,7 @@ import { pino } from 'pino';
 
 /**
  * The logging surface publish/ needs: pino's `(object, message)` call shape, so a pino logger (or a child of the
- * application's) can be passed in as is. Nothing here ever logs a password, key or URL credential: see redact.ts.
+ * application's) can be passed in as is. Nothing here ever logs a password, key or URL credential: see redactConfig/redactUrl in mqtt-config.ts.
  */
 export interface Logger {
   debug(obj: object, msg: string): void;

@@ -218,7 +218,7 @@ export class MqttSink extends EventEmitter implements Sink {
     }
     this.generation++;
     this.connected = false;
-    if (client) await new Promise<void>((resolve) => client.end(!this.inflight.size ? false : true, {}, () => resolve()));
+    if (client) await new Promise<void>((resolve) => client.end(this.inflight.size > 0, {}, () => resolve()));
     await this.spool.close();
     this.logger.info({ spooled: this.spool.stats().entries, delivered: this.delivered }, 'mqtt sink closed');
   }
