@@ -243,7 +243,8 @@ export class MqttSink extends EventEmitter implements Sink {
     this.client = client;
     this.errorOnThisConnection = false;
     client.on('connect', () => {
-      if (generation !== this.generation) return;
+      // Closing: close() ends this client; starting a heartbeat now would leave an interval that nobody clears.
+      if (generation !== this.generation || this.closing) return;
       this.connected = true;
       this.connectedAt = Date.now();
       this.cursor = 0;
