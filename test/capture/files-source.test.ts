@@ -68,7 +68,8 @@ describe('FilesSource', () => {
 
   it('watch mode picks up files that appear during the run, only once completely written', async () => {
     await writeFile(path.join(dir, '0-existing.png'), 'old');
-    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, stableMs: 500, pollMs: 30 });
+    // stableMs far above the 60 ms gaps between writes: a loaded CI machine can stall timers for hundreds of ms.
+    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, stableMs: 2000, pollMs: 30 });
     await src.start();
     const got: Frame[] = [];
     const reading = (async () => {
@@ -85,7 +86,7 @@ describe('FilesSource', () => {
     const tmp = path.join(dir, '2-renamed.png.partial');
     await writeFile(tmp, 'renamed-content');
     await rename(tmp, path.join(dir, '2-renamed.png'));
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await src.stop();
     await reading;
