@@ -28,8 +28,20 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
     parentPort.postMessage({ type: 'failed', failures });
     return;
   }
-  parentPort.on('message', async (msg) => {
-    if (msg.type !== 'run') return;
+  // Messages are handled one at a time, so 'close' never releases the session under a run.
+  let chain = Promise.resolve();
+  parentPort.on('message', (msg) => {
+    chain = chain.then(() => (msg.type === 'close' ? close() : msg.type === 'run' ? runOne(msg) : undefined));
+  });
+  // Exit by ourselves: a terminate() from outside during session.run aborts the whole process.
+  async function close() {
+    try {
+      await session.release();
+    } finally {
+      parentPort.close();
+    }
+  }
+  async function runOne(msg) {
     try {
       const out = await session.run({
         image: new ort.Tensor('float32', msg.image, [1, 3, msg.height, msg.width]),
@@ -40,7 +52,7 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
     } catch (e) {
       parentPort.postMessage({ type: 'result', id: msg.id, error: firstLine(e) });
     }
-  });
+  }
   parentPort.postMessage({ type: 'ready', index, failures });
 })();
 `;

@@ -38,6 +38,9 @@ export function cudaAvailable(ort: Ort): { ok: boolean; reason: string } {
  * on the calling thread (measured: a 1 ms timer did not fire during runs; cf. microsoft/onnxruntime#19611),
  * so running it on the main thread would stall every other frame, MQTT keep-alive and HTTP request.
  */
+/** How long dispose() waits for the worker to finish a run and exit before terminating it. */
+const CLOSE_TIMEOUT_MS = 60_000;
+
 export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: BackendOptions = {}): Promise<InferenceBackend & { fallback?: string }> {
   let ort: Ort;
   let ortPath: string;
@@ -75,6 +78,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   let nextId = 0;
   let dead: Error | undefined;
   let disposed = false;
+  let exited = false;
   const rejectPending = (): void => {
     for (const p of pending.values()) p.reject(new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()'));
     pending.clear();
@@ -94,6 +98,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
       }
     });
     worker.on('exit', (code) => {
+      exited = true;
       if (disposed) return rejectPending();
       // Exited on its own (without an 'error' event): fail the load, the runs in flight and every later run,
       // instead of leaving them pending on a worker that will never answer.
@@ -145,6 +150,22 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     });
   }
 
+  /**
+   * Asks the worker to finish its current run, release the session and exit. Not worker.terminate(): tearing
+   * the worker down inside session.run aborted the whole process ("terminate called after throwing an
+   * instance of 'Napi::Error'", from onnxruntime-node's binding). terminate() stays as a last resort.
+   */
+  async function closeWorker(): Promise<void> {
+    if (exited) return;
+    worker.ref();
+    const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS)));
+    if ((await Promise.race([gone, late])) === 'late') await worker.terminate();
+    clearTimeout(timer);
+  }
+
   // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
   try {
     await run({ image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) });
@@ -162,7 +183,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
       if (disposed) return;
       disposed = true;
       rejectPending(); // settled now, whatever the worker still sends
-      await worker.terminate();
+      await closeWorker();
     },
   };
   if (fallback) backend.fallback = fallback;
