@@ -65,4 +65,12 @@ struct Rng {
   }
 };
 
+// n uniform values in [0, 1), reproducible from the seed.
+inline std::vector<float> random_image(size_t n, unsigned long long seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (auto& x : v) x = rng.next();
+  return v;
+}
+
 }  // namespace check

@@ -20,13 +20,6 @@ using namespace mmaerec;
 
 namespace {
 
-std::vector<float> random_image(int n, unsigned long long seed) {
-  check::Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.next();
-  return v;
-}
-
 // A smooth image plus a localised change: closer to an input / reconstruction pair than white noise.
 void image_pair(int w, int h, std::vector<float>* in, std::vector<float>* rc, unsigned long long seed) {
   check::Rng rng(seed);
@@ -91,7 +84,7 @@ void test_lab_reference_colours() {
 
 void test_lab_vs_brute() {
   const int n = 20000;
-  const auto rgb = random_image(3 * n, 7);
+  const auto rgb = check::random_image(3 * n, 7);
   std::vector<float> out(3 * n);
   WorkerPool pool(2);
   rgb_to_lab_f32(rgb.data(), n, out.data(), &pool);
@@ -132,7 +125,7 @@ void test_gray_and_edges() {
   edge_map_f32(rgb, 2, 1, 3, fo, nullptr);
   check::near(fo[0], 0.299 - 0.114, 1e-6, "float RGB edge");
   // Threads give the same bytes.
-  const auto noise = random_image(3 * 61 * 47, 3);
+  const auto noise = check::random_image(3 * 61 * 47, 3);
   std::vector<std::uint8_t> u8(noise.size());
   for (size_t i = 0; i < noise.size(); ++i) u8[i] = static_cast<std::uint8_t>(noise[i] * 255);
   std::vector<std::uint8_t> e1(61 * 47), e2(61 * 47);
@@ -144,7 +137,7 @@ void test_gray_and_edges() {
 
 void test_box() {
   const int w = 23, h = 17;
-  const auto img = random_image(w * h, 11);
+  const auto img = check::random_image(w * h, 11);
   brute::Img d(img.begin(), img.end());
   WorkerPool pool(2);
   for (int k : {1, 3, 5, 11, 21, 41}) {

@@ -15,15 +15,8 @@ using namespace mmaerec;
 
 namespace {
 
-std::vector<float> random_image(size_t n, unsigned long long seed) {
-  check::Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.next();
-  return v;
-}
-
 void pair(int w, int h, unsigned long long seed, std::vector<float>* a, std::vector<float>* b) {
-  *a = random_image(3 * static_cast<size_t>(w) * h, seed);
+  *a = check::random_image(3 * static_cast<size_t>(w) * h, seed);
   *b = *a;
   check::Rng rng(seed + 1);
   for (int y = h / 4; y < h / 2; ++y)
@@ -33,7 +26,7 @@ void pair(int w, int h, unsigned long long seed, std::vector<float>* a, std::vec
 
 void test_lab() {
   const int n = 50000;
-  const auto rgb = random_image(3 * n, 3);
+  const auto rgb = check::random_image(3 * n, 3);
   std::vector<float> cpu(3 * n), gpu(3 * n);
   std::string err;
   rgb_to_lab_f32(rgb.data(), n, cpu.data(), nullptr);
@@ -45,7 +38,7 @@ void test_lab() {
 
 void test_box_msgms() {
   for (auto [w, h] : {std::pair<int, int>{256, 256}, {37, 29}}) {
-    const auto plane = random_image(static_cast<size_t>(w) * h, w);
+    const auto plane = check::random_image(static_cast<size_t>(w) * h, w);
     for (int k : {1, 11, 21}) {
       for (Border b : {Border::Valid, Border::Zero}) {
         std::vector<float> cpu(w * h), gpu(w * h);
