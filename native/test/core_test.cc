@@ -1,8 +1,11 @@
 // Tests of the C++ core (no Node): numerics against hand values and against brute.h, thread invariance,
 // edge cases. Built and run by scripts/test-native.sh natively and, cross-compiled, under qemu-aarch64.
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../core/box_filter.h"
@@ -259,6 +262,39 @@ void test_regions() {
   check::that(find_regions(nan_map, 2, 1, 0.0).size() == 1, "NaN pixels belong to no region");
 }
 
+// The pool's spin-then-sleep handoff: every index covered exactly once over many back-to-back jobs (the
+// spinning path), after idle gaps longer than the spin (the sleeping path), with two callers at once (one
+// runs inline), and for pools wider than the job.
+void test_pool() {
+  for (int threads : {2, 3, 4}) {
+    WorkerPool pool(threads);
+    bool ok = true;
+    for (int round = 0; round < 2000; ++round) {
+      const int n = 1 + round % 37;
+      std::vector<std::atomic<int>> hits(n);
+      pool.parallel_for(n, [&](int b, int e) {
+        for (int i = b; i < e; ++i) hits[i].fetch_add(1);
+      });
+      for (auto& h : hits) ok = ok && h.load() == 1;
+      if (round % 500 == 0) std::this_thread::sleep_for(std::chrono::microseconds(3 * WorkerPool::kSpinMicros));
+    }
+    check::that(ok, "pool of " + std::to_string(threads) + ": each index exactly once");
+  }
+  WorkerPool pool(2);
+  std::atomic<long> total{0};
+  auto caller = [&] {
+    for (int round = 0; round < 500; ++round) {
+      pool.parallel_for(64, [&](int b, int e) {
+        for (int i = b; i < e; ++i) total.fetch_add(i);
+      });
+    }
+  };
+  std::thread other(caller);
+  caller();
+  other.join();
+  check::that(total.load() == 2L * 500 * (63 * 64 / 2), "two concurrent callers: every job complete");
+}
+
 }  // namespace
 
 int main() {
@@ -271,5 +307,6 @@ int main() {
                                      {"MSGMS", test_msgms},
                                      {"fused map and score", test_fused},
                                      {"regions", test_regions},
+                                     {"worker pool handoff", test_pool},
                                  });
 }
