@@ -1,12 +1,16 @@
 /**
  * bench:pipeline — end-to-end pipeline throughput and latency beside the bare model on the same bundle.
  *
- *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--rounds 3] [--threads 2] [--in-flight 3] [--json]
+ *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--rounds 3] [--threads 2] [--sessions 1]
+ *                             [--in-flight sessions+2] [--input png|raw] [--json]
  *
  * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder;
  * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
  * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
- * in-memory source → Inspector → runner, with a no-op sink. Throughput = frames / wall time after a warm-up.
+ * in-memory source → Inspector → runner, with a no-op sink. `--input raw` feeds the same images as raw RGB
+ * already at the model size — what an ffmpeg camera source scaled to the model input delivers — so no decode. With `--sessions S` (S model sessions of `threads`
+ * threads each) "bare" keeps S runs in flight, and a second bare figure — one session with S×threads threads,
+ * back to back — is measured in the same rounds, so the pipeline is also compared with the best bare setting. Throughput = frames / wall time after a warm-up.
  * Latency = per-frame inspect start → result (p50/p99, nearest rank). The machine is shared, so bare and
  * pipeline alternate in `rounds` rounds (order swapped each round) and the medians over rounds are reported,
  * with the ratio taken per round (both halves of a round saw similar load).
@@ -15,6 +19,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import type { Frame } from '../src/capture/frame.js';
 import { MemorySource } from '../src/capture/memory-source.js';
 import type { PipelineRecord } from '../src/decide/result.js';
 import { createBackend } from '../src/infer/registry.js';
@@ -23,6 +28,7 @@ import { presetConfig } from '../src/model/config.js';
 import { percentile } from '../src/observe/summary.js';
 import { Inspector } from '../src/pipeline/inspector.js';
 import { runPipeline } from '../src/pipeline/runner.js';
+import { MODEL_RESIZE } from '../src/preprocess/decode.js';
 import { prepareFrame } from '../src/preprocess/preprocess.js';
 
 function arg(name: string, fallback: string): string {
@@ -32,9 +38,12 @@ function arg(name: string, fallback: string): string {
 const presets = arg('presets', 'lite,paper').split(',');
 const framesWanted = Number(arg('frames', '60'));
 const threads = Number(arg('threads', '2'));
-const inFlight = Number(arg('in-flight', '3'));
+const sessions = Number(arg('sessions', '1'));
+const inFlight = Number(arg('in-flight', String(sessions + 2)));
 const rounds = Number(arg('rounds', '3'));
 const json = process.argv.includes('--json');
+const inputKind = arg('input', 'png');
+if (inputKind !== 'png' && inputKind !== 'raw') throw new Error(`--input ${inputKind}: use png or raw`);
 
 async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: string }> {
   const root = path.resolve(import.meta.dirname, '../../shared/datasets/magnetic_tile/test');
@@ -55,22 +64,37 @@ async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: st
   }
 }
 
-interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; stages: Record<string, number> }
+interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
 
 const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
-async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }): Promise<{ fps: number; times: number[] }> {
+/** Back-to-back runs, `lanes` of them in flight (one per session). */
+async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[] }> {
   const times: number[] = [];
+  let next = 0;
   const t0 = performance.now();
-  for (let i = 0; i < framesWanted; i++) {
-    const t = performance.now();
-    await backend.run(inputs);
-    times.push(performance.now() - t);
-  }
+  await Promise.all(Array.from({ length: lanes }, async () => {
+    while (next++ < framesWanted) {
+      const t = performance.now();
+      await backend.run(inputs);
+      times.push(performance.now() - t);
+    }
+  }));
   return { fps: framesWanted / ((performance.now() - t0) / 1000), times };
 }
 
-async function pipelineRound(inspector: Inspector, images: Uint8Array[]): Promise<{ fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] }> {
+type FrameImage = Frame['image'];
+
+/** The frames as the pipeline receives them: encoded bytes, or raw RGB at the model size. */
+async function asInput(images: Uint8Array[], size: number): Promise<FrameImage[]> {
+  if (inputKind === 'png') return images;
+  return Promise.all(images.map(async (img) => {
+    const data = await sharp(img).resize(size, size, MODEL_RESIZE).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    return { data: new Uint8Array(data), width: size, height: size, channels: 3 as const };
+  }));
+}
+
+async function pipelineRound(inspector: Inspector, images: FrameImage[]): Promise<{ fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] }> {
   const source = new MemorySource({ queueCapacity: 8 });
   await source.start();
   const records: PipelineRecord[] = [];
@@ -92,28 +116,40 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const size = bundle.manifest.input.width;
     const warm = Math.max(3, Math.round(framesWanted / 10));
     // Two sessions of the same bundle and thread count: the bare back end and the inspector's.
-    const backend = await createBackend(bundle, { backend: 'onnxruntime', threads });
-    const inspector = await Inspector.create(bundle, { backend: 'onnxruntime', threads });
-    const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: images[0]! }, size, size);
+    const backend = await createBackend(bundle, { backend: 'onnxruntime', threads, sessions });
+    const wide = sessions > 1 ? await createBackend(bundle, { backend: 'onnxruntime', threads: threads * sessions }) : undefined;
+    const inspector = await Inspector.create(bundle, { backend: 'onnxruntime', threads, sessions });
+    const frames = await asInput(images, size);
+    const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: frames[0]! }, size, size);
     const inputs = { image: prepared.image, edge: prepared.edge };
     for (let i = 0; i < warm; i++) {
       await backend.run(inputs);
-      await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: images[i % images.length]! });
+      await wide?.run(inputs);
+      await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: frames[i % frames.length]! });
     }
     const bareFps: number[] = [];
     const pipeFps: number[] = [];
     const ratios: number[] = [];
+    const wideFps: number[] = [];
+    const wideRatios: number[] = [];
     const bareTimes: number[] = [];
     const records: Extract<PipelineRecord, { kind: 'inspection' }>[] = [];
     for (let r = 0; r < rounds; r++) {
       let bare: { fps: number; times: number[] };
       let pipe: { fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] };
+      let wideRound: { fps: number } | undefined;
       if (r % 2 === 0) {
-        bare = await bareRound(backend, inputs);
-        pipe = await pipelineRound(inspector, images);
+        bare = await bareRound(backend, inputs, sessions);
+        if (wide) wideRound = await bareRound(wide, inputs, 1);
+        pipe = await pipelineRound(inspector, frames);
       } else {
-        pipe = await pipelineRound(inspector, images);
-        bare = await bareRound(backend, inputs);
+        pipe = await pipelineRound(inspector, frames);
+        if (wide) wideRound = await bareRound(wide, inputs, 1);
+        bare = await bareRound(backend, inputs, sessions);
+      }
+      if (wideRound) {
+        wideFps.push(wideRound.fps);
+        wideRatios.push(pipe.fps / wideRound.fps);
       }
       bareFps.push(bare.fps);
       pipeFps.push(pipe.fps);
@@ -122,6 +158,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
       records.push(...pipe.records);
     }
     await backend.dispose();
+    await wide?.dispose();
     await inspector.close();
     const totals = records.map((r) => r.latency.totalMs).sort((a, b) => a - b);
     const stage = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => median(records.map((r) => r.latency[k]));
@@ -129,6 +166,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
       preset, inputSize: size, backend: records[0]!.model.backend,
       bareFps: median(bareFps), bareP50: median(bareTimes),
       pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios),
+      ...(wide ? { wideFps: median(wideFps), wideRatio: median(wideRatios) } : {}),
       stages: { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), score: stage('scoreMs') },
     };
   } finally {
@@ -140,12 +178,17 @@ const { images, origin } = await loadFrames(Math.min(framesWanted, 48));
 const rows: Row[] = [];
 for (const preset of presets) rows.push(await benchPreset(preset, images));
 if (json) {
-  process.stdout.write(JSON.stringify({ frames: framesWanted, rounds, threads, inFlight, origin, rows }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ frames: framesWanted, rounds, threads, sessions, inFlight, input: inputKind, origin, rows }, null, 2) + '\n');
 } else {
   const f = (v: number, d = 1) => v.toFixed(d);
-  process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${threads} ORT threads, max in flight ${inFlight}; input: ${origin}\n\n`);
+  process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${sessions} ORT session(s) × ${threads} thread(s), max in flight ${inFlight}; input: ${origin}${inputKind === 'raw' ? ', fed as raw RGB at the model size' : ''}\n\n`);
   process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} |\n`);
+  }
+  for (const r of rows) {
+    if (r.wideFps !== undefined) {
+      process.stdout.write(`\n${r.preset}: bare model with 1 session × ${threads * sessions} threads (same rounds): ${f(r.wideFps, 2)} frames/s; pipeline / that: ${f(r.wideRatio! * 100)} %\n`);
+    }
   }
 }

@@ -23,6 +23,10 @@ std::shared_ptr<WorkerPool> shared_pool() {
   return pool;
 }
 
+std::shared_ptr<WorkerPool> pool_for(long long pixels) {
+  return pixels < kMinParallelPixels ? nullptr : shared_pool();
+}
+
 void set_threads(int threads) {
   auto next = std::make_shared<WorkerPool>(threads);
   std::lock_guard<std::mutex> lock(settings_mutex);

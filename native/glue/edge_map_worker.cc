@@ -12,7 +12,7 @@ class EdgeMapWorker : public PromiseWorker {
  public:
   EdgeMapWorker(Napi::Env env, Napi::TypedArray image, Napi::TypedArray out, int w, int h, int channels)
       : PromiseWorker(env), is_u8_(image.TypedArrayType() == napi_uint8_array), w_(w), h_(h), channels_(channels),
-        pool_(shared_pool()) {
+        pool_(pool_for(static_cast<long long>(w) * h)) {
     in_ = static_cast<const std::uint8_t*>(image.ArrayBuffer().Data()) + image.ByteOffset();
     out_ = static_cast<std::uint8_t*>(out.ArrayBuffer().Data()) + out.ByteOffset();
     Keep(image);

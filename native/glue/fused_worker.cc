@@ -20,7 +20,7 @@ class FusedWorker : public PromiseWorker {
  public:
   FusedWorker(Napi::Env env, Napi::TypedArray input, Napi::TypedArray recon, Napi::Float32Array map, int w, int h,
               const FusedParams& p)
-      : PromiseWorker(env), w_(w), h_(h), p_(p), pool_(shared_pool()), mode_(device_mode()) {
+      : PromiseWorker(env), w_(w), h_(h), p_(p), pool_(pool_for(static_cast<long long>(w) * h)), mode_(device_mode()) {
     in_ = input.As<Napi::Float32Array>().Data();
     rc_ = recon.As<Napi::Float32Array>().Data();
     map_ = map.Data();

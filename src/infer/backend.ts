@@ -15,6 +15,11 @@ export interface InferenceBackend {
   readonly name: string;
   readonly width: number;
   readonly height: number;
+  /**
+   * Runs that make progress at once (ONNX Runtime: its number of sessions). The Inspector keeps this many in
+   * flight; more would only queue. Absent: 1.
+   */
+  readonly concurrency?: number;
   /** Runs off the JS thread; resolves with the 1×3×H×W reconstruction (RGB, [0, 1] scale, not clamped). */
   run(inputs: InferenceInputs): Promise<Float32Array>;
   dispose(): Promise<void>;

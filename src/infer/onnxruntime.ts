@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
 import { assertFloat32Length } from '../util/is.js';
 import type { InferenceBackend, InferenceInputs } from './backend.js';
 import type { BackendOptions } from './registry.js';
-import { ORT_WORKER_SOURCE, type WorkerReply } from './onnxruntime-worker.js';
+import { OrtWorkerSession } from './onnxruntime-session.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -34,13 +33,11 @@ export function cudaAvailable(ort: Ort): { ok: boolean; reason: string } {
  * ONNX Runtime back end (onnxruntime-node). CPU by default; CUDA when `device` is 'cuda', or when unset and
  * the install has the CUDA provider (a failed CUDA session falls back to CPU, with the reason in `fallback`).
  *
- * The session lives in a worker thread: onnxruntime-node 1.30's `session.run` returns a Promise but computes
- * on the calling thread (measured: a 1 ms timer did not fire during runs; cf. microsoft/onnxruntime#19611),
- * so running it on the main thread would stall every other frame, MQTT keep-alive and HTTP request.
+ * Each session lives in its own worker thread (onnxruntime-session.ts says why). With `sessions: n` the back
+ * end holds n sessions of the same model and sends each run to the least busy one, so n frames infer at once:
+ * on a 2-core controller two 1-thread sessions outran one 2-thread session by 14 % (BENCHMARKS.md, Pipeline),
+ * because a single small-image run does not keep two intra-op threads busy.
  */
-/** How long dispose() waits for the worker to finish a run and exit before terminating it. */
-const CLOSE_TIMEOUT_MS = 60_000;
-
 export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: BackendOptions = {}): Promise<InferenceBackend & { fallback?: string }> {
   let ort: Ort;
   let ortPath: string;
@@ -69,108 +66,43 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
-  // The worker source is CommonJS; a host started with --input-type=module would pass that flag on to it.
-  // Stack: libonnxruntime walks /proc/self/cmdline recursively at session creation; with a long command line
-  // (`inspect` given a few hundred image paths) that overflowed a worker's default 4 MiB stack (SIGSEGV).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(ORT_WORKER_SOURCE, { eval: true, execArgv, resourceLimits: { stackSizeMb: 64 }, workerData: { ortPath, onnxPath: bundle.paths.onnx, attempts: attempts.map((a) => a.options) } });
-  const pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let dead: Error | undefined;
-  let disposed = false;
-  let exited = false;
-  const rejectPending = (): void => {
-    for (const p of pending.values()) p.reject(new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()'));
-    pending.clear();
+  const spec = { ortPath, onnxPath: bundle.paths.onnx, width, height };
+  const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
+  const sessions = [first];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(sessions.map((s) => s.close()));
   };
-  const ready = new Promise<{ index: number; failures: string[] }>((resolve, reject) => {
-    worker.on('message', (msg: WorkerReply) => {
-      if (msg.type === 'ready') resolve({ index: msg.index, failures: msg.failures });
-      else if (msg.type === 'failed') reject(new MmaerecError('E_INFER', `onnxruntime cannot load ${bundle.paths.onnx} (${msg.failures.join('; ')}): recreate the bundle`));
-      else if (msg.type === 'result') {
-        const p = pending.get(msg.id);
-        pending.delete(msg.id);
-        if (!p) return;
-        if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${msg.error}): check the bundle and inputs`));
-        else if (!msg.recon || msg.recon.length !== 3 * width * height) {
-          p.reject(new MmaerecError('E_INFER', `onnxruntime returned no 1×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
-        } else p.resolve(msg.recon);
-      }
-    });
-    worker.on('exit', (code) => {
-      exited = true;
-      if (disposed) return rejectPending();
-      // Exited on its own (without an 'error' event): fail the load, the runs in flight and every later run,
-      // instead of leaving them pending on a worker that will never answer.
-      dead ??= new Error(`the worker thread exited with code ${code}`);
-      const error = new MmaerecError('E_INFER', `onnxruntime worker failed (${dead.message}): create a new back end`);
-      reject(error);
-      for (const p of pending.values()) p.reject(error);
-      pending.clear();
-    });
-    worker.on('error', (err) => {
-      dead = err;
-      reject(err);
-      for (const p of pending.values()) p.reject(new MmaerecError('E_INFER', `onnxruntime worker failed (${err.message}): create a new back end`));
-      pending.clear();
-    });
-  });
-  let chosen;
-  try {
-    chosen = await ready;
-  } catch (err) {
-    await worker.terminate();
-    throw err;
-  }
-  worker.unref(); // from now on, only a run in flight keeps the process alive (see run())
-  const device = attempts[chosen.index]!.device;
-  if (chosen.failures.length) fallback = chosen.failures.join('; ');
+  const device = attempts[first.attempt]!.device;
+  if (first.failures.length) fallback = first.failures.join('; ');
   if (options.device === 'cuda' && device !== 'cuda') {
-    await worker.terminate();
+    await closeAll();
     throw new MmaerecError('E_UNSUPPORTED', `onnxruntime CUDA requested but failed (${fallback}): fix the CUDA install, or use --device cpu`);
   }
   const plane = width * height;
+  let disposed = false;
 
   function run(inputs: InferenceInputs): Promise<Float32Array> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
-    if (dead) return Promise.reject(new MmaerecError('E_INFER', `onnxruntime worker failed (${dead.message}): create a new back end`));
     try {
       assertFloat32Length('inputs.image', inputs.image, 3 * plane);
       assertFloat32Length('inputs.edge', inputs.edge, plane);
     } catch (err) {
       return Promise.reject(err);
     }
-    const id = nextId++;
-    return new Promise<Float32Array>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      if (pending.size === 1) worker.ref(); // keep the process alive while a run is in flight
-      worker.postMessage({ type: 'run', id, image: inputs.image, edge: inputs.edge, width, height });
-    }).finally(() => {
-      if (pending.size === 0) worker.unref();
-    });
+    let best = sessions[0]!;
+    for (const s of sessions) if (s.load < best.load) best = s;
+    return best.run(inputs);
   }
 
-  /**
-   * Asks the worker to finish its current run, release the session and exit. Not worker.terminate(): tearing
-   * the worker down inside session.run aborted the whole process ("terminate called after throwing an
-   * instance of 'Napi::Error'", from onnxruntime-node's binding). terminate() stays as a last resort.
-   */
-  async function closeWorker(): Promise<void> {
-    if (exited) return;
-    worker.ref();
-    const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'close' });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS)));
-    if ((await Promise.race([gone, late])) === 'late') await worker.terminate();
-    clearTimeout(timer);
-  }
-
-  // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
   try {
-    await run({ image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) });
+    // The other sessions take the options that loaded the first, so that all run on the same device.
+    const more = Math.max(1, options.sessions ?? 1) - 1;
+    for (let i = 0; i < more; i++) sessions.push(await OrtWorkerSession.start({ ...spec, attempts: [attempts[first.attempt]!.options] }));
+    // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
+    const warm = { image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) };
+    await Promise.all(sessions.map((s) => s.run(warm)));
   } catch (err) {
-    await worker.terminate();
+    await closeAll();
     throw err;
   }
 
@@ -178,12 +110,15 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     name: `onnxruntime-${device}`,
     width,
     height,
+    concurrency: sessions.length,
     run,
     async dispose() {
       if (disposed) return;
       disposed = true;
-      rejectPending(); // settled now, whatever the worker still sends
-      await closeWorker();
+      // Settled now, whatever the workers still send.
+      const error = new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()');
+      for (const s of sessions) s.rejectPending(error);
+      await closeAll();
     },
   };
   if (fallback) backend.fallback = fallback;

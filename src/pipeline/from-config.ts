@@ -66,6 +66,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const inspectorOptions = {
     backend: config.backend.name,
     threads: config.backend.threads,
+    sessions: config.backend.sessions,
     device: config.backend.device,
     roi: config.roi,
     thresholds: config.thresholds,
@@ -100,7 +101,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const controller = new AbortController();
   const done = runPipeline({
     source, inspector, sinks, signal: controller.signal, logger, metrics,
-    maxInFlight: config.pipeline.maxInFlight,
+    maxInFlight: config.pipeline.maxInFlight ?? config.backend.sessions + 2,
     heatmapDir: config.heatmap.dir,
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
   }).finally(async () => {

@@ -15,6 +15,7 @@ export interface InspectFilesOptions {
   thresholds?: { image?: number; pixel?: number };
   backend?: 'auto' | 'onnxruntime' | 'tensorrt';
   threads?: number;
+  sessions?: number;
 }
 
 /**
@@ -24,7 +25,7 @@ export interface InspectFilesOptions {
  */
 export async function inspectFiles(o: InspectFilesOptions): Promise<RunStats> {
   const inspector = await Inspector.create(o.bundle, {
-    backend: o.backend, threads: o.threads, roi: o.roi,
+    backend: o.backend, threads: o.threads, sessions: o.sessions, roi: o.roi,
     thresholds: { ...(o.thresholds?.image !== undefined ? { image: o.thresholds.image } : {}), ...(o.thresholds?.pixel !== undefined ? { pixel: o.thresholds.pixel } : {}) },
     heatmap: { mode: o.heatmapDir ? 'all' : 'off', format: o.heatmapFormat ?? 'png' },
   });
@@ -47,7 +48,7 @@ export async function inspectFiles(o: InspectFilesOptions): Promise<RunStats> {
     source.end();
   })();
   try {
-    const stats = await runPipeline({ source, inspector, sinks: [new StdoutSink({ format: o.json ? 'json' : 'text' })], heatmapDir: o.heatmapDir });
+    const stats = await runPipeline({ source, inspector, sinks: [new StdoutSink({ format: o.json ? 'json' : 'text' })], heatmapDir: o.heatmapDir, maxInFlight: (o.sessions ?? 1) + 2 });
     await feeding;
     return stats;
   } finally {

@@ -22,8 +22,13 @@ export interface InspectorHeatmapOptions extends HeatmapOptions {
 export interface InspectorOptions {
   /** Back end choice (default `auto`: TensorRT when registered and usable, else ONNX Runtime). */
   backend?: 'auto' | 'onnxruntime' | 'tensorrt';
-  /** CPU threads for the back end (ONNX Runtime intra-op). */
+  /** CPU threads for the back end (ONNX Runtime intra-op), per session. */
   threads?: number;
+  /**
+   * Model sessions that infer frames side by side (ONNX Runtime; default 1). On a 2-core CPU `sessions: 2,
+   * threads: 1` maximises frames per second; one session with 2 threads minimises the latency of each frame.
+   */
+  sessions?: number;
   device?: 'cpu' | 'cuda';
   /** Use this back end instead of creating one (a host's own, or a test double). Not disposed by close(). */
   inferenceBackend?: InferenceBackend;
@@ -32,7 +37,7 @@ export interface InspectorOptions {
   /** Override the bundle's calibrated thresholds. */
   thresholds?: { image?: number; pixel?: number };
   heatmap?: InspectorHeatmapOptions;
-  /** Frames decoded/preprocessed at once (default 2: one being prepared while another waits for inference). */
+  /** Frames decoded/preprocessed at once (default: the back end's concurrency + 1, so one is always ready). */
   prepareConcurrency?: number;
 }
 
@@ -52,7 +57,8 @@ export interface Analysis {
 /**
  * Inspects frames with one model bundle: decode → ROI → resize → edge map → inference → fused score →
  * verdict and regions (in original-frame pixels) → optional heatmap. Calls may overlap freely: frames are
- * prepared and scored concurrently while inference runs one frame at a time, so successive frames pipeline.
+ * prepared and scored concurrently while inference runs as many frames at once as the back end has sessions
+ * (usually one), so successive frames pipeline.
  */
 export class Inspector {
   readonly bundle: LoadedBundle;
@@ -64,7 +70,7 @@ export class Inspector {
   private readonly roi: Roi | undefined;
   private readonly heatmap: InspectorHeatmapOptions;
   private readonly ownsBackend: boolean;
-  private readonly inferLane = new Limiter(1);
+  private readonly inferLane: Limiter;
   private readonly prepareSlots: Limiter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -78,7 +84,9 @@ export class Inspector {
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
     this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name };
     this.skippedBackends = (backend as { skipped?: { name: string; reason: string }[] }).skipped ?? [];
-    this.prepareSlots = new Limiter(options.prepareConcurrency ?? 2);
+    const lanes = backend.concurrency ?? 1;
+    this.inferLane = new Limiter(lanes);
+    this.prepareSlots = new Limiter(options.prepareConcurrency ?? lanes + 1);
   }
 
   /**
@@ -94,7 +102,7 @@ export class Inspector {
     if (!['off', 'defects', 'all'].includes(mode)) throw new TypeError(`Expected 'off', 'defects' or 'all' for options.heatmap.mode but received ${String(mode)}`);
     const loaded = typeof bundle === 'string' ? await loadBundle(bundle) : bundle;
     const owns = !options.inferenceBackend;
-    const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, device: options.device }));
+    const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, sessions: options.sessions, device: options.device }));
     const { width, height } = loaded.manifest.input;
     if (backend.width !== width || backend.height !== height) {
       if (owns) await backend.dispose();

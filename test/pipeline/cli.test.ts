@@ -143,7 +143,7 @@ describe('mmaerec-edge inspect', () => {
   it('text output and exit status: 0 when all ok (threshold overridden high)', async () => {
     const a = path.join(dir, 'ok.png');
     await writeFile(a, await gradientPng(32, 32));
-    const r = await cli(['inspect', bundle.dir, a, '--image-threshold', '1e9']);
+    const r = await cli(['inspect', bundle.dir, a, '--image-threshold', '1e9', '--sessions', '2', '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^ok +${a.replace(/[.]/g, '\\.')}  score \\d+\\.\\d{4} \\(threshold 1000000000\\.0000\\)  regions \\d+`));
   });
@@ -152,6 +152,12 @@ describe('mmaerec-edge inspect', () => {
     const r = await cli(['inspect', path.join(dir, 'missing'), 'x.png']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`mmaerec-edge: ${path.join(dir, 'missing', 'manifest.json')} is missing: pass a bundle directory made by "mmaerec-edge create" or "train"`);
+  });
+
+  it('a bad session count is a one-line error with the fix', async () => {
+    const r = await cli(['inspect', bundle.dir, 'x.png', '--sessions', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('mmaerec-edge: --sessions 0 is not an integer in 1..16: give e.g. --sessions 2');
   });
 
   it('an empty threshold is refused, not read as 0', async () => {

@@ -18,6 +18,8 @@ export class FakeBackend implements InferenceBackend {
   runs = 0;
   maxConcurrent = 0;
   disposed = false;
+  /** What the back end claims it can run at once (the Inspector keeps that many in flight). */
+  concurrency?: number;
   private active = 0;
 
   constructor(

@@ -149,6 +149,17 @@ describe('Inspector with a fake back end', () => {
     await expect(inspector.inspect(frame(pngs[0]!))).rejects.toMatchObject({ message: expect.stringMatching(/inspector is closed/) });
   });
 
+  it('keeps as many frames in inference as the back end has sessions (its concurrency), no more', async () => {
+    const backend = new FakeBackend(32, 32, undefined, 20);
+    backend.concurrency = 2;
+    const inspector = await Inspector.create(bundle, { inferenceBackend: backend });
+    const pngs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => gradientPng(32 + i * 8, 32)));
+    const results = await Promise.all(pngs.map((p, i) => inspector.inspect(frame(p, `s${i}`))));
+    expect(results.map((r) => r.frameId)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
+    expect(backend.maxConcurrent).toBe(2);
+    await inspector.close();
+  });
+
   it('checks its arguments at the call site', async () => {
     await expect(Inspector.create(bundle, { inferenceBackend: new FakeBackend(32, 32), roi: { x: -1, y: 0, width: 4, height: 4 } })).rejects.toThrow(TypeError);
     await expect(Inspector.create(bundle, { inferenceBackend: new FakeBackend(16, 16) })).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringMatching(/takes 16×16 but the bundle's input is 32×32/) });

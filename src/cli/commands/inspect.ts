@@ -32,7 +32,8 @@ export function register(program: Command): void {
     .option('--image-threshold <score>', "override the bundle's image threshold")
     .option('--pixel-threshold <value>', "override the bundle's pixel threshold")
     .option('--backend <name>', 'auto | onnxruntime | tensorrt', 'auto')
-    .option('--threads <n>', 'inference threads')
+    .option('--threads <n>', 'inference threads (per session)')
+    .option('--sessions <n>', 'model sessions inferring side by side (ONNX Runtime; 2 with --threads 1 for throughput on 2 cores)')
     .action(async (bundle: string, images: string[], flags: Record<string, string | boolean | undefined>) => {
       const backend = String(flags.backend);
       if (!['auto', 'onnxruntime', 'tensorrt'].includes(backend)) {
@@ -42,6 +43,8 @@ export function register(program: Command): void {
       if (format !== 'png' && format !== 'jpeg') throw new MmaerecError('E_CONFIG', `--heatmap-format "${format}" is unknown: use png or jpeg`);
       const threads = parseNumber('--threads', flags.threads as string | undefined);
       if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new MmaerecError('E_CONFIG', `--threads ${threads} is not a positive integer: give e.g. --threads 2`);
+      const sessions = parseNumber('--sessions', flags.sessions as string | undefined);
+      if (sessions !== undefined && (!Number.isInteger(sessions) || sessions < 1 || sessions > 16)) throw new MmaerecError('E_CONFIG', `--sessions ${sessions} is not an integer in 1..16: give e.g. --sessions 2`);
       const { inspectFiles } = await import('../../pipeline/inspect-files.js');
       const stats = await inspectFiles({
         bundle,
@@ -53,6 +56,7 @@ export function register(program: Command): void {
         thresholds: { image: parseNumber('--image-threshold', flags.imageThreshold as string | undefined), pixel: parseNumber('--pixel-threshold', flags.pixelThreshold as string | undefined) },
         backend: backend as 'auto' | 'onnxruntime' | 'tensorrt',
         threads,
+        sessions,
       });
       process.exitCode = stats.errors > 0 ? 1 : stats.defects > 0 ? 2 : 0;
     });
