@@ -45,6 +45,26 @@ describe('onnxruntime back end', () => {
     await inFlight;
   });
 
+  it('with sessions: 2 runs two frames at once on two sessions that give the same output as one', async () => {
+    const one = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads: 1 });
+    const two = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads: 1, sessions: 2 });
+    try {
+      expect(one.concurrency).toBe(1);
+      expect(two.concurrency).toBe(2);
+      const xs = [1, 2, 3, 4].map((s) => inputs(64, s));
+      const expected = [];
+      for (const x of xs) expected.push(await one.run(x));
+      // Four at once: the runs spread over both sessions (each takes the least busy); outputs match their inputs.
+      const got = await Promise.all(xs.map((x) => two.run(x)));
+      for (let i = 0; i < xs.length; i++) expect(got[i]).toEqual(expected[i]);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+    await expect(createBackend(bundle, { sessions: 0 })).rejects.toThrow(/integer in 1\.\.16 for sessions/);
+    await expect(createBackend(bundle, { sessions: 1.5 })).rejects.toThrow(RangeError);
+  });
+
   it('rejects inputs of the wrong size at the call site', async () => {
     const be = await createBackend(bundle, { device: 'cpu' });
     await expect(be.run({ image: new Float32Array(10), edge: new Float32Array(64 * 64) })).rejects.toThrow(RangeError);
