@@ -83,6 +83,10 @@ export class FilesSource extends QueuedSource {
     if (this.options.includeExisting) {
       for (const file of first) {
         if (this.stopping) return;
+        // A file modified within stableMs may still be being written (a camera started with us): leave it
+        // to the stability check of the watch loop, like any new file.
+        const s = await stat(file).catch(() => undefined);
+        if (s && Date.now() - s.mtimeMs < this.options.stableMs) continue;
         await this.deliver(file);
       }
     } else {

@@ -64,17 +64,26 @@ function escapeRegex(s: string): string {
 /** Every regular file matching the pattern, as absolute paths, sorted (code-unit order, like `ls` in C locale). */
 export async function listGlob(glob: GlobPattern): Promise<string[]> {
   const found: string[] = [];
-  await walk(glob, glob.base, '', 1, found);
+  await walk(glob, glob.base, '', 1, found, new Set());
   return found.sort();
 }
 
-async function walk(glob: GlobPattern, dir: string, rel: string, depth: number, found: string[]): Promise<void> {
+/**
+ * `seen` holds the device:inode of the folders on the current path down, so that a symlink to an ancestor
+ * (`shots/loop -> ..`) with `**` is not followed round and round, listing every image once per lap.
+ */
+async function walk(glob: GlobPattern, dir: string, rel: string, depth: number, found: string[], seen: Set<string>): Promise<void> {
   let entries;
+  let id;
   try {
+    const s = await stat(dir);
+    id = `${s.dev}:${s.ino}`;
+    if (seen.has(id)) return;
     entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return; // a missing folder simply has no matches (a camera may create it later)
   }
+  seen.add(id);
   for (const entry of entries) {
     const relPath = rel ? `${rel}/${entry.name}` : entry.name;
     const full = `${dir === '/' ? '' : dir}/${entry.name}`;
@@ -86,6 +95,7 @@ async function walk(glob: GlobPattern, dir: string, rel: string, depth: number, 
       isDir = !!s?.isDirectory();
     }
     if (isFile && glob.regex.test(relPath)) found.push(full);
-    else if (isDir && depth < glob.maxDepth) await walk(glob, full, relPath, depth + 1, found);
+    else if (isDir && depth < glob.maxDepth) await walk(glob, full, relPath, depth + 1, found, seen);
   }
+  seen.delete(id); // only ancestors count: two links to one sibling folder are listed under both paths, as find -L does
 }

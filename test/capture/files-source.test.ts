@@ -1,9 +1,9 @@
-import { mkdtemp, mkdir, rename, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rename, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilesSource } from '../../src/capture/files-source.js';
-import { compileGlob } from '../../src/capture/glob.js';
+import { compileGlob, listGlob } from '../../src/capture/glob.js';
 import type { Frame } from '../../src/capture/frame.js';
 
 let dir: string;
@@ -22,6 +22,20 @@ describe('compileGlob', () => {
     const h = compileGlob('/d/img_??.[pj]*');
     expect(h.maxDepth).toBe(1);
     expect(['img_01.png', 'img_1.png', 'img_ab.jpg', 'img_01.bmp'].map((p) => h.regex.test(p))).toEqual([true, false, true, false]);
+  });
+});
+
+describe('listGlob', () => {
+  it('follows folder symlinks but not round a loop back to an ancestor (each file once per path)', async () => {
+    await mkdir(path.join(dir, 'cam', 'sub'), { recursive: true });
+    await writeFile(path.join(dir, 'cam', 'a.png'), 'a');
+    await writeFile(path.join(dir, 'cam', 'sub', 'b.png'), 'b');
+    await symlink('..', path.join(dir, 'cam', 'sub', 'up')); // cam/sub/up -> cam: a loop under **
+    await mkdir(path.join(dir, 'other'));
+    await writeFile(path.join(dir, 'other', 'c.png'), 'c');
+    await symlink(path.join(dir, 'other'), path.join(dir, 'cam', 'linked')); // a plain link is followed
+    const found = await listGlob(compileGlob(path.join(dir, 'cam', '**', '*.png')));
+    expect(found.map((f) => path.relative(dir, f))).toEqual(['cam/a.png', 'cam/linked/c.png', 'cam/sub/b.png']);
   });
 });
 
@@ -94,6 +108,24 @@ describe('FilesSource', () => {
     expect(Buffer.from(got[1]!.image as Uint8Array).toString()).toBe('part1-part2-part3');
     expect(Buffer.from(got[2]!.image as Uint8Array).toString()).toBe('renamed-content');
     expect(src.stats().produced).toBe(3);
+  });
+
+  it('watch mode: a file still being written when the source starts is read only once complete', async () => {
+    const file = path.join(dir, 'camera.png');
+    await writeFile(file, 'part1-');
+    const src = new FilesSource({ patterns: path.join(dir, '*.png'), watch: true, stableMs: 1000, pollMs: 30 });
+    await src.start();
+    const got: Frame[] = [];
+    const reading = (async () => {
+      for await (const f of src) got.push(f);
+    })();
+    await new Promise((r) => setTimeout(r, 60));
+    await appendFile(file, 'part2');
+    const deadline = Date.now() + 10_000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await src.stop();
+    await reading;
+    expect(got.map((f) => Buffer.from(f.image as Uint8Array).toString())).toEqual(['part1-part2']);
   });
 
   it('watch mode stopped while the last existing file waits for queue room leaves no fs watcher open', async () => {
