@@ -1,4 +1,4 @@
-import { labelComponents } from './components.js';
+import { labelComponents } from '../score/reference/components.js';
 import { isFiniteBits, keyOfBits, radixSort } from './radix.js';
 
 /**

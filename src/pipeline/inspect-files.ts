@@ -51,6 +51,12 @@ export async function inspectFiles(o: InspectFilesOptions): Promise<RunStats> {
     const stats = await runPipeline({ source, inspector, sinks: [new StdoutSink({ format: o.json ? 'json' : 'text' })], heatmapDir: o.heatmapDir, maxInFlight: (o.sessions ?? 1) + 2 });
     await feeding;
     return stats;
+  } catch (err) {
+    // The pipeline failed (e.g. stdout closed): stop the source so that a feeder waiting for queue room gets
+    // its rejection now, and swallow that one — the pipeline's error is the one to report.
+    await source.stop();
+    await feeding.catch(() => undefined);
+    throw err;
   } finally {
     await inspector.close();
   }

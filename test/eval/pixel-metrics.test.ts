@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { labelComponents } from '../../src/eval/components.js';
+import { labelComponents } from '../../src/score/reference/components.js';
 import { aupro, pixelAuroc, pixelMetrics, type PixelSample } from '../../src/eval/pixel-metrics.js';
 
 /*

@@ -1,3 +1,5 @@
+import { labelComponents } from './components.js';
+
 /** A connected group of map pixels at or above a threshold (8-connectivity), in map pixels. */
 export interface MapRegion {
   /** Bounding box. */
@@ -13,32 +15,27 @@ export interface MapRegion {
 
 /** Components in raster order of their first pixel; NaN pixels belong to none. */
 export function regionsRef(map: Float32Array, width: number, height: number, threshold: number): MapRegion[] {
-  const seen = new Uint8Array(width * height);
-  const out: MapRegion[] = [];
-  for (let start = 0; start < map.length; start++) {
-    if (seen[start] || !(map[start] >= threshold)) continue;
-    let [x0, y0, x1, y1, area, sum, best] = [width, height, -1, -1, 0, 0, -Infinity];
-    const queue = [start];
-    seen[start] = 1;
-    while (queue.length > 0) {
-      const i = queue.pop()!;
-      const x = i % width;
-      const y = (i - x) / width;
-      area++;
-      sum += map[i];
-      best = Math.max(best, map[i]);
-      [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
-      for (let yy = Math.max(0, y - 1); yy <= Math.min(height - 1, y + 1); yy++) {
-        for (let xx = Math.max(0, x - 1); xx <= Math.min(width - 1, x + 1); xx++) {
-          const j = yy * width + xx;
-          if (!seen[j] && map[j] >= threshold) {
-            seen[j] = 1;
-            queue.push(j);
-          }
-        }
-      }
-    }
-    out.push({ x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1, area, maxScore: best, meanScore: sum / area });
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) mask[i] = map[i]! >= threshold ? 1 : 0; // NaN compares false
+  const { labels, count, sizes } = labelComponents(mask, width, height);
+  const out: MapRegion[] = Array.from({ length: count }, (_, k) => ({ x: width, y: height, width: -1, height: -1, area: sizes[k]!, maxScore: -Infinity, meanScore: 0 }));
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === 0) continue;
+    const r = out[labels[i]! - 1]!;
+    const x = i % width;
+    const y = (i - x) / width;
+    // width/height hold the right/bottom edge until the end
+    r.x = Math.min(r.x, x);
+    r.y = Math.min(r.y, y);
+    r.width = Math.max(r.width, x);
+    r.height = Math.max(r.height, y);
+    r.maxScore = Math.max(r.maxScore, map[i]!);
+    r.meanScore += map[i]!;
+  }
+  for (const r of out) {
+    r.width = r.width - r.x + 1;
+    r.height = r.height - r.y + 1;
+    r.meanScore /= r.area;
   }
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Connected components of a binary mask with 8-connectivity (scipy.ndimage.label with a 3×3 structure of ones,
  * as MVTec AD's AUPRO code uses). Labels are 1..count in raster order of each component's first pixel; 0 is
- * background.
+ * background. The one flood fill of the TypeScript side: evaluation labels ground-truth masks with it, and
+ * `regionsRef` (the reference of the native regions kernel) labels thresholded maps.
  */
 export interface Components {
   labels: Int32Array;
