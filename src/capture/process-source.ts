@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../util/backoff.js';
 import { QueuedSource, type QueuedSourceOptions } from './source.js';
 
 export interface ProcessSourceOptions extends QueuedSourceOptions {

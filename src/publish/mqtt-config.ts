@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
-import { DEFAULT_BACKOFF } from './backoff.js';
+import type { BackoffPolicy } from '../util/backoff.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './spool/store.js';
 import type { TopicLayout } from './topics.js';
+
+/** The broker reconnect policy's defaults (src/util/backoff.ts): 0.25–0.5 s at first, at most 30 s. */
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, factor: 2 };
 
 /**
  * The MQTT sink's options as a zod schema: the same schema checks the SDK call, a YAML config and CLI flags,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 import { closedWhilePublishing, connectError, publishRefused } from './broker-errors.js';
 import { newEventId, STATUS_SCHEMA, toEvent, type StatusEvent } from './events.js';
 import { defaultLogger, type Logger } from './logger.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedQueue } from '../../src/capture/queue.js';
-import { Backoff } from '../../src/capture/backoff.js';
+import { Backoff } from '../../src/util/backoff.js';
 
 async function drain<T>(q: BoundedQueue<T>): Promise<T[]> {
   const out: T[] = [];
@@ -58,10 +58,11 @@ describe('BoundedQueue', () => {
 describe('Backoff', () => {
   it('doubles the ceiling up to the maximum, with jitter, and resets', () => {
     const b = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0.999 });
-    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000, 1000]);
     b.reset();
-    expect(b.next()).toBe(99);
+    expect(b.next()).toBe(100);
     const low = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0 });
-    expect(low.next()).toBe(10); // floor: never a zero-delay crash loop
+    expect([low.next(), low.next()]).toEqual([50, 100]); // the lower half is kept: never a zero-delay crash loop
+    expect(() => new Backoff({ initialMs: 100, maxMs: 50 })).toThrow(/maxMs >= initialMs/);
   });
 });

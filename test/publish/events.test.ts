@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { backoffDelay } from '../../src/publish/backoff.js';
+import { backoffDelay } from '../../src/util/backoff.js';
 import { errorEventSchema, eventJsonSchemas, eventSchema, inspectionEventSchema, statusEventSchema, toEvent } from '../../src/publish/events.js';
 import { redactConfig, redactUrl } from '../../src/publish/mqtt-config.js';
 import { decodeOutbox, encodeOutbox } from '../../src/publish/outbox-entry.js';
