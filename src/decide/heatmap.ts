@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { isRawImage, type Frame } from '../capture/frame.js';
 import type { Roi } from '../preprocess/roi.js';
+import { COLOUR_LUT as LUT } from './colour-scale.js';
 import type { Heatmap } from './result.js';
 
 export interface HeatmapOptions {
@@ -13,25 +14,11 @@ export interface HeatmapOptions {
   opacity?: number;
 }
 
-/** 256-entry "turbo"-like colour map (blue → cyan → green → yellow → red), as RGB bytes. */
-const LUT = (() => {
-  const lut = new Uint8Array(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const t = i / 255;
-    // Piecewise-linear jet: clear, perceptually ordered enough for a defect overlay, cheap to compute.
-    const r = clamp01(1.5 - Math.abs(4 * t - 3));
-    const g = clamp01(1.5 - Math.abs(4 * t - 2));
-    const b = clamp01(1.5 - Math.abs(4 * t - 1));
-    lut.set([Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)], i * 3);
-  }
-  return lut;
-})();
-
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/** The score map as RGBA at map size: colour from the LUT, opacity growing with the score. */
+/** The score map as RGBA at map size: colour from the SDK's colour scale, opacity growing with the score. */
 export function colourMap(map: Float32Array, range: [number, number], opacity: number): Uint8Array {
   const [lo, hi] = range;
   const span = hi > lo ? hi - lo : 1;

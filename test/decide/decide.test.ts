@@ -38,9 +38,9 @@ describe('regionsToFrame', () => {
 describe('heatmap', () => {
   it('colours low scores blue and faint, high scores red and opaque', () => {
     const rgba = colourMap(new Float32Array([0, 1, NaN]), [0, 1], 0.6);
-    expect([...rgba.slice(0, 4)]).toEqual([0, 0, 128, 38]);
-    expect([...rgba.slice(4, 8)]).toEqual([128, 0, 0, 153]);
-    expect([...rgba.slice(8, 12)]).toEqual([128, 0, 0, 153]); // non-finite shows as hottest, never hidden
+    expect([...rgba.slice(0, 4)]).toEqual([48, 18, 59, 38]);
+    expect([...rgba.slice(4, 8)]).toEqual([122, 4, 3, 153]);
+    expect([...rgba.slice(8, 12)]).toEqual([122, 4, 3, 153]); // non-finite shows as hottest, never hidden
   });
 
   it('overlays the map on the original frame within the ROI, as PNG and JPEG', async () => {
