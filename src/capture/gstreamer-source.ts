@@ -52,7 +52,7 @@ export class GstreamerSource extends ProcessSource {
       const uri = /^[a-z]+:\/\//i.test(o.input) ? o.input : `file://${o.input.startsWith('/') ? '' : process.cwd() + '/'}${o.input}`;
       head = ['uridecodebin', `uri=${uri}`];
     }
-    const caps = `video/x-raw,format=RGB,width=${this.width},height=${this.height}${o.fps ? `,framerate=${o.fps}/1` : ''}`;
+    const caps = `video/x-raw,format=RGB,width=${this.width},height=${this.height}${o.fps ? `,framerate=${framerateFraction(o.fps)}` : ''}`;
     const rate = o.fps ? ['!', 'videorate'] : [];
     return ['-q', ...head, '!', 'videoconvert', '!', 'videoscale', ...rate, '!', caps, '!', 'fdsink', 'fd=1'];
   }
@@ -60,4 +60,19 @@ export class GstreamerSource extends ProcessSource {
   protected command(): CaptureCommand {
     return { file: this.opts.gstLaunchPath ?? 'gst-launch-1.0', args: this.pipelineArgs() };
   }
+}
+
+/**
+ * GStreamer caps take a frame rate as a fraction: 7.5 fps must be written 15/2 ("7.5/1" is not valid caps and
+ * gst-launch refuses the pipeline), NTSC's 29.97 as 30000/1001. The closest n/d with d ≤ 1001.
+ */
+export function framerateFraction(fps: number): string {
+  if (Number.isInteger(fps)) return `${fps}/1`;
+  let best = { n: Math.round(fps), d: 1, err: Math.abs(fps - Math.round(fps)) };
+  for (let d = 2; d <= 1001 && best.err > 1e-9; d++) {
+    const n = Math.round(fps * d);
+    const err = Math.abs(fps - n / d);
+    if (err < best.err - 1e-12) best = { n, d, err };
+  }
+  return `${best.n}/${best.d}`;
 }

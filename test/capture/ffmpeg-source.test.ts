@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegSource } from '../../src/capture/ffmpeg-source.js';
-import { GstreamerSource, gstreamerAvailable } from '../../src/capture/gstreamer-source.js';
+import { GstreamerSource, framerateFraction, gstreamerAvailable } from '../../src/capture/gstreamer-source.js';
 import type { SourceEvent } from '../../src/capture/source.js';
 import type { RawImage } from '../../src/capture/frame.js';
 
@@ -116,6 +116,13 @@ describe('GstreamerSource', () => {
     expect(src.pipelineArgs().join(' ')).toBe(
       '-q uridecodebin uri=rtsp://cam/stream ! videoconvert ! videoscale ! videorate ! video/x-raw,format=RGB,width=320,height=240,framerate=5/1 ! fdsink fd=1',
     );
+  });
+
+  it('writes fractional frame rates as GStreamer fractions', () => {
+    expect([5, 7.5, 12.5, 29.97, 0.5, 59.94].map(framerateFraction)).toEqual(['5/1', '15/2', '25/2', '2997/100', '1/2', '2997/50']);
+    expect(framerateFraction(30000 / 1001)).toBe('30000/1001');
+    const src = new GstreamerSource({ input: '/dev/video0', width: 64, height: 48, fps: 7.5 });
+    expect(src.pipelineArgs()).toContain('video/x-raw,format=RGB,width=64,height=48,framerate=15/2');
   });
 
   it.skipIf(!gstreamerAvailable() || !hasFfmpeg)('decodes a video file (skipped: needs gst-launch-1.0 and ffmpeg)', async () => {
