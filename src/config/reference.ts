@@ -24,6 +24,7 @@ function typeOf(s: Json): string {
   if (typeof s.minimum === 'number') bounds.push(`≥ ${s.minimum}`);
   if (typeof s.exclusiveMinimum === 'number') bounds.push(`> ${s.exclusiveMinimum}`);
   if (typeof s.maximum === 'number' && s.maximum < Number.MAX_SAFE_INTEGER) bounds.push(`≤ ${s.maximum}`);
+  if (typeof s.exclusiveMaximum === 'number') bounds.push(`< ${s.exclusiveMaximum}`);
   return `${String(s.type ?? 'any')}${bounds.length ? ` (${bounds.join(', ')})` : ''}`;
 }
 

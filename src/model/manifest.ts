@@ -12,6 +12,19 @@ export const fileEntrySchema = z.object({
   bytes: z.number().int().nonnegative(),
 });
 
+/**
+ * How the map becomes the image score: the paper's max, or the mean of the top fraction of the map; `margin`
+ * (default 0) leaves that fraction of the width and of the height out at each side, for products whose
+ * outline always reconstructs worse than their surface (magnetic tiles: BENCHMARKS.md, "Training"). The map,
+ * the regions and the heatmaps keep every pixel.
+ */
+const marginSchema = z.number().min(0).lt(0.5).optional()
+  .describe('fraction of the width and of the height left out of the image score at each side (below 0.5; default 0, the paper)');
+export const aggregationSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('max'), margin: marginSchema }),
+  z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1), margin: marginSchema }),
+]);
+
 export const scoringSchema = z.object({
   /** MSGMS scales (2×2 average pooling between scales). Paper/RIAD: 4; EdgRec code: 2. */
   scales: z.number().int().min(1).max(8).default(4),
@@ -26,12 +39,7 @@ export const scoringSchema = z.object({
   /** Box-filter border rule: 'valid' averages the in-image pixels; 'zero' is the reference code's zero padding. */
   border: z.enum(['valid', 'zero']).default('valid'),
   /** Image score from the map: the paper's max, or the mean of the top fraction of pixels. */
-  aggregation: z
-    .discriminatedUnion('kind', [
-      z.object({ kind: z.literal('max') }),
-      z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1) }),
-    ])
-    .default({ kind: 'max' }),
+  aggregation: aggregationSchema.default({ kind: 'max' }),
 });
 
 export const thresholdsSchema = z.object({

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
 import { DEFAULT_AUGMENT } from './augment.js';
+import { aggregationSchema } from '../model/manifest.js';
 
 export const NO_PRETRAINED_STRATEGIES = ['bn-reestimate', 'train-backbone', 'frozen'] as const;
 export type NoPretrainedStrategy = (typeof NO_PRETRAINED_STRATEGIES)[number];
@@ -62,10 +63,8 @@ export const trainOptionsSchema = z.strictObject({
   ssimWeight: z.number().min(0).default(1),
   entropyWeight: z.number().min(0).default(0.0002),
   augment: augmentSchema.default(augmentSchema.parse({})),
-  /** Image-score rule written to the bundle: the paper's max, or the mean of the top fraction of the map. */
-  aggregation: z
-    .discriminatedUnion('kind', [z.object({ kind: z.literal('max') }), z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1) })])
-    .default({ kind: 'max' }),
+  /** Image-score rule written to the bundle: the paper's max, or the mean of the top fraction; optional margin. */
+  aggregation: aggregationSchema.default({ kind: 'max' }),
   /** Bundle name in the manifest. */
   name: z.string().optional(),
   /** The command line, recorded in the manifest's provenance. */

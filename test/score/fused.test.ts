@@ -22,6 +22,17 @@ describe('fusedScore (public API)', () => {
     expect((await fusedScore(input, input, W, H)).score).toBeCloseTo(0, 6);
   });
 
+  it('a margin changes the image score only, as the reference computes it', async () => {
+    for (const aggregation of [{ kind: 'max' as const, margin: 0.25 }, { kind: 'topk' as const, fraction: 0.05, margin: 0.1 }]) {
+      const got = await fusedScore(input, recon, W, H, { aggregation });
+      const ref = fusedScoreRef(input, recon, W, H, resolveScoringOptions({ aggregation }));
+      const whole = await fusedScore(input, recon, W, H, { aggregation: { ...aggregation, margin: 0 } });
+      expect(got.map).toEqual(whole.map);
+      expect(got.score).toBeCloseTo(ref.score, 5);
+    }
+    await expect(fusedScore(input, recon, W, H, { aggregation: { kind: 'max', margin: 0.5 } })).rejects.toThrow(/aggregation.margin/);
+  });
+
   it('rejects non-Float32Array, wrong lengths, zero and mismatched sizes', async () => {
     await expect(fusedScore([1, 2, 3] as unknown as Float32Array, recon, W, H)).rejects.toThrow(TypeError);
     await expect(fusedScore(new Float64Array(W * H * 3) as unknown as Float32Array, recon, W, H)).rejects.toThrow(

@@ -82,6 +82,21 @@ describe('TypeScript reference kernels', () => {
     expect(aggregateRef(map, { kind: 'topk', fraction: 1 })).toBe(3);
   });
 
+  it('aggregation margin: a border of the map is left out of the image score', () => {
+    // 5×4 map; margin 0.2 drops floor(0.2·5) = 1 column and floor(0.2·4) = 0 rows at each side.
+    // prettier-ignore
+    const map = [
+      9, 1, 2, 1, 8,
+      7, 1, 3, 1, 6,
+      9, 2, 1, 1, 9,
+      9, 1, 4, 1, 9,
+    ];
+    expect(aggregateRef(map, { kind: 'max' }, 5, 4)).toBe(9);
+    expect(aggregateRef(map, { kind: 'max', margin: 0.2 }, 5, 4)).toBe(4);
+    expect(aggregateRef(map, { kind: 'topk', fraction: 0.25, margin: 0.2 }, 5, 4)).toBe(3); // top 3 of 12: 4, 3, 2
+    expect(aggregateRef(map, { kind: 'max', margin: 0.3 }, 5, 4)).toBe(3); // 1 column and 1 row each side
+  });
+
   it('regions: 8-connectivity, raster order, box/area/max/mean', () => {
     // prettier-ignore
     const m = new Float32Array([

@@ -46,7 +46,9 @@ describe('train command', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('mmaerec-edge: --steps "many" is not an integer: pass e.g. --steps 4\n');
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--aggregation', 'mean']);
-    expect(r.stderr).toMatch(/^mmaerec-edge: --aggregation "mean" is unknown: use max or topk:<fraction>/);
+    expect(r.stderr).toMatch(/^mmaerec-edge: --aggregation "mean" is unknown: use max or topk:<fraction>, optionally with ,margin:<fraction below 0.5>/);
+    r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--aggregation', 'max,margin:0.6']);
+    expect(r.stderr).toMatch(/^mmaerec-edge: --aggregation "max,margin:0.6" is unknown/);
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--random-backbone', 'imagenet']);
     expect(r.stderr).toMatch(/^mmaerec-edge: train options: noPretrained: .*fix that value \(see docs\/training.md\)\n$/);
     await writeFile(join(dir, 'bad.yaml'), 'batch: [1\n');

@@ -13,11 +13,14 @@ function num(name: string, integer: boolean) {
   };
 }
 
-function aggregation(value: string): { kind: 'max' } | { kind: 'topk'; fraction: number } {
-  if (value === 'max') return { kind: 'max' };
-  const m = /^topk:([0-9.]+)$/.exec(value);
-  if (m) return { kind: 'topk', fraction: Number(m[1]) };
-  throw new MmaerecError('E_CONFIG', `--aggregation ${JSON.stringify(value)} is unknown: use max or topk:<fraction> (e.g. topk:0.01)`);
+function aggregation(value: string): { kind: 'max'; margin?: number } | { kind: 'topk'; fraction: number; margin?: number } {
+  const m = /^(max|topk:([0-9.]+))(?:,margin:([0-9.]+))?$/.exec(value);
+  const margin = m?.[3] !== undefined ? Number(m[3]) : undefined;
+  if (m && (margin === undefined || (margin >= 0 && margin < 0.5))) {
+    const rule = m[2] !== undefined ? { kind: 'topk' as const, fraction: Number(m[2]) } : { kind: 'max' as const };
+    return margin === undefined ? rule : { ...rule, margin };
+  }
+  throw new MmaerecError('E_CONFIG', `--aggregation ${JSON.stringify(value)} is unknown: use max or topk:<fraction>, optionally with ,margin:<fraction below 0.5> (e.g. topk:0.01 or max,margin:0.08)`);
 }
 
 /** `mmaerec-edge train`: wiring only; the work is in src/train/. */
@@ -42,7 +45,7 @@ export function register(program: Command): void {
     .option('--keep-checkpoint', 'keep <out>/checkpoint after the bundle is written')
     .option('--backend <name>', 'tfjs back end: auto | tensorflow-gpu | tensorflow | wasm | cpu')
     .option('--limit <n>', 'use only the first n images (quick experiments)', num('limit', true))
-    .option('--aggregation <rule>', 'image score from the map: max (paper) | topk:<fraction>', aggregation)
+    .option('--aggregation <rule>', 'image score from the map: max (paper) | topk:<fraction>, with optional ,margin:<fraction> of each side left out', aggregation)
     .option('--name <name>', 'bundle name in the manifest')
     .action(async (flags: Record<string, unknown>) => {
       const { train } = await import('../../train/trainer.js');

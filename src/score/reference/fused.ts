@@ -14,17 +14,25 @@ export function colorDistanceRef(input: Float32Array, recon: Float32Array, width
   return out;
 }
 
-/** The image score: max of the map, or the mean of its ceil(fraction·n) largest values (at least one). */
-export function aggregateRef(map: ArrayLike<number>, aggregation: ScoringOptions['aggregation']): number {
+/**
+ * The image score: max of the map, or the mean of its ceil(fraction·n) largest values (at least one), over the
+ * map without `margin`·width columns and `margin`·height rows at each side (rounded down, so a margin never
+ * removes every pixel: margin < 0.5).
+ */
+export function aggregateRef(map: ArrayLike<number>, aggregation: ScoringOptions['aggregation'], width = map.length, height = 1): number {
+  const mx = Math.floor((aggregation.margin ?? 0) * width);
+  const my = Math.floor((aggregation.margin ?? 0) * height);
+  const kept: number[] = [];
+  for (let y = my; y < height - my; y++) for (let x = mx; x < width - mx; x++) kept.push(map[y * width + x]!);
   if (aggregation.kind === 'max') {
     let best = -Infinity;
-    for (let i = 0; i < map.length; i++) if (map[i] > best) best = map[i];
+    for (const v of kept) if (v > best) best = v;
     return best;
   }
-  const sorted = Array.from(map).sort((p, q) => q - p);
+  const sorted = kept.sort((p, q) => q - p);
   const k = Math.min(sorted.length, Math.max(1, Math.ceil(aggregation.fraction * sorted.length)));
   let sum = 0;
-  for (let i = 0; i < k; i++) sum += sorted[i];
+  for (let i = 0; i < k; i++) sum += sorted[i]!;
   return sum / k;
 }
 
@@ -43,5 +51,5 @@ export function fusedScoreRef(
   const color = boxMeanRef(colorDistanceRef(input, recon, width, height), width, height, o.colorWindow, o.border);
   const map = new Float32Array(width * height);
   for (let i = 0; i < map.length; i++) map[i] = 1 - structure[i] + o.mu * color[i];
-  return { map, score: aggregateRef(map, o.aggregation) };
+  return { map, score: aggregateRef(map, o.aggregation, width, height) };
 }
