@@ -1,20 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+import { rootPath, runHostScript } from './host-script.js';
 
 describe('onnxruntime back end dispose', () => {
   it('disposing with runs in flight never aborts the process (it used to terminate the worker inside session.run)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'mmaerec-dispose-'));
-    const file = path.join(dir, 'host.mts');
-    writeFileSync(file, `
-      const { createBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/infer/registry.ts'))});
-      const { loadBundle } = await import(${JSON.stringify(path.join(ROOT, 'src/model/bundle.ts'))});
-      const b = await loadBundle(${JSON.stringify(path.join(ROOT, 'models/demo'))});
+    const stdout = await runHostScript(`
+      const { createBackend } = await import(${rootPath('src/infer/registry.ts')});
+      const { loadBundle } = await import(${rootPath('src/model/bundle.ts')});
+      const b = await loadBundle(${rootPath('models/demo')});
       const n = b.manifest.input.width * b.manifest.input.height;
       let rejected = 0;
       for (let i = 0; i < 12; i++) {
@@ -24,13 +16,8 @@ describe('onnxruntime back end dispose', () => {
         await be.dispose();
         rejected += (await Promise.all(runs)).reduce((a, v) => a + v, 0);
       }
-      console.log('done', rejected > 0);`);
-    try {
-      // Before the fix: "terminate called after throwing an instance of 'Napi::Error'", SIGABRT (exit 134).
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 90_000 });
-      expect(stdout.trim()).toBe('done true');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      console.log('done', rejected > 0);`, [], 90_000);
+    // Before the fix: "terminate called after throwing an instance of 'Napi::Error'", SIGABRT (exit 134).
+    expect(stdout.trim()).toBe('done true');
   });
 });

@@ -1,11 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+import { ROOT, rootPath, runHostScript } from './host-script.js';
 
 describe('onnxruntime back end in an ESM host', () => {
   it('runs when the host process was started with --input-type=module (the flag is not passed to its worker)', async () => {
@@ -24,22 +20,15 @@ describe('onnxruntime back end in an ESM host', () => {
 
   it('survives a long command line (libonnxruntime parses /proc/self/cmdline recursively at session creation)', async () => {
     // A script file, as the CLI is started (with -e the crash did not reproduce).
-    const dir = mkdtempSync(path.join(tmpdir(), 'mmaerec-argv-'));
-    const file = path.join(dir, 'host.mts');
-    writeFileSync(file, `
-      const { createBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/infer/registry.ts'))});
-      const { loadBundle } = await import(${JSON.stringify(path.join(ROOT, 'src/model/bundle.ts'))});
-      const be = await createBackend(await loadBundle(${JSON.stringify(path.join(ROOT, 'models/demo'))}), { backend: 'onnxruntime' });
+    // 800 arguments of 64 characters: like `mmaerec-edge inspect` given a folder of images (SIGSEGV before).
+    const args = Array.from({ length: 800 }, (_, k) => `/data/line-1/camera-2/2026-11-26/frames/image-${String(k).padStart(10, '0')}.png`);
+    const stdout = await runHostScript(`
+      const { createBackend } = await import(${rootPath('src/infer/registry.ts')});
+      const { loadBundle } = await import(${rootPath('src/model/bundle.ts')});
+      const be = await createBackend(await loadBundle(${rootPath('models/demo')}), { backend: 'onnxruntime' });
       console.log(be.name, process.argv.length);
       await be.dispose();
-      export {};`);
-    // 800 arguments of 64 characters: like `mmaerec-edge inspect` given a folder of images (SIGSEGV before).
-    const args = Array.from({ length: 800 }, (_, i) => `/data/line-1/camera-2/2026-11-26/frames/image-${String(i).padStart(10, '0')}.png`);
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, timeout: 60_000 });
-      expect(stdout.trim()).toBe('onnxruntime-cpu 802');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      export {};`, args);
+    expect(stdout.trim()).toBe('onnxruntime-cpu 802');
   });
 });

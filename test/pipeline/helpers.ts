@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import type { Frame } from '../../src/capture/frame.js';
+import type { PipelineRecord } from '../../src/decide/result.js';
 import type { InferenceBackend, InferenceInputs } from '../../src/infer/backend.js';
 import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
@@ -66,3 +68,14 @@ export function reconWithBlock(width: number, height: number, block: { x0: numbe
     return out;
   };
 }
+
+/** An inspector double: every frame is "ok" with score 0. */
+export const okInspector = {
+  async inspectRecord(frame: Frame): Promise<PipelineRecord> {
+    return {
+      kind: 'inspection', frameId: frame.id, capturedAt: frame.capturedAt, finishedAt: Date.now(), score: 0, imageThreshold: 1, pixelThreshold: 1,
+      verdict: 'ok', regions: [], latency: { decodeMs: 0, preprocessMs: 0, inferMs: 0, scoreMs: 0, totalMs: 0 },
+      model: { bundleName: 't', bundleSha256: 'x', backend: 'fake' },
+    };
+  },
+};

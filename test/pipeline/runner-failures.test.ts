@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/capture/memory-source.js';
-import type { Frame } from '../../src/capture/frame.js';
 import type { PipelineRecord } from '../../src/decide/result.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
+import { okInspector as inspector } from './helpers.js';
 import type { Sink } from '../../src/publish/sink.js';
-
-/** An inspector double: every frame is "ok" with score 0. */
-const inspector = {
-  async inspectRecord(frame: Frame): Promise<PipelineRecord> {
-    return {
-      kind: 'inspection', frameId: frame.id, capturedAt: frame.capturedAt, finishedAt: Date.now(), score: 0, imageThreshold: 1, pixelThreshold: 1,
-      verdict: 'ok', regions: [], latency: { decodeMs: 0, preprocessMs: 0, inferMs: 0, scoreMs: 0, totalMs: 0 },
-      model: { bundleName: 't', bundleSha256: 'x', backend: 'fake' },
-    };
-  },
-};
 
 class CollectingSink implements Sink {
   readonly name = 'collect';
