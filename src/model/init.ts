@@ -2,9 +2,6 @@ import type { NetworkGraph, ParamSpec } from './graph.js';
 import type { FloatTensor } from './safetensors.js';
 import { seededRandom } from '../util/random.js';
 
-/** Re-exported: weights are reproducible from `--seed`. */
-export { seededRandom };
-
 /** Weights keyed by their stable names (PyTorch layouts; see graph.ts `ParamSpec`). */
 export type WeightMap = Map<string, FloatTensor>;
 

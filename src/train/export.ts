@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolve } from 'node:path';
 import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
-import { scoringSchema, type Thresholds } from '../model/manifest.js';
+import { scoringSchema, type ScoringOptions, type Thresholds } from '../model/manifest.js';
 import type { TfjsNetwork } from '../model/tfjs-executor.js';
 import type { BackendChoice } from './backend.js';
 import { cleanBatch } from './batch.js';
@@ -27,10 +27,9 @@ export interface ExportContext {
   durationMs: number;
 }
 
-/** Thresholds from the validation slice, reconstructed by `net` in inference mode. */
-export async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOptions): Promise<Thresholds> {
+/** Thresholds from the validation slice, reconstructed by `net` in inference mode and scored with `scoring`. */
+async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOptions, scoring: ScoringOptions): Promise<Thresholds> {
   const size = data.validation.size;
-  const scoring = scoringSchema.parse({ aggregation: o.aggregation });
   const pairs: { input: Float32Array; recon: Float32Array }[] = [];
   const val = data.validation;
   const per = size * size * 3;
@@ -48,14 +47,16 @@ export async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: 
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
-  const thresholds = await calibrateOnValidation(c.net, c.data, o);
+  // The bundle's scoring, so that its thresholds are on the scale of the scores it will produce.
+  const scoring = scoringSchema.parse({ aggregation: o.aggregation });
+  const thresholds = await calibrateOnValidation(c.net, c.data, o, scoring);
   const d = c.data;
   const contents = await createBundle({
     config: c.config,
     weights: c.net.exportWeights(),
     backboneSource: o.backbone ? `--backbone ${o.backbone}` : `random (${o.noPretrained})`,
     seed: o.seed,
-    scoring: scoringSchema.parse({ aggregation: o.aggregation }),
+    scoring,
     thresholds,
     ...(o.name ? { name: o.name } : {}),
     provenance: {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, loadBundleWeights, writeBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
 import { importBackbone } from '../../src/model/import-backbone.js';
-import { seededRandom } from '../../src/model/init.js';
+import { seededRandom } from '../../src/util/random.js';
 
 /**
  * A torchvision state_dict's names and shapes, written out independently of src/model/backbone.ts from

@@ -5,7 +5,8 @@ import { expect } from 'vitest';
 import { createBackend } from '../../src/infer/registry.js';
 import { createBundle, loadBundleWeights, writeBundle } from '../../src/model/bundle.js';
 import { presetConfig, type ModelConfig } from '../../src/model/config.js';
-import { initWeights, seededRandom } from '../../src/model/init.js';
+import { initWeights } from '../../src/model/init.js';
+import { seededRandom } from '../../src/util/random.js';
 import { buildNetwork } from '../../src/model/network.js';
 import { loadTfjs, TfjsNetwork, type Tf } from '../../src/model/tfjs-executor.js';
 
