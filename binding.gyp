@@ -19,6 +19,7 @@
         'native/core/box_filter.cc',
         'native/core/msgms.cc',
         'native/core/fused.cc',
+        'native/core/shading.cc',
         'native/core/regions.cc',
         'native/glue/addon.cc',
         'native/glue/common.cc',

@@ -17,6 +17,8 @@ export interface NativeFusedParams {
   structureWindow: number;
   colorWindow: number;
   border: 'valid' | 'zero';
+  /** 0: off; odd w: the reconstruction takes the input's band below three w×w box means first. */
+  shadingWindow: number;
   /** 0: score = max; in (0, 1]: mean of the top fraction. */
   topkFraction: number;
 }

@@ -12,6 +12,7 @@
 #include "msgms.h"
 #include "parallel.h"
 #include "scratch.h"
+#include "shading.h"
 #include "simd.h"
 
 namespace mmaerec {
@@ -110,6 +111,11 @@ FusedResult fused_score(const float* input, const float* recon, int w, int h, co
   if ((result.nonfinite_index = first_nonfinite(recon, 3 * n)) >= 0) {
     result.nonfinite_in = 1;
     return result;
+  }
+  if (p.shading_window > 0) {
+    float* shaded = scratch(Scratch::ShadedRecon, 3 * n);
+    transfer_shading(input, recon, w, h, p.shading_window, shaded, pool);
+    recon = shaded;
   }
   float* planes = scratch(Scratch::FusedPlanes, 6 * n);
   float* de2 = scratch(Scratch::FusedColor, n);

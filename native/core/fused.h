@@ -25,6 +25,8 @@ struct FusedParams {
   int structure_window = 21;
   int color_window = 11;
   Border border = Border::Valid;
+  /** 0: off; odd k: the reconstruction takes the input's band below three k x k box means first (shading.h). */
+  int shading_window = 0;
   /** 0: score = max(A); in (0, 1]: mean of the top fraction of A. */
   double topk_fraction = 0.0;
 };

@@ -19,6 +19,9 @@ enum class Scratch : int {
   MsgmsPyramidB,
   MsgmsWide,
   MsgmsRgbPlanes,
+  ShadingDiff,
+  ShadingTmp,
+  ShadedRecon,
   Count,
 };
 

@@ -12,6 +12,7 @@
 #include "../core/edge_map.h"
 #include "../core/fast_math.h"
 #include "../core/fused.h"
+#include "../core/shading.h"
 #include "../core/lab.h"
 #include "../core/msgms.h"
 #include "../core/parallel.h"
@@ -239,6 +240,54 @@ void test_fused() {
   check::that(bad.nonfinite_index == 3 * 17 + 1 && bad.nonfinite_in == 1, "NaN in recon is located");
 }
 
+// shadingWindow: recon + box_k(box_k(box_k(input - recon))) against brute force; a broad brightness offset
+// vanishes from the score while a small defect keeps its score; and it composes with fused_score.
+void test_shading() {
+  const int w = 48, h = 40, k = 9;
+  std::vector<float> a, b;
+  image_pair(w, h, &a, &b, 9);
+  brute::Img ref(3 * w * h);
+  for (int c = 0; c < 3; ++c) {
+    brute::Img d(w * h);
+    for (int i = 0; i < w * h; ++i) d[i] = static_cast<double>(a[3 * i + c]) - b[3 * i + c];
+    d = brute::box(brute::box(brute::box(d, w, h, k, true), w, h, k, true), w, h, k, true);
+    for (int i = 0; i < w * h; ++i) ref[3 * i + c] = b[3 * i + c] + d[i];
+  }
+  std::vector<float> out1(3 * w * h), out2(3 * w * h);
+  WorkerPool pool(2);
+  transfer_shading(a.data(), b.data(), w, h, k, out1.data(), nullptr);
+  transfer_shading(a.data(), b.data(), w, h, k, out2.data(), &pool);
+  check::that(check::max_abs_diff(out1, ref, ref.size()) < 1e-6, "shading transfer vs brute");
+  check::that(check::max_abs_diff(out1, out2, ref.size()) == 0,
+              "shading transfer 1 vs 2 threads");
+
+  // A reconstruction that is the input plus a smooth ramp and a constant: the transfer takes it back to the
+  // input almost exactly, so the fused score drops from clearly positive to ~0; a 3x3 dark spot (a defect
+  // narrower than the window) survives.
+  std::vector<float> lit(3 * w * h), spot(a);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) lit[3 * (y * w + x) + c] = a[3 * (y * w + x) + c] + 0.15f + 0.002f * x;
+  for (int y = 18; y < 21; ++y)
+    for (int x = 20; x < 23; ++x)
+      for (int c = 0; c < 3; ++c) spot[3 * (y * w + x) + c] = 0.0f;
+  FusedParams p;
+  p.scales = 3;
+  std::vector<float> map(w * h);
+  const double plain = fused_score(a.data(), lit.data(), w, h, p, map.data(), nullptr).score;
+  const double plain_spot = fused_score(spot.data(), a.data(), w, h, p, map.data(), nullptr).score;
+  p.shading_window = 15;
+  const double shaded = fused_score(a.data(), lit.data(), w, h, p, map.data(), nullptr).score;
+  const double shaded_spot = fused_score(spot.data(), a.data(), w, h, p, map.data(), nullptr).score;
+  check::that(plain > 0.05, "a lighting offset scores without the transfer");
+  check::that(shaded < 0.1 * plain, "the transfer removes a lighting offset from the score");
+  check::that(shaded_spot > 0.5 * plain_spot, "the transfer keeps a small defect's score");
+  // NaN is still located in the caller's recon, before the transfer spreads it.
+  lit[3 * 5 + 2] = NAN;
+  const auto bad = fused_score(a.data(), lit.data(), w, h, p, map.data(), nullptr);
+  check::that(bad.nonfinite_index == 3 * 5 + 2 && bad.nonfinite_in == 1, "NaN in recon located with shading");
+}
+
 void test_regions() {
   // Two components; the second is joined only diagonally (8-connectivity).
   const int w = 6, h = 5;
@@ -306,6 +355,7 @@ int main() {
                                      {"box mean", test_box},
                                      {"MSGMS", test_msgms},
                                      {"fused map and score", test_fused},
+                                     {"shading transfer", test_shading},
                                      {"regions", test_regions},
                                      {"worker pool handoff", test_pool},
                                  });

@@ -8,23 +8,27 @@ import type { EvalAnalyzer } from './analyzer.js';
  */
 export async function openBundleAnalyzer(
   bundleDir: string,
-  options: Pick<InspectorOptions, 'backend' | 'threads' | 'device' | 'thresholds'> = {},
+  options: Pick<InspectorOptions, 'backend' | 'threads' | 'device' | 'thresholds' | 'scoring'> = {},
 ): Promise<EvalAnalyzer> {
   const { Inspector } = await import('../pipeline/inspector.js');
   const inspector = await Inspector.create(bundleDir, options);
   const { manifest, sha256 } = inspector.bundle;
+  // With other scoring the bundle's thresholds are on another scale: report no thresholds (eval then uses the
+  // best-F1 threshold on the data and says so).
+  const overridden = options.scoring !== undefined && Object.keys(options.scoring).length > 0;
   return {
-    description: `${manifest.name} (manifest sha256 ${sha256.slice(0, 12)}…, ${inspector.backend.name})`,
+    description: `${manifest.name} (manifest sha256 ${sha256.slice(0, 12)}…, ${inspector.backend.name}${overridden ? `, scoring overridden: ${JSON.stringify(options.scoring)}` : ''})`,
     provenance: {
       bundle: inspector.bundle.dir,
       bundleName: manifest.name,
       bundleSha256: sha256,
       backend: inspector.backend.name,
       inputSize: [manifest.input.width, manifest.input.height],
-      scoring: manifest.scoring,
+      scoring: inspector.scoring,
+      ...(overridden ? { scoringOverride: options.scoring } : {}),
       ...(inspector.skippedBackends.length ? { skippedBackends: inspector.skippedBackends } : {}),
     },
-    thresholds: { ...inspector.thresholds },
+    ...(overridden ? {} : { thresholds: { ...inspector.thresholds } }),
     async analyze(frame) {
       const a = await inspector.analyze(frame);
       return { score: a.result.score, map: a.map, mapWidth: a.mapWidth, mapHeight: a.mapHeight, input: a.input, recon: a.recon };

@@ -27,6 +27,7 @@ export const evalFlagsSchema = z
     size: count('--size').refine((v) => v % 16 === 0, '--size must be a multiple of 16').default(256),
     sigma: num('--sigma').refine((v) => v > 0, '--sigma must be positive').default(2),
     concurrency: count('--concurrency').default(2),
+    scoring: z.string().min(1, '--scoring needs a mapping or a file').optional(),
     json: z.boolean().default(false),
   })
   .refine((f) => (f.model === undefined) !== (f.reference === undefined), { message: 'give exactly one of --model <bundle> and --reference blur' });

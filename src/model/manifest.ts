@@ -38,6 +38,15 @@ export const scoringSchema = z.object({
   colorWindow: z.number().int().min(1).default(11),
   /** Box-filter border rule: 'valid' averages the in-image pixels; 'zero' is the reference code's zero padding. */
   border: z.enum(['valid', 'zero']).default('valid'),
+  /**
+   * 0 (default, the paper) or an odd box window w: before scoring, the reconstruction's low-frequency band is
+   * replaced by the input's — `recon + lowpass(input − recon)`, lowpass = three box means of w×w ('valid'
+   * borders, ≈ a Gaussian of σ ≈ w/2). The network sees only the edge map, which carries no absolute
+   * brightness, so broad lighting and shading differences are not what it can reconstruct; this leaves them
+   * out of the score (magnetic tiles: BENCHMARKS.md, "Training"; docs/architecture.md, "Scoring").
+   */
+  shadingWindow: z.number().int().min(0).default(0)
+    .describe('0 = off (paper); odd w: differences broader than ≈ w/2 px (σ) — lighting, shading — are not scored'),
   /** Image score from the map: the paper's max, or the mean of the top fraction of pixels. */
   aggregation: aggregationSchema.default({ kind: 'max' }),
 });

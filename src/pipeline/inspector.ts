@@ -11,7 +11,8 @@ import { loadBundle, type LoadedBundle } from '../model/bundle.js';
 import { prepareFrame } from '../preprocess/preprocess.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
-import { fusedScore } from '../score/fused.js';
+import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import type { ScoringOptions } from '../model/manifest.js';
 import { Limiter } from './limiter.js';
 
 export interface InspectorHeatmapOptions extends HeatmapOptions {
@@ -36,6 +37,12 @@ export interface InspectorOptions {
   roi?: Roi;
   /** Override the bundle's calibrated thresholds. */
   thresholds?: { image?: number; pixel?: number };
+  /**
+   * Override keys of the bundle's scoring (e.g. `{ shadingWindow: 17 }`), to try scoring options on labelled
+   * data (`eval --scoring`). The bundle's thresholds were calibrated for its own scoring: recalibrate
+   * (`mmaerec-edge calibrate`) before putting an overridden scoring on a line.
+   */
+  scoring?: Partial<ScoringOptions>;
   heatmap?: InspectorHeatmapOptions;
   /** Frames decoded/preprocessed at once (default: the back end's concurrency + 1, so one is always ready). */
   prepareConcurrency?: number;
@@ -64,6 +71,8 @@ export class Inspector {
   readonly bundle: LoadedBundle;
   readonly backend: InferenceBackend;
   readonly thresholds: ThresholdsInForce;
+  /** The scoring in force: the bundle's, with `options.scoring` over it. */
+  readonly scoring: ScoringOptions;
   readonly provenance: ModelProvenance;
   /** Why better back ends were skipped (empty when the first choice worked). */
   readonly skippedBackends: readonly { name: string; reason: string }[];
@@ -82,6 +91,7 @@ export class Inspector {
     this.roi = options.roi;
     this.heatmap = options.heatmap ?? {};
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
+    this.scoring = resolveScoringOptions({ ...bundle.manifest.scoring, ...options.scoring });
     this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name };
     this.skippedBackends = (backend as { skipped?: { name: string; reason: string }[] }).skipped ?? [];
     const lanes = backend.concurrency ?? 1;
@@ -98,6 +108,10 @@ export class Inspector {
       throw new TypeError('Expected a bundle directory or a LoadedBundle for bundle');
     }
     if (options.roi !== undefined) assertRoi('options.roi', options.roi);
+    if (options.scoring !== undefined) {
+      if (options.scoring === null || typeof options.scoring !== 'object') throw new TypeError(`Expected an object for options.scoring but received ${String(options.scoring)}`);
+      resolveScoringOptions(options.scoring); // RangeError naming the option, before a back end is created
+    }
     const mode = options.heatmap?.mode ?? 'off';
     if (!['off', 'defects', 'all'].includes(mode)) throw new TypeError(`Expected 'off', 'defects' or 'all' for options.heatmap.mode but received ${String(mode)}`);
     const loaded = typeof bundle === 'string' ? await loadBundle(bundle) : bundle;
@@ -160,7 +174,7 @@ export class Inspector {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${recon[bad]} at reconstruction element ${bad}: the model or engine is broken (re-export the bundle, rebuild the engine, or try --backend onnxruntime)`);
     }
     const reconHwc = planarToHwc(recon, width, height);
-    const { map, score } = await fusedScore(prepared.hwc, reconHwc, width, height, this.bundle.manifest.scoring);
+    const { map, score } = await fusedScore(prepared.hwc, reconHwc, width, height, this.scoring);
     if (!Number.isFinite(score)) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: the fused score is ${score}: check the bundle's scoring constants`);
     }

@@ -18,6 +18,9 @@ export function resolveScoringOptions(options: Partial<ScoringOptions> = {}): Sc
   for (const key of ['structureWindow', 'colorWindow'] as const) {
     if (o[key] % 2 === 0) throw new RangeError(`Invalid scoring option ${key}: ${o[key]} is even; box windows must be odd (e.g. ${o[key] + 1})`);
   }
+  if (o.shadingWindow > 0 && o.shadingWindow % 2 === 0) {
+    throw new RangeError(`Invalid scoring option shadingWindow: ${o.shadingWindow} is even; use 0 (off) or an odd window (e.g. ${o.shadingWindow + 1})`);
+  }
   return o;
 }
 
@@ -30,7 +33,8 @@ export function minSideForScales(scales: number): number {
  * The fused anomaly map and image score of method.md §6:
  * `A = (1 − box_structureWindow(MSGMS(input, recon))) + μ·box_colorWindow(ΔL² + Δa² + Δb²)`, score = max(A)
  * (or the mean of the top fraction with `aggregation: { kind: 'topk', fraction }`; `margin` leaves a border
- * out of the image score).
+ * out of the image score). With `shadingWindow` w > 0 the reconstruction first takes the input's low band:
+ * `recon + lowpass_w(input − recon)` (see the manifest schema).
  *
  * @param input interleaved RGB in [0, 1], height×width×3
  * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
@@ -65,6 +69,7 @@ export async function fusedScore(
       structureWindow: o.structureWindow,
       colorWindow: o.colorWindow,
       border: o.border,
+      shadingWindow: o.shadingWindow,
       topkFraction: o.aggregation.kind === 'topk' ? o.aggregation.fraction : 0,
     });
     // The addon aggregates the whole map; a margin is applied here, on the map it returns (one pass, or a sort

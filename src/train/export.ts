@@ -48,7 +48,7 @@ async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOp
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
   // The bundle's scoring, so that its thresholds are on the scale of the scores it will produce.
-  const scoring = scoringSchema.parse({ aggregation: o.aggregation });
+  const scoring = scoringSchema.parse({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
   const thresholds = await calibrateOnValidation(c.net, c.data, o, scoring);
   const d = c.data;
   const contents = await createBundle({

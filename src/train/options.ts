@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
 import { DEFAULT_AUGMENT } from './augment.js';
-import { aggregationSchema } from '../model/manifest.js';
+import { aggregationSchema, scoringSchema } from '../model/manifest.js';
+import { resolveScoringOptions } from '../score/fused.js';
 
 export const NO_PRETRAINED_STRATEGIES = ['bn-reestimate', 'train-backbone', 'frozen'] as const;
 export type NoPretrainedStrategy = (typeof NO_PRETRAINED_STRATEGIES)[number];
@@ -63,8 +64,13 @@ export const trainOptionsSchema = z.strictObject({
   ssimWeight: z.number().min(0).default(1),
   entropyWeight: z.number().min(0).default(0.0002),
   augment: augmentSchema.default(augmentSchema.parse({})),
-  /** Image-score rule written to the bundle: the paper's max, or the mean of the top fraction; optional margin. */
-  aggregation: aggregationSchema.default({ kind: 'max' }),
+  /**
+   * The bundle's scoring (manifest `scoring`: scales, μ, windows, shadingWindow, aggregation, …); omitted keys
+   * take the paper's values. The thresholds are calibrated with it, so it is fixed at training time.
+   */
+  scoring: scoringSchema.partial().strict().default({}),
+  /** Shorthand for scoring.aggregation (the `--aggregation` flag); wins over it when both are given. */
+  aggregation: aggregationSchema.optional(),
   /** Bundle name in the manifest. */
   name: z.string().optional(),
   /** The command line, recorded in the manifest's provenance. */
@@ -90,6 +96,12 @@ export function parseTrainOptions(value: unknown, source = 'train options'): Tra
   }
   if (o.augment.cutPasteMinSize > o.augment.cutPasteMaxSize || o.augment.perlinMinExp >= o.augment.perlinMaxExp) {
     throw new MmaerecError('E_CONFIG', `${source}: augment ranges are empty (min ≥ max): make each min smaller than its max`);
+  }
+  // The scoring is first used at the end, for the thresholds: check it now, not after hours of training.
+  try {
+    resolveScoringOptions({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
+  } catch (err) {
+    throw new MmaerecError('E_CONFIG', `${source}: scoring: ${(err as Error).message} (see docs/configuration.md)`);
   }
   return o;
 }

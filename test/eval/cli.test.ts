@@ -57,6 +57,36 @@ describe('eval command', () => {
     expect(m.model).toMatchObject({ reference: 'blur', sigma: 2, size: 32 });
     expect(m.overall.imageAuroc).toBeGreaterThan(0.5);
   });
+
+  test('--scoring replaces scoring keys (reference and bundle); bad values: one line naming the key', async () => {
+    const plain = join(dir, 'plain');
+    const scored = join(dir, 'scored');
+    expect((await run(['eval', '--reference', 'blur', '--size', '32', '--data', data, '--out', plain, '--gallery', '0'])).code).toBe(0);
+    let r = await run(['eval', '--reference', 'blur', '--size', '32', '--data', data, '--out', scored, '--gallery', '0', '--scoring', '{shadingWindow: 9, mu: 0.004}']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(await readFile(join(scored, 'metrics.json'), 'utf8'));
+    expect(m.model.scoring).toMatchObject({ shadingWindow: 9, mu: 0.004, scales: 4 });
+    const [a, b] = await Promise.all([plain, scored].map(async (o) => JSON.parse(await readFile(join(o, 'scores.json'), 'utf8')) as Record<string, number>));
+    expect(Object.keys(b)).toEqual(Object.keys(a!));
+    expect(Object.keys(a!).filter((k) => Math.abs(a![k]! - b![k]!) > 1e-6).length).toBeGreaterThan(0);
+
+    const bundle = join(dir, 'scored-bundle');
+    const config = presetConfig('lite', { inputSize: 32, levelChannels: [4, 4, 8, 8], headChannels: 4, backbone: { widthDivisor: 8 } });
+    await writeBundle(bundle, await createBundle({ config }));
+    r = await run(['eval', '--model', bundle, '--data', data, '--out', join(dir, 'scored-model'), '--gallery', '0', '--json', '--scoring', '{aggregation: {kind: max, margin: 0.1}}']);
+    expect(r.code).toBe(0);
+    const mb = JSON.parse(r.stdout);
+    expect(mb.model.scoringOverride).toEqual({ aggregation: { kind: 'max', margin: 0.1 } });
+    expect(mb.model.scoring.aggregation).toEqual({ kind: 'max', margin: 0.1 });
+    expect(mb.threshold.source).toBe('best F1 on this data'); // the bundle's thresholds belong to its own scoring
+
+    r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', '{shadingWindow: 8}']);
+    expect(r.stderr).toBe('mmaerec-edge: --scoring: Invalid scoring option shadingWindow: 8 is even; use 0 (off) or an odd window (e.g. 9)\n');
+    r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', '{shading: 9}']);
+    expect(r.stderr).toBe('mmaerec-edge: --scoring: (root): Unrecognized key: "shading": fix that key (docs/configuration.md lists the scoring keys)\n');
+    r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', join(dir, 'none.yaml')]);
+    expect(r.stderr).toMatch(/^mmaerec-edge: --scoring .*none\.yaml: cannot read it \(ENOENT\): pass an inline mapping like '\{shadingWindow: 17\}' or a YAML\/JSON file\n$/);
+  }, 60_000);
 });
 
 describe('calibrate command', () => {

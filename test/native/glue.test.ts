@@ -15,6 +15,7 @@ describe.skipIf(!status.loaded)(`native glue${status.loaded ? '' : ` (SKIPPED: $
     expect(() => addon.fusedScore(rgb, rgb.subarray(1), 8, 8, {} as never)).toThrow(new RangeError('Expected recon to have 192 elements but it has 191'));
     expect(() => addon.fusedScore(rgb, rgb, 0, 8, {} as never)).toThrow(TypeError);
     expect(() => addon.fusedScore(rgb, rgb, 8, 8, { structureWindow: 4 } as never)).toThrow(new RangeError('Expected structureWindow to be an odd positive integer'));
+    expect(() => addon.fusedScore(rgb, rgb, 8, 8, { shadingWindow: 6 } as never)).toThrow(new RangeError('Expected shadingWindow (0 = off) to be an odd positive integer'));
     expect(() => addon.fusedScore(rgb, rgb, 8, 8, { scales: 5 } as never)).toThrow(/image too small for 5 MSGMS scales/);
     expect(() => addon.edgeMap(new Uint8Array(5), 2, 1, 3)).toThrow(RangeError);
     expect(() => addon.edgeMap(new Int16Array(2) as unknown as Uint8Array, 2, 1, 1)).toThrow(TypeError);

@@ -64,7 +64,7 @@ describe.skipIf(!status.loaded)(`native vs TypeScript reference${status.loaded ?
   it('fused map and score, every option, 1 and 2 threads', async () => {
     const [w, h] = [56, 44];
     const { input, recon } = imagePair(w, h, 4);
-    const variants = [{}, { border: 'zero' as const }, { scales: 2, mu: 0.01, structureWindow: 9, colorWindow: 5 }, { aggregation: { kind: 'topk' as const, fraction: 0.05 } }];
+    const variants = [{}, { border: 'zero' as const }, { scales: 2, mu: 0.01, structureWindow: 9, colorWindow: 5 }, { aggregation: { kind: 'topk' as const, fraction: 0.05 } }, { shadingWindow: 9 }, { shadingWindow: 31, border: 'zero' as const }];
     for (const threads of [1, 2]) {
       addon.setThreads(threads);
       for (const v of variants) {

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedBundle } from '../../src/model/bundle.js';
 import { Inspector } from '../../src/pipeline/inspector.js';
+import { fusedScore } from '../../src/score/fused.js';
 import { FakeBackend, gradientPng, reconWithBlock, tinyBundle } from './helpers.js';
 
 let dir: string;
@@ -102,6 +103,24 @@ describe('Inspector with a fake back end', () => {
     const bad = await loose.inspect(frame(await gradientPng(64, 64)));
     expect(bad.heatmap).toMatchObject({ format: 'jpeg', width: 64, height: 64 });
     expect((await sharp(bad.heatmap!.data).metadata()).format).toBe('jpeg');
+  });
+
+  it('a scoring override replaces only its keys; the score is fusedScore with them; bad keys fail at create', async () => {
+    // A reconstruction that is the input brighter by 0.2: lighting, which shadingWindow leaves out of the score.
+    const backend = new FakeBackend(32, 32, (image) => image.map((v) => v + 0.2));
+    const shaded = { ...bundle, manifest: { ...bundle.manifest, scoring: { ...bundle.manifest.scoring, mu: 0.004 } } };
+    const plain = await Inspector.create(shaded, { inferenceBackend: backend });
+    const over = await Inspector.create(shaded, { inferenceBackend: backend, scoring: { shadingWindow: 9 } });
+    expect(over.scoring).toEqual({ ...shaded.manifest.scoring, mu: 0.004, shadingWindow: 9 });
+    const png = await gradientPng(64, 64);
+    const a = await plain.analyze(frame(png));
+    const b = await over.analyze(frame(png));
+    expect(b.result.score).toBeCloseTo((await fusedScore(b.input, b.recon, 32, 32, over.scoring)).score, 6);
+    expect(a.result.score).toBeGreaterThan(0.05);
+    expect(b.result.score).toBeLessThan(a.result.score / 10);
+    await expect(Inspector.create(bundle, { inferenceBackend: backend, scoring: { shadingWindow: 4 } })).rejects.toThrow(
+      'Invalid scoring option shadingWindow: 4 is even; use 0 (off) or an odd window (e.g. 5)',
+    );
   });
 
   it('NaN or Inf model output → E_INFER for that frame, an error record, and the next frame still works', async () => {

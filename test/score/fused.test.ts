@@ -33,6 +33,25 @@ describe('fusedScore (public API)', () => {
     await expect(fusedScore(input, recon, W, H, { aggregation: { kind: 'max', margin: 0.5 } })).rejects.toThrow(/aggregation.margin/);
   });
 
+  it('shadingWindow: a lighting difference leaves the score, a small defect stays; as the reference computes it', async () => {
+    // The reconstruction = the input brighter by 0.1 plus a gentle ramp: lighting, not a defect.
+    const lit = input.map((v, i) => v + 0.1 + 0.003 * ((i / 3) % W));
+    const plain = await fusedScore(input, lit, W, H);
+    const shaded = await fusedScore(input, lit, W, H, { shadingWindow: 15 });
+    expect(plain.score).toBeGreaterThan(0.05);
+    expect(shaded.score).toBeLessThan(plain.score / 10);
+    const ref = fusedScoreRef(input, lit, W, H, resolveScoringOptions({ shadingWindow: 15 }));
+    expect(maxAbsDiff(shaded.map, ref.map)).toBeLessThan(1e-5);
+    // imagePair's recon carries a small noise patch (a defect): the shading transfer keeps most of its score.
+    const defect = await fusedScore(input, recon, W, H);
+    const defectShaded = await fusedScore(input, recon, W, H, { shadingWindow: 15 });
+    expect(defectShaded.score).toBeGreaterThan(0.5 * defect.score);
+    await expect(fusedScore(input, recon, W, H, { shadingWindow: 16 })).rejects.toThrow(
+      'Invalid scoring option shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17)',
+    );
+    await expect(fusedScore(input, recon, W, H, { shadingWindow: -1 })).rejects.toThrow(/Invalid scoring option shadingWindow/);
+  });
+
   it('rejects non-Float32Array, wrong lengths, zero and mismatched sizes', async () => {
     await expect(fusedScore([1, 2, 3] as unknown as Float32Array, recon, W, H)).rejects.toThrow(TypeError);
     await expect(fusedScore(new Float64Array(W * H * 3) as unknown as Float32Array, recon, W, H)).rejects.toThrow(

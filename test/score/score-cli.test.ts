@@ -40,8 +40,8 @@ describe('mmaerec-edge score', () => {
     const f = (b: Uint8Array) => Float32Array.from(b, (v) => v / 255);
     const expected = await fusedScore(f(bytes.input), f(bytes.recon), W, H);
     expect(Math.abs(out.score - expected.score)).toBeLessThan(1e-5);
-    const custom = JSON.parse(cli('score', paths.input, paths.recon, '--json', '--scales', '2', '--mu', '0.01', '--border', 'zero').stdout);
-    const expectedCustom = await fusedScore(f(bytes.input), f(bytes.recon), W, H, { scales: 2, mu: 0.01, border: 'zero' });
+    const custom = JSON.parse(cli('score', paths.input, paths.recon, '--json', '--scales', '2', '--mu', '0.01', '--border', 'zero', '--shading-window', '9').stdout);
+    const expectedCustom = await fusedScore(f(bytes.input), f(bytes.recon), W, H, { scales: 2, mu: 0.01, border: 'zero', shadingWindow: 9 });
     expect(Math.abs(custom.score - expectedCustom.score)).toBeLessThan(1e-5);
   });
 
@@ -91,6 +91,7 @@ describe('mmaerec-edge score', () => {
       [[paths.input, paths.recon, '--scales', 'x'], /^mmaerec-edge: --scales x is invalid: give an integer from 1 to 8\n$/],
       [[paths.input, paths.recon, '--mu', '-1'], /^mmaerec-edge: --mu -1 is invalid/],
       [[paths.input, paths.recon, '--border', 'mirror'], /^mmaerec-edge: --border mirror is invalid: give valid or zero\n$/],
+      [[paths.input, paths.recon, '--shading-window', '8'], /^mmaerec-edge: --shading-window 8 is invalid: give 0 \(off\) or an odd number of pixels, e\.g\. 17\n$/],
       [[paths.small, paths.small, '--scales', '8'], /^mmaerec-edge: Image 20×16 is too small for 8 MSGMS scales/],
     ];
     for (const [args, message] of cases) {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   }
   await writeFile(
     join(dir, 'tiny.yaml'),
-    'batch: 2\nbnBatches: 1\nprogress: false\nmodel:\n  inputSize: 32\n  backbone: { widthDivisor: 16 }\n  levelChannels: [4, 4, 8, 8]\n  headChannels: 4\n  memory: { items: 4, levels: [3] }\n',
+    'batch: 2\nbnBatches: 1\nprogress: false\nscoring: { shadingWindow: 9, mu: 0.002 }\nmodel:\n  inputSize: 32\n  backbone: { widthDivisor: 16 }\n  levelChannels: [4, 4, 8, 8]\n  headChannels: 4\n  memory: { items: 4, levels: [3] }\n',
   );
 });
 afterAll(async () => {
@@ -49,6 +49,11 @@ describe('train command', () => {
     expect(r.stderr).toMatch(/^mmaerec-edge: --aggregation "mean" is unknown: use max or topk:<fraction>, optionally with ,margin:<fraction below 0.5>/);
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--aggregation', 'max,margin:0.6']);
     expect(r.stderr).toMatch(/^mmaerec-edge: --aggregation "max,margin:0.6" is unknown/);
+    await writeFile(join(dir, 'even.yaml'), 'scoring: { shadingWindow: 16 }\n');
+    r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'even.yaml')]);
+    expect(r.stderr).toBe(
+      'mmaerec-edge: train options: scoring: Invalid scoring option shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17) (see docs/configuration.md)\n',
+    );
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--random-backbone', 'imagenet']);
     expect(r.stderr).toMatch(/^mmaerec-edge: train options: noPretrained: .*fix that value \(see docs\/training.md\)\n$/);
     await writeFile(join(dir, 'bad.yaml'), 'batch: [1\n');
@@ -61,13 +66,15 @@ describe('train command', () => {
 
   test('trains, snapshots and records the command in the manifest', async () => {
     const out = join(dir, 'bundle');
-    const r = await run(['train', '--data', data, '--out', out, '--config', join(dir, 'tiny.yaml'), '--steps', '4', '--snapshot-every', '2', '--backend', 'wasm', '--lr', '0.003']);
+    const r = await run(['train', '--data', data, '--out', out, '--config', join(dir, 'tiny.yaml'), '--steps', '4', '--snapshot-every', '2', '--backend', 'wasm', '--lr', '0.003', '--aggregation', 'max,margin:0.1']);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^bundle .*bundle \(4 steps on wasm, .*final loss/);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${join(dir, 'tiny.yaml')} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003`);
+    expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${join(dir, 'tiny.yaml')} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003 --aggregation max,margin:0.1`);
     expect(manifest.provenance.noPretrained).toBe('bn-reestimate');
+    // The config's scoring and the --aggregation shorthand, the rest the paper's.
+    expect(manifest.scoring).toEqual({ scales: 4, c: 0.0026, mu: 0.002, structureWindow: 21, colorWindow: 11, border: 'valid', shadingWindow: 9, aggregation: { kind: 'max', margin: 0.1 } });
     expect(await readdir(join(out, 'snapshots'))).toEqual(['step-000002']);
     const snap = JSON.parse(await readFile(join(out, 'snapshots', 'step-000002', 'manifest.json'), 'utf8'));
     expect(snap.provenance.steps).toBe(2);

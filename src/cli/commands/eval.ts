@@ -22,12 +22,14 @@ export function register(program: Command): void {
     .option('--size <px>', 'working size of --reference', '256')
     .option('--sigma <px>', 'blur σ of --reference', '2')
     .option('--concurrency <n>', 'frames in flight', '2')
+    .option('--scoring <yaml>', "scoring keys instead of the bundle's, inline ('{shadingWindow: 17, mu: 0.002}') or a YAML/JSON file; thresholds then best-F1")
     .option('--json', 'print metrics.json to stdout instead of the summary')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(evalFlagsSchema, raw, 'eval');
+      const scoring = flags.scoring !== undefined ? await (await import('../../eval/scoring-override.js')).readScoringOverride(flags.scoring) : undefined;
       const analyzer = flags.model
-        ? await (await import('../../eval/bundle-analyzer.js')).openBundleAnalyzer(flags.model, { backend: flags.backend, ...(flags.threads ? { threads: flags.threads } : {}) })
-        : (await import('../../eval/reference.js')).blurReference({ size: flags.size, sigma: flags.sigma });
+        ? await (await import('../../eval/bundle-analyzer.js')).openBundleAnalyzer(flags.model, { backend: flags.backend, ...(flags.threads ? { threads: flags.threads } : {}), ...(scoring ? { scoring } : {}) })
+        : (await import('../../eval/reference.js')).blurReference({ size: flags.size, sigma: flags.sigma, ...(scoring ? { scoring } : {}) });
       try {
         const { metrics, files } = await evaluate({
           analyzer, data: flags.data, out: flags.out, saveMaps: flags.saveMaps, maskResize: flags.maskResize, gallery: flags.gallery,

@@ -7,11 +7,14 @@ interface ScoreFlags {
   scales?: string;
   mu?: string;
   border?: string;
+  shadingWindow?: string;
   json?: boolean;
 }
 
-function parseFlags(flags: ScoreFlags): { scales?: number; mu?: number; border?: 'valid' | 'zero'; out?: string } {
-  const out: { scales?: number; mu?: number; border?: 'valid' | 'zero'; out?: string } = { out: flags.out };
+type ScoreOptions = { scales?: number; mu?: number; border?: 'valid' | 'zero'; shadingWindow?: number; out?: string };
+
+function parseFlags(flags: ScoreFlags): ScoreOptions {
+  const out: ScoreOptions = { out: flags.out };
   if (flags.scales !== undefined) {
     const n = Number(flags.scales);
     if (!Number.isInteger(n) || n < 1 || n > 8) throw new MmaerecError('E_CONFIG', `--scales ${flags.scales} is invalid: give an integer from 1 to 8`);
@@ -25,6 +28,13 @@ function parseFlags(flags: ScoreFlags): { scales?: number; mu?: number; border?:
   if (flags.border !== undefined) {
     if (flags.border !== 'valid' && flags.border !== 'zero') throw new MmaerecError('E_CONFIG', `--border ${flags.border} is invalid: give valid or zero`);
     out.border = flags.border;
+  }
+  if (flags.shadingWindow !== undefined) {
+    const k = Number(flags.shadingWindow);
+    if (!Number.isInteger(k) || k < 0 || (k > 0 && k % 2 === 0)) {
+      throw new MmaerecError('E_CONFIG', `--shading-window ${flags.shadingWindow} is invalid: give 0 (off) or an odd number of pixels, e.g. 17`);
+    }
+    out.shadingWindow = k;
   }
   return out;
 }
@@ -40,6 +50,7 @@ export function register(program: Command): void {
     .option('--scales <n>', 'MSGMS scales (default 4)')
     .option('--mu <x>', 'weight of the colour term (default 0.001)')
     .option('--border <rule>', 'box-filter borders: valid (default) or zero')
+    .option('--shading-window <px>', 'odd box window: lighting/shading broader than ≈ px/2 is not scored (default 0: off)')
     .option('--json', 'print {"score","width","height"} as JSON')
     .action(async (inputPath: string, reconPath: string, flags: ScoreFlags) => {
       const r = await scoreFiles(inputPath, reconPath, parseFlags(flags));

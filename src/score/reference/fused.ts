@@ -2,6 +2,7 @@ import type { ScoringOptions } from '../../model/manifest.js';
 import { boxMeanRef } from './box.js';
 import { labPixel } from './lab.js';
 import { msgmsRef } from './msgms.js';
+import { transferShadingRef } from './shading.js';
 
 /** ΔE² = ΔL² + Δa² + Δb² per pixel, from the closed-form Lab of both images. */
 export function colorDistanceRef(input: Float32Array, recon: Float32Array, width: number, height: number): Float64Array {
@@ -37,8 +38,8 @@ export function aggregateRef(map: ArrayLike<number>, aggregation: ScoringOptions
 }
 
 /**
- * The fused map of method.md §6, A = (1 − box_structure(MSGMS)) + μ·box_color(ΔE²), and its score.
- * Assumes validated arguments (see score/fused.ts).
+ * The fused map of method.md §6, A = (1 − box_structure(MSGMS)) + μ·box_color(ΔE²), and its score, after the
+ * shading transfer when `shadingWindow` > 0. Assumes validated arguments (see score/fused.ts).
  */
 export function fusedScoreRef(
   input: Float32Array,
@@ -47,6 +48,7 @@ export function fusedScoreRef(
   height: number,
   o: ScoringOptions,
 ): { map: Float32Array; score: number } {
+  if (o.shadingWindow > 0) recon = transferShadingRef(input, recon, width, height, o.shadingWindow);
   const structure = boxMeanRef(msgmsRef(input, recon, width, height, o.scales, o.c), width, height, o.structureWindow, o.border);
   const color = boxMeanRef(colorDistanceRef(input, recon, width, height), width, height, o.colorWindow, o.border);
   const map = new Float32Array(width * height);
