@@ -65,6 +65,16 @@ for (const threads of [1, 2]) {
       `(${(ts.wall / r.wall).toFixed(0)}× the TS reference by wall time, ${(ts.cpu / r.cpu).toFixed(0)}× by CPU time)`,
   );
 }
+// The shading transfer's extra cost (scoring.shadingWindow 17, the magnetic-tile setting), 1 thread, at the
+// bench size and at the demo model's 128²: what enabling it adds to each frame.
+addon.setThreads(1);
+const small = { input: input.subarray(0, 128 * 128 * 3), recon: recon.subarray(0, 128 * 128 * 3) };
+for (const [w, h, a, b] of [[W, H, input, recon], [128, 128, small.input, small.recon]] as const) {
+  const off = await measure(200, () => addon.fusedScore(a, b, w, h, params));
+  const on = await measure(200, () => addon.fusedScore(a, b, w, h, { ...params, shadingWindow: 17 }));
+  console.log(`shadingWindow 17, ${w}×${h}, 1 thread: ${on.wall.toFixed(3)} ms/frame wall vs ${off.wall.toFixed(3)} off (+${(on.wall - off.wall).toFixed(3)} ms)`);
+}
+addon.setThreads(2);
 const info = addon.info();
 if (info.cuda.available) {
   addon.setDevice('cuda');

@@ -7,13 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolve } from 'node:path';
 import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
-import { scoringSchema, type ScoringOptions, type Thresholds } from '../model/manifest.js';
+import type { ScoringOptions, Thresholds } from '../model/manifest.js';
 import type { TfjsNetwork } from '../model/tfjs-executor.js';
 import type { BackendChoice } from './backend.js';
 import { cleanBatch } from './batch.js';
 import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
 import type { Dataset } from './data.js';
-import type { TrainOptions } from './options.js';
+import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
 
 export interface ExportContext {
@@ -48,7 +48,7 @@ async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOp
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
   // The bundle's scoring, so that its thresholds are on the scale of the scores it will produce.
-  const scoring = scoringSchema.parse({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
+  const scoring = bundleScoring(o);
   const thresholds = await calibrateOnValidation(c.net, c.data, o, scoring);
   const d = c.data;
   const contents = await createBundle({

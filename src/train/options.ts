@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
 import { DEFAULT_AUGMENT } from './augment.js';
-import { aggregationSchema, scoringSchema } from '../model/manifest.js';
+import { aggregationSchema, scoringSchema, type ScoringOptions } from '../model/manifest.js';
 import { resolveScoringOptions } from '../score/fused.js';
 
 export const NO_PRETRAINED_STRATEGIES = ['bn-reestimate', 'train-backbone', 'frozen'] as const;
@@ -99,9 +99,14 @@ export function parseTrainOptions(value: unknown, source = 'train options'): Tra
   }
   // The scoring is first used at the end, for the thresholds: check it now, not after hours of training.
   try {
-    resolveScoringOptions({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
+    resolveScoringOptions(bundleScoring(o));
   } catch (err) {
     throw new MmaerecError('E_CONFIG', `${source}: scoring: ${(err as Error).message} (see docs/configuration.md)`);
   }
   return o;
+}
+
+/** The scoring the bundle gets: `scoring` with the `aggregation` shorthand over it, the paper's for the rest. */
+export function bundleScoring(o: Pick<TrainOptions, 'scoring' | 'aggregation'>): ScoringOptions {
+  return scoringSchema.parse({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
 }
