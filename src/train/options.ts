@@ -8,7 +8,7 @@ import { DEFAULT_AUGMENT } from './augment.js';
 import { aggregationSchema, scoringSchema, type ScoringOptions } from '../model/manifest.js';
 import { resolveScoringOptions } from '../score/fused.js';
 
-export const NO_PRETRAINED_STRATEGIES = ['bn-reestimate', 'train-backbone', 'frozen'] as const;
+export const NO_PRETRAINED_STRATEGIES = ['skip-memory', 'bn-reestimate', 'train-backbone', 'frozen'] as const;
 export type NoPretrainedStrategy = (typeof NO_PRETRAINED_STRATEGIES)[number];
 
 const augmentSchema = z.strictObject({
@@ -47,7 +47,7 @@ export const trainOptionsSchema = z.strictObject({
   /** Imported backbone weights (.safetensors with backbone.* tensors, see import-backbone). */
   backbone: z.string().optional(),
   /** What to do about a randomly initialised backbone (no --backbone); see docs/training.md. */
-  noPretrained: z.enum(NO_PRETRAINED_STRATEGIES).default('bn-reestimate'),
+  noPretrained: z.enum(NO_PRETRAINED_STRATEGIES).default('skip-memory'),
   /** Batches of clean training images used to re-estimate the backbone's BatchNorm statistics. */
   bnBatches: z.number().int().positive().default(16),
   resume: z.boolean().default(false),
@@ -96,6 +96,13 @@ export function parseTrainOptions(value: unknown, source = 'train options'): Tra
   }
   if (o.augment.cutPasteMinSize > o.augment.cutPasteMaxSize || o.augment.perlinMinExp >= o.augment.perlinMaxExp) {
     throw new MmaerecError('E_CONFIG', `${source}: augment ranges are empty (min ≥ max): make each min smaller than its max`);
+  }
+  const levels = (o.model.memory as { levels?: unknown } | undefined)?.levels;
+  if (!o.backbone && o.noPretrained === 'skip-memory' && Array.isArray(levels) && levels.length > 0) {
+    throw new MmaerecError(
+      'E_CONFIG',
+      `${source}: model.memory.levels is [${levels.join(', ')}] but without --backbone the strategy skip-memory (the default) leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels`,
+    );
   }
   // The scoring is first used at the end, for the thresholds: check it now, not after hours of training.
   try {

@@ -63,11 +63,18 @@ async function loadBackboneFile(path: string): Promise<WeightMap> {
   return out;
 }
 
-/** The network config for these options (preset + overrides; trainable backbone when chosen for random weights). */
+/**
+ * The network config for these options: preset + overrides, and for a random backbone the strategy's change —
+ * a trainable backbone (`train-backbone`) or no memory modules (`skip-memory`, the default: with random
+ * features the memory's prototypes cost more than they give; BENCHMARKS.md, "Training").
+ */
 export function resolveModelConfig(o: TrainOptions): ModelConfig {
   const overrides = structuredClone(o.model);
   if (!o.backbone && o.noPretrained === 'train-backbone') {
     overrides.backbone = { ...((overrides.backbone as object) ?? {}), trainable: true };
+  }
+  if (!o.backbone && o.noPretrained === 'skip-memory') {
+    overrides.memory = { ...((overrides.memory as object) ?? {}), levels: [] };
   }
   return presetConfig(o.preset, overrides);
 }
@@ -177,7 +184,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   if (randomBackbone) {
     warnings.push(`no --backbone given: the ${config.backbone.arch} backbone is random; strategy '${o.noPretrained}' (docs/training.md)`);
   }
-  if (!ckpt && randomBackbone && o.noPretrained === 'bn-reestimate') {
+  if (!ckpt && randomBackbone && (o.noPretrained === 'bn-reestimate' || o.noPretrained === 'skip-memory')) {
     await reestimateBackboneStats(net, data, o);
     log(`re-estimated the backbone's BatchNorm statistics on ${o.bnBatches}×${o.batch} clean training images`);
   }

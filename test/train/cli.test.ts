@@ -33,7 +33,7 @@ beforeAll(async () => {
   }
   await writeFile(
     join(dir, 'tiny.yaml'),
-    'batch: 2\nbnBatches: 1\nprogress: false\nscoring: { shadingWindow: 9, mu: 0.002 }\nmodel:\n  inputSize: 32\n  backbone: { widthDivisor: 16 }\n  levelChannels: [4, 4, 8, 8]\n  headChannels: 4\n  memory: { items: 4, levels: [3] }\n',
+    'batch: 2\nbnBatches: 1\nprogress: false\nscoring: { shadingWindow: 9, mu: 0.002 }\nmodel:\n  inputSize: 32\n  backbone: { widthDivisor: 16 }\n  levelChannels: [4, 4, 8, 8]\n  headChannels: 4\n',
   );
 });
 afterAll(async () => {
@@ -54,6 +54,11 @@ describe('train command', () => {
     expect(r.stderr).toBe(
       'mmaerec-edge: train options: scoring: Invalid scoring option shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17) (see docs/configuration.md)\n',
     );
+    await writeFile(join(dir, 'memory.yaml'), 'model:\n  memory: { levels: [2, 3] }\n');
+    r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'memory.yaml')]);
+    expect(r.stderr).toBe(
+      'mmaerec-edge: train options: model.memory.levels is [2, 3] but without --backbone the strategy skip-memory (the default) leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels\n',
+    );
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--random-backbone', 'imagenet']);
     expect(r.stderr).toMatch(/^mmaerec-edge: train options: noPretrained: .*fix that value \(see docs\/training.md\)\n$/);
     await writeFile(join(dir, 'bad.yaml'), 'batch: [1\n');
@@ -72,7 +77,9 @@ describe('train command', () => {
     expect(r.stdout).toMatch(/^bundle .*bundle \(4 steps on wasm, .*final loss/);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${join(dir, 'tiny.yaml')} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003 --aggregation max,margin:0.1`);
-    expect(manifest.provenance.noPretrained).toBe('bn-reestimate');
+    // No --backbone: the default strategy skip-memory re-estimates the backbone's BN and leaves memory out.
+    expect(manifest.provenance.noPretrained).toBe('skip-memory');
+    expect(manifest.config.memory.levels).toEqual([]);
     // The config's scoring and the --aggregation shorthand, the rest the paper's.
     expect(manifest.scoring).toEqual({ scales: 4, c: 0.0026, mu: 0.002, structureWindow: 21, colorWindow: 11, border: 'valid', shadingWindow: 9, aggregation: { kind: 'max', margin: 0.1 } });
     expect(await readdir(join(out, 'snapshots'))).toEqual(['step-000002']);

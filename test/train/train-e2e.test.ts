@@ -55,6 +55,8 @@ const base = () => ({
   progress: false,
   backend: 'wasm' as const,
   bnBatches: 2,
+  // the paper's topology with memory (the default without --backbone, skip-memory, would drop it)
+  noPretrained: 'bn-reestimate' as const,
 });
 
 beforeAll(async () => {
