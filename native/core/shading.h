@@ -1,8 +1,8 @@
 // The scoring option `shadingWindow`: before the fused score, the reconstruction takes the input's low band,
 //   out = recon + lowpass(input - recon),   lowpass = three k x k box means with 'valid' borders
 // (three boxes approximate a Gaussian of sigma = sqrt((k^2 - 1) / 4) ~ k / 2, at O(1) per pixel for any k).
-// The network reconstructs from an edge map, which has no absolute brightness, so broad lighting and shading
-// differences say nothing about defects; this removes them from both terms of the score.
+// The network reconstructs mainly from an edge map, which has no absolute brightness, so broad lighting and
+// shading differences are what it gets wrong on good images; this removes them from both terms of the score.
 #pragma once
 
 namespace mmaerec {

@@ -41,9 +41,9 @@ export const scoringSchema = z.object({
   /**
    * 0 (default, the paper) or an odd box window w: before scoring, the reconstruction's low-frequency band is
    * replaced by the input's — `recon + lowpass(input − recon)`, lowpass = three box means of w×w ('valid'
-   * borders, ≈ a Gaussian of σ ≈ w/2). The network sees only the edge map, which carries no absolute
-   * brightness, so broad lighting and shading differences are not what it can reconstruct; this leaves them
-   * out of the score (magnetic tiles: BENCHMARKS.md, "Training"; docs/architecture.md, "Scoring").
+   * borders, ≈ a Gaussian of σ ≈ w/2). The decoder's main input, the edge map, carries no absolute
+   * brightness, so broad lighting and shading are what the network reconstructs worst; this leaves them out of
+   * the score (magnetic tiles: BENCHMARKS.md, "Training"; docs/architecture.md, "Shading transfer").
    */
   shadingWindow: z.number().int().min(0).default(0)
     .describe('0 = off (paper); odd w: differences broader than ≈ w/2 px (σ) — lighting, shading — are not scored'),
