@@ -45,8 +45,8 @@ const scored = await scoreImages(analyzer, dataset.test, {
 });
 await analyzer.close();
 const labels = scored.map((s) => s.image.label);
-const half = (parity: number) => labels.map((_, i) => i).filter((i) => i % 2 === parity);
-const [select, heldOut] = [half(0), half(1)];
+const all = labels.map((_, i) => i);
+const [select, heldOut] = [0, 1].map((parity) => all.filter((i) => i % 2 === parity)) as [number[], number[]];
 const auroc = (scores: number[], idx: number[]) => imageAuroc(idx.map((i) => scores[i]!), idx.map((i) => labels[i]!));
 
 // Every combination of the grid (margin is applied when aggregating, so maps are computed once per rest).
@@ -65,12 +65,12 @@ for (const combo of combos) {
   for (const margin of margins as number[]) {
     const aggregation = { ...o.aggregation, margin };
     const scores = maps.map((m, i) => aggregateRef(m, aggregation, scored[i]!.mapWidth, scored[i]!.mapHeight));
-    rows.push({ setting: JSON.stringify({ ...combo, margin }), select: auroc(scores, select), heldOut: auroc(scores, heldOut), all: auroc(scores, labels.map((_, i) => i)) });
+    rows.push({ setting: JSON.stringify({ ...combo, margin }), select: auroc(scores, select), heldOut: auroc(scores, heldOut), all: auroc(scores, all) });
   }
 }
 rows.sort((a, b) => b.select - a.select);
 const own = scored.map((s) => s.score);
 console.log(`${values.model}: ${scored.length} test images (${select.length} select / ${heldOut.length} held out), bundle scoring ${JSON.stringify(base)}`);
 console.log('image AUROC   select  held-out    all   setting');
-console.log(`              ${auroc(own, select).toFixed(4)}  ${auroc(own, heldOut).toFixed(4)}  ${auroc(own, labels.map((_, i) => i)).toFixed(4)}   (the bundle's own scoring)`);
+console.log(`              ${auroc(own, select).toFixed(4)}  ${auroc(own, heldOut).toFixed(4)}  ${auroc(own, all).toFixed(4)}   (the bundle's own scoring)`);
 for (const r of rows.slice(0, Number(values.top))) console.log(`              ${r.select.toFixed(4)}  ${r.heldOut.toFixed(4)}  ${r.all.toFixed(4)}   ${r.setting}`);

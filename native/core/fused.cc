@@ -103,20 +103,25 @@ double aggregate_score(const float* map, std::size_t n, double topk_fraction) {
   return sum / static_cast<double>(k);
 }
 
+const float* checked_recon(const float* input, const float* recon, int w, int h, const FusedParams& p,
+                           WorkerPool* pool, FusedResult* result) {
+  const std::size_t n = static_cast<std::size_t>(w) * h;
+  if ((result->nonfinite_index = first_nonfinite(input, 3 * n)) >= 0) return nullptr;
+  if ((result->nonfinite_index = first_nonfinite(recon, 3 * n)) >= 0) {
+    result->nonfinite_in = 1;
+    return nullptr;
+  }
+  if (p.shading_window <= 0) return recon;
+  float* shaded = scratch(Scratch::ShadedRecon, 3 * n);
+  transfer_shading(input, recon, w, h, p.shading_window, shaded, pool);
+  return shaded;
+}
+
 FusedResult fused_score(const float* input, const float* recon, int w, int h, const FusedParams& p, float* map,
                         WorkerPool* pool) {
   FusedResult result;
   const std::size_t n = static_cast<std::size_t>(w) * h;
-  if ((result.nonfinite_index = first_nonfinite(input, 3 * n)) >= 0) return result;
-  if ((result.nonfinite_index = first_nonfinite(recon, 3 * n)) >= 0) {
-    result.nonfinite_in = 1;
-    return result;
-  }
-  if (p.shading_window > 0) {
-    float* shaded = scratch(Scratch::ShadedRecon, 3 * n);
-    transfer_shading(input, recon, w, h, p.shading_window, shaded, pool);
-    recon = shaded;
-  }
+  if (!(recon = checked_recon(input, recon, w, h, p, pool, &result))) return result;
   float* planes = scratch(Scratch::FusedPlanes, 6 * n);
   float* de2 = scratch(Scratch::FusedColor, n);
   float* ms = scratch(Scratch::FusedMsgms, n);

@@ -47,6 +47,15 @@ struct FusedResult {
 FusedResult fused_score(const float* input, const float* recon, int width, int height, const FusedParams& p,
                         float* map, WorkerPool* pool);
 
+/**
+ * fused_score's preparation, for callers that score elsewhere (the CUDA kernels): finds the first non-finite value
+ * of input or recon (then fills result's nonfinite fields and returns nullptr), else returns the reconstruction to
+ * score — recon itself, or with p.shading_window > 0 its shading-transferred copy (shading.h) in a per-thread
+ * scratch buffer, valid until the next call on this thread.
+ */
+const float* checked_recon(const float* input, const float* recon, int width, int height, const FusedParams& p,
+                           WorkerPool* pool, FusedResult* result);
+
 /** The image score from a map: max (topk_fraction == 0) or mean of the top ceil(fraction*n) values. */
 double aggregate_score(const float* map, std::size_t n, double topk_fraction);
 

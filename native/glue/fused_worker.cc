@@ -3,11 +3,9 @@
 // in TypeScript; re-checked here only for what would be unsafe).
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "../core/fused.h"
 #include "../core/msgms.h"
-#include "../core/shading.h"
 #include "common.h"
 #include "exports.h"
 #ifdef MMAEREC_WITH_CUDA
@@ -35,20 +33,14 @@ class FusedWorker : public PromiseWorker {
 #ifdef MMAEREC_WITH_CUDA
     if (mode_ != DeviceMode::Cpu && cuda::device_status().available) {
       std::string error;
-      // The CUDA kernels have no shading transfer: it runs here on the CPU (three O(1)-per-pixel box passes,
-      // ~0.2 ms at 128x128 on one core), after the NaN check so that a NaN is reported where the caller put it.
+      // The CUDA kernels have no shading transfer: the core's checked_recon does it here on the CPU (three
+      // O(1)-per-pixel box passes, ~0.2 ms at 128x128 on one core), after the NaN check so that a NaN is
+      // reported where the caller put it.
       const float* rc = rc_;
       FusedParams cuda_params = p_;
       if (p_.shading_window > 0) {
-        const std::size_t n = static_cast<std::size_t>(w_) * h_;
-        const long long bad_in = first_nonfinite(in_, 3 * n), bad_rc = bad_in >= 0 ? -1 : first_nonfinite(rc_, 3 * n);
-        if (bad_in >= 0 || bad_rc >= 0) {
-          nonfinite_ = bad_in >= 0 ? bad_in : -2 - bad_rc;
-          return report_nonfinite();
-        }
-        shaded_.resize(3 * n);
-        transfer_shading(in_, rc_, w_, h_, p_.shading_window, shaded_.data(), pool_.get());
-        rc = shaded_.data();
+        FusedResult bad;
+        if (!(rc = checked_recon(in_, rc_, w_, h_, p_, pool_.get(), &bad))) return report_nonfinite(bad);
         cuda_params.shading_window = 0;
       }
       if (cuda::fused_score(in_, rc, w_, h_, cuda_params, map_, &score_, &nonfinite_, &error)) {
@@ -67,9 +59,8 @@ class FusedWorker : public PromiseWorker {
 #endif
     const FusedResult r = fused_score(in_, rc_, w_, h_, p_, map_, pool_.get());
     score_ = r.score;
-    nonfinite_ = r.nonfinite_index >= 0 ? (r.nonfinite_in == 0 ? r.nonfinite_index : -2 - r.nonfinite_index) : -1;
     device_ = "cpu";
-    report_nonfinite();
+    report_nonfinite(r);
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -81,6 +72,12 @@ class FusedWorker : public PromiseWorker {
   }
 
  private:
+  // A core result's non-finite value, in nonfinite_'s encoding.
+  void report_nonfinite(const FusedResult& r) {
+    nonfinite_ = r.nonfinite_index >= 0 ? (r.nonfinite_in == 0 ? r.nonfinite_index : -2 - r.nonfinite_index) : -1;
+    report_nonfinite();
+  }
+
   // nonfinite_: -1 none; >= 0 index in input; <= -2: index -2 - i in recon.
   void report_nonfinite() {
     if (nonfinite_ == -1) return;
@@ -102,9 +99,6 @@ class FusedWorker : public PromiseWorker {
   double score_ = 0;
   long long nonfinite_ = -1;
   std::string device_;
-#ifdef MMAEREC_WITH_CUDA
-  std::vector<float> shaded_;
-#endif
 };
 
 int odd_window(Napi::Env env, double v, const char* name) {

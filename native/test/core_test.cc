@@ -282,8 +282,24 @@ void test_shading() {
   check::that(plain > 0.05, "a lighting offset scores without the transfer");
   check::that(shaded < 0.1 * plain, "the transfer removes a lighting offset from the score");
   check::that(shaded_spot > 0.5 * plain_spot, "the transfer keeps a small defect's score");
+  // checked_recon (what the CUDA path calls before its kernels): the transferred copy with a window, the
+  // caller's recon without one.
+  std::vector<float> via(3 * w * h);
+  FusedResult ok;
+  const float* shaded_recon = checked_recon(a.data(), b.data(), w, h, p, nullptr, &ok);
+  check::that(shaded_recon != nullptr && ok.nonfinite_index == -1, "checked_recon: finite inputs pass");
+  transfer_shading(a.data(), b.data(), w, h, p.shading_window, via.data(), nullptr);
+  check::that(shaded_recon && check::max_abs_diff(via, std::vector<float>(shaded_recon, shaded_recon + 3 * w * h), via.size()) == 0,
+              "checked_recon: the shading transfer with a window");
+  FusedParams off = p;
+  off.shading_window = 0;
+  check::that(checked_recon(a.data(), b.data(), w, h, off, nullptr, &ok) == b.data(), "checked_recon: recon itself without");
   // NaN is still located in the caller's recon, before the transfer spreads it.
   lit[3 * 5 + 2] = NAN;
+  FusedResult nan_result;
+  check::that(checked_recon(a.data(), lit.data(), w, h, p, nullptr, &nan_result) == nullptr &&
+                  nan_result.nonfinite_index == 3 * 5 + 2 && nan_result.nonfinite_in == 1,
+              "checked_recon: NaN located, nothing to score");
   const auto bad = fused_score(a.data(), lit.data(), w, h, p, map.data(), nullptr);
   check::that(bad.nonfinite_index == 3 * 5 + 2 && bad.nonfinite_in == 1, "NaN in recon located with shading");
 }
