@@ -9,9 +9,17 @@ import { sortFloat32 } from './radix.js';
 import { bestF1FromSorted, bestF1Threshold, percentile } from './metrics.js';
 import { scoreImages, type ScoredImage } from './score-dataset.js';
 import { thresholdRates } from './summarize.js';
+import { falseAlarmThreshold, formatRate } from './false-alarm.js';
+import { consistentPixelThreshold } from '../train/calibrate.js';
+
+/** A dataset folder as recorded in a manifest: its last two path parts, never a path of this machine. */
+const label = (root: string): string => root.split(/[\\/]/).filter(Boolean).slice(-2).join('/');
 
 /**
- * Threshold calibration. Two rules:
+ * Threshold calibration. Three rules:
+ * - 'false-alarm' (the default): from good images only — the image threshold for a stated false-alarm rate
+ *   (`rate`, default 1 %), from the good scores' fitted tail with its uncertainty (false-alarm.ts); the pixel
+ *   threshold is the `pixelTarget` percentile of good map values. What a plant asks for: a false-alarm budget.
  * - 'f1': from labelled data (test/good + test/<defect>): the image threshold of best F1 over image scores and
  *   the pixel threshold of best F1 over the pixels of the masked images (each the midpoint of the winning gap,
  *   see bestF1Threshold).
@@ -21,10 +29,12 @@ import { thresholdRates } from './summarize.js';
  *   (default 0.1) is scale- and offset-free: 10 % of the distance from the median to q, a cushion for good
  *   images a little worse than any seen. Defective images, when present, are scored too — only to report the
  *   expected miss rate; they do not move the threshold.
+ * Every rule keeps the pixel threshold at or below the image threshold (otherwise a frame could be DEFECT with
+ * no region) and warns when it lowers it, and warns when a percentile rests on too few good images.
  * Then the thresholds go into the bundle's manifest (rewritten atomically; its sha256 — the bundle's identity
  * in results and events — changes), and the expected false-alarm and miss rates on the data seen are reported.
  */
-export type CalibrationRule = 'f1' | 'good-percentile';
+export type CalibrationRule = 'false-alarm' | 'f1' | 'good-percentile';
 
 export interface CalibrateOptions {
   analyzer: EvalAnalyzer;
@@ -32,13 +42,15 @@ export interface CalibrateOptions {
   bundle: string;
   data: string;
   rule?: CalibrationRule;
+  /** False-alarm rate the image threshold targets (false-alarm rule), a fraction. Default 0.01. */
+  rate?: number;
   /** Percentile of good image scores (good-percentile). Default 99.5. */
   target?: number;
   /** Percentile of good pixel values (good-percentile). Default 99.9. */
   pixelTarget?: number;
   /** Margin as a fraction of (percentile − median) (good-percentile). Default 0.1. */
   margin?: number;
-  /** Which good images the good-percentile rule uses. Default 'test'. */
+  /** Which good images the good-image rules (false-alarm, good-percentile) use. Default 'test'. */
   split?: 'test' | 'train';
   limit?: number;
   maskResize?: MaskResize;
@@ -62,6 +74,8 @@ export interface CalibrationResult {
   /** sha256 of manifest.json before and after (equal on a dry run). */
   manifestSha256: { before: string; after: string };
   written: boolean;
+  /** What the user must know about these thresholds (too few images, a pixel threshold lowered). */
+  warnings: string[];
 }
 
 function pixelSplit(scored: ScoredImage[]): { pos: Float32Array; neg: Float32Array } {
@@ -117,19 +131,21 @@ export async function writeThresholds(bundleDir: string, thresholds: Thresholds,
 }
 
 export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
-  const rule = options.rule ?? 'f1';
+  const rule = options.rule ?? 'false-alarm';
+  const rate = options.rate ?? 0.01;
   const target = options.target ?? 99.5;
   const pixelTarget = options.pixelTarget ?? 99.9;
   const margin = options.margin ?? 0.1;
   for (const [name, v] of [['target', target], ['pixel target', pixelTarget]] as const) {
     if (!(v > 0 && v <= 100)) throw new MmaerecError('E_CONFIG', `--${name.replace(' ', '-')} ${v} is not a percentile: give a number in (0, 100], e.g. 99.5`);
   }
+  if (!(rate > 0 && rate < 0.5)) throw new MmaerecError('E_CONFIG', `--rate ${rate} is not a false-alarm rate: give a fraction in (0, 0.5), e.g. 0.01 for 1 %`);
   if (!(margin >= 0)) throw new MmaerecError('E_CONFIG', `--margin ${margin} is negative: give a fraction ≥ 0, e.g. 0.1`);
   if (rule === 'f1' && options.split === 'train') {
-    throw new MmaerecError('E_CONFIG', '--split train applies to --rule good-percentile (train/ has no defective images): drop --split or use --rule good-percentile');
+    throw new MmaerecError('E_CONFIG', '--split train applies to the good-image rules (train/ has no defective images): drop --split or use --rule false-alarm');
   }
   const before = (await loadBundle(options.bundle)).sha256;
-  const split = rule === 'good-percentile' ? (options.split ?? 'test') : 'test';
+  const split = rule === 'f1' ? 'test' : (options.split ?? 'test');
   const dataset = await readDataset(options.data, { require: split, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
   const images =
     split === 'train'
@@ -150,20 +166,43 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   let image: number;
   let pixel: number;
   let source: string;
-  if (rule === 'f1') {
+  const warnings: string[] = [];
+  let operatingPoint: Thresholds['operatingPoint'];
+  const goodPixelThreshold = (): number => {
+    const goodPixels = new Float32Array(good.reduce((n, s) => n + s.map.length, 0));
+    let o = 0;
+    for (const s of good) { goodPixels.set(s.map, o); o += s.map.length; }
+    return rule === 'good-percentile' ? percentileWithMargin(goodPixels, pixelTarget, margin) : percentile(goodPixels, pixelTarget);
+  };
+  if (rule === 'false-alarm') {
+    if (good.length < 4) throw new MmaerecError('E_DATA', `${dataset.root} ${split}/good has ${good.length} image(s): a false-alarm threshold needs at least 4 good images (20 or more for a useful one); add good images`);
+    const op = falseAlarmThreshold(good.map((s) => s.score), rate);
+    if (op.warning) warnings.push(op.warning);
+    image = op.threshold;
+    pixel = goodPixelThreshold();
+    operatingPoint = {
+      rule: 'false-alarm', falseAlarmRate: rate, method: op.method, images: op.images, exceedances: op.exceedances,
+      rateInterval95: op.rateInterval95, thresholdRange90: op.thresholdRange90,
+    };
+    source = `calibrate --rule false-alarm ${formatRate(rate)} (${op.method}; pixels p${pixelTarget}) on ${label(dataset.root)} ${split}/good (${good.length} images)`;
+  } else if (rule === 'f1') {
     if (defective.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defective test images: --rule f1 needs labelled defects; use --rule good-percentile`);
     image = bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label)).threshold;
     if (pos.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defect masks: --rule f1 needs ground_truth/<defect>/<stem>_mask.png for the pixel threshold; use --rule good-percentile`);
     pixel = bestF1FromSorted(pos, neg).threshold;
-    source = `calibrate --rule f1 on ${dataset.root} (${good.length} good, ${defective.length} defective)`;
+    source = `calibrate --rule f1 on ${label(dataset.root)} (${good.length} good, ${defective.length} defective; chosen on these labels)`;
   } else {
     image = percentileWithMargin(good.map((s) => s.score), target, margin);
-    const goodPixels = new Float32Array(good.reduce((n, s) => n + s.map.length, 0));
-    let o = 0;
-    for (const s of good) { goodPixels.set(s.map, o); o += s.map.length; }
-    pixel = percentileWithMargin(goodPixels, pixelTarget, margin);
-    source = `calibrate --rule good-percentile p${target} (pixels p${pixelTarget}) + ${margin}·(p − median) on ${dataset.root} ${split}/good (${good.length} images)`;
+    pixel = goodPixelThreshold();
+    const needed = Math.ceil(100 / (100 - target));
+    if (good.length < needed) {
+      warnings.push(`the image threshold's p${target} rests on ${good.length} good image(s) (it needs ≥ ${needed} to be more than their maximum): add good images or use --rule false-alarm --rate <fraction>`);
+    }
+    source = `calibrate --rule good-percentile p${target} (pixels p${pixelTarget}) + ${margin}·(p − median) on ${label(dataset.root)} ${split}/good (${good.length} images)`;
   }
+  const capped = consistentPixelThreshold(image, pixel);
+  if (capped.warning) warnings.push(capped.warning);
+  pixel = capped.pixel;
   const imageRates = thresholdRates(scored, image);
   const expected = {
     image: { falseAlarmRate: imageRates.falsePositiveRate, missRate: imageRates.missRate },
@@ -172,14 +211,16 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       missRate: pos.length ? 1 - countAbove(pos, pixel) / pos.length : null,
     },
   };
-  const thresholds: Thresholds = { image, pixel, source };
+  const thresholds: Thresholds = { image, pixel, source, ...(operatingPoint ? { operatingPoint } : {}) };
   let after = before;
   if (!options.dryRun) {
     after = await writeThresholds(options.bundle, thresholds, {
-      rule, data: dataset.root, split, images: { good: good.length, defective: defective.length },
+      rule, data: label(dataset.root), split, images: { good: good.length, defective: defective.length },
       ...(rule === 'good-percentile' ? { target, pixelTarget, margin } : {}),
+      ...(rule === 'false-alarm' ? { rate, pixelTarget } : {}),
+      warnings,
       expected, at: new Date().toISOString(),
     });
   }
-  return { thresholds, rule, images: { good: good.length, defective: defective.length }, expected, manifestSha256: { before, after }, written: !options.dryRun };
+  return { thresholds, rule, images: { good: good.length, defective: defective.length }, expected, manifestSha256: { before, after }, written: !options.dryRun, warnings };
 }

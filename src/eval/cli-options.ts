@@ -35,7 +35,8 @@ export const evalFlagsSchema = z
 export const calibrateFlagsSchema = z.object({
   model: z.string({ error: '--model <bundle> is required' }).min(1),
   data: z.string({ error: '--data <dir> is required' }).min(1),
-  rule: z.enum(['f1', 'good-percentile'], { error: '--rule must be f1 or good-percentile' }).default('f1'),
+  rule: z.enum(['false-alarm', 'f1', 'good-percentile'], { error: '--rule must be false-alarm, f1 or good-percentile' }).default('false-alarm'),
+  rate: num('--rate').refine((v) => v > 0 && v < 0.5, '--rate must be a fraction in (0, 0.5), e.g. 0.01').default(0.01),
   target: num('--target').default(99.5),
   pixelTarget: num('--pixel-target').default(99.9),
   margin: num('--margin').default(0.1),

@@ -49,6 +49,7 @@ async function write(path: string, data: string | Uint8Array): Promise<void> {
 
 const row = (name: string, m: SubsetMetrics): MetricsRow => ({
   name, good: m.good, defective: m.defective, imageAuroc: m.imageAuroc, pixelAuroc: m.pixelAuroc, pixelAp: m.pixelAp, aupro: m.aupro,
+  missAt1PctFalseAlarms: m.missAt1PctFalseAlarms, missAt5PctFalseAlarms: m.missAt5PctFalseAlarms,
 });
 
 /**

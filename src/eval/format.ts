@@ -6,9 +6,9 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 export function formatMetrics(metrics: Record<string, unknown>): string {
   const m = metrics as { overall: SubsetMetrics; perDefect: Record<string, SubsetMetrics>; notes: string[]; threshold: { image: number; source: string; falsePositiveRate: number | null; missRate: number | null } | null };
-  const lines = ['subset           good  defect  imgAUROC  pxAUROC   pxAP  AUPRO'];
+  const lines = ['subset           good  defect  imgAUROC  pxAUROC   pxAP  AUPRO  miss@1%FA  miss@5%FA'];
   const row = (name: string, s: SubsetMetrics) =>
-    `${name.padEnd(16)} ${String(s.good).padStart(4)}  ${String(s.defective).padStart(6)}     ${pct(s.imageAuroc)}    ${pct(s.pixelAuroc)}  ${pct(s.pixelAp)}  ${pct(s.aupro)}`;
+    `${name.padEnd(16)} ${String(s.good).padStart(4)}  ${String(s.defective).padStart(6)}     ${pct(s.imageAuroc)}    ${pct(s.pixelAuroc)}  ${pct(s.pixelAp)}  ${pct(s.aupro)}      ${pct(s.missAt1PctFalseAlarms)}      ${pct(s.missAt5PctFalseAlarms)}`;
   lines.push(row('all', m.overall));
   for (const [name, s] of Object.entries(m.perDefect)) lines.push(row(name, s));
   if (m.threshold) {
@@ -20,9 +20,15 @@ export function formatMetrics(metrics: Record<string, unknown>): string {
 
 export function formatCalibration(r: CalibrationResult): string {
   const rate = (v: number | null) => (v === null ? 'n/a (no such data)' : `${(v * 100).toFixed(2)}%`);
+  const op = r.thresholds.operatingPoint;
   return [
     `image threshold ${r.thresholds.image.toPrecision(6)}, pixel threshold ${r.thresholds.pixel.toPrecision(6)}`,
     `source: ${r.thresholds.source}`,
+    ...(op
+      ? [`operating point: ${rate(op.falseAlarmRate)} false alarms (${op.method} on ${op.images} good images; ${op.exceedances} at or above; ` +
+          `95 % range of the rate ${rate(op.rateInterval95[0])}–${rate(op.rateInterval95[1])}; threshold range ${op.thresholdRange90[0].toPrecision(4)}–${op.thresholdRange90[1].toPrecision(4)})`]
+      : []),
+    ...r.warnings.map((w) => `warning: ${w}`),
     `expected on the data seen (${r.images.good} good, ${r.images.defective} defective images):`,
     `  images: false alarms ${rate(r.expected.image.falseAlarmRate)}, misses ${rate(r.expected.image.missRate)}`,
     `  pixels: false alarms ${rate(r.expected.pixel.falseAlarmRate)}, misses ${rate(r.expected.pixel.missRate)}`,

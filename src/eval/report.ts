@@ -14,6 +14,8 @@ export interface MetricsRow {
   pixelAuroc: number | null;
   pixelAp: number | null;
   aupro: number | null;
+  missAt1PctFalseAlarms: number | null;
+  missAt5PctFalseAlarms: number | null;
 }
 
 export interface GalleryItem {
@@ -51,9 +53,9 @@ export interface ReportData {
 const cell = (v: number | null) => (v === null ? '<td class="na">n/a</td>' : `<td>${(v * 100).toFixed(1)}</td>`);
 
 function table(rows: MetricsRow[]): string {
-  const head = '<tr><th>subset</th><th>good</th><th>defective</th><th>image AUROC</th><th>pixel AUROC</th><th>pixel AP</th><th>AUPRO</th></tr>';
+  const head = '<tr><th>subset</th><th>good</th><th>defective</th><th>image AUROC</th><th>pixel AUROC</th><th>pixel AP</th><th>AUPRO</th><th>miss at 1 % false alarms</th><th>miss at 5 % false alarms</th></tr>';
   const body = rows
-    .map((r) => `<tr><th>${escapeHtml(r.name)}</th><td>${r.good}</td><td>${r.defective}</td>${cell(r.imageAuroc)}${cell(r.pixelAuroc)}${cell(r.pixelAp)}${cell(r.aupro)}</tr>`)
+    .map((r) => `<tr><th>${escapeHtml(r.name)}</th><td>${r.good}</td><td>${r.defective}</td>${cell(r.imageAuroc)}${cell(r.pixelAuroc)}${cell(r.pixelAp)}${cell(r.aupro)}${cell(r.missAt1PctFalseAlarms)}${cell(r.missAt5PctFalseAlarms)}</tr>`)
     .join('');
   return `<table class="metrics">${head}${body}</table>`;
 }

@@ -1,3 +1,4 @@
+import { missRateAtFalseAlarm } from './false-alarm.js';
 import { bestF1Threshold, imageAuroc, ratesAt, rocCurve } from './metrics.js';
 import { pixelMetrics, type CurvePoints, type PixelSample } from './pixel-metrics.js';
 import type { ScoredImage } from './score-dataset.js';
@@ -14,6 +15,12 @@ export interface SubsetMetrics {
   /** Defective images in the subset without a mask (image level only). */
   unmasked: number;
   imageAuroc: number | null;
+  /**
+   * Fraction of defective images missed at the threshold that flags 1 % (5 %) of the good test images — the
+   * operating point a line runs at, read off the labelled test set (a measurement, not a threshold choice).
+   */
+  missAt1PctFalseAlarms: number | null;
+  missAt5PctFalseAlarms: number | null;
   pixelAuroc: number | null;
   pixelAp: number | null;
   aupro: number | null;
@@ -34,12 +41,18 @@ function subsetMetrics(name: string, items: ScoredImage[], fprLimit: number, not
   const good = items.filter((s) => s.image.label === 0).length;
   const defective = items.length - good;
   const unmasked = items.filter((s) => s.image.label === 1 && !s.mask).length;
-  const metrics: SubsetMetrics = { good, defective, unmasked, imageAuroc: null, pixelAuroc: null, pixelAp: null, aupro: null };
+  const metrics: SubsetMetrics = {
+    good, defective, unmasked, imageAuroc: null, missAt1PctFalseAlarms: null, missAt5PctFalseAlarms: null, pixelAuroc: null, pixelAp: null, aupro: null,
+  };
   const curves: Summary['curves'] = {};
   if (good && defective) {
     const scores = items.map((s) => s.score);
     const labels = items.map((s) => s.image.label);
     metrics.imageAuroc = imageAuroc(scores, labels);
+    const goodScores = items.filter((s) => s.image.label === 0).map((s) => s.score);
+    const defectScores = items.filter((s) => s.image.label === 1).map((s) => s.score);
+    metrics.missAt1PctFalseAlarms = missRateAtFalseAlarm(goodScores, defectScores, 0.01);
+    metrics.missAt5PctFalseAlarms = missRateAtFalseAlarm(goodScores, defectScores, 0.05);
     const roc = rocCurve(scores, labels);
     curves.imageRoc = { x: Array.from(roc.fpr), y: Array.from(roc.tpr) };
   } else {

@@ -51,6 +51,24 @@ export const scoringSchema = z.object({
   aggregation: aggregationSchema.default({ kind: 'max' }),
 });
 
+/**
+ * A threshold set for a false-alarm budget on good images (eval/false-alarm.ts): the rate asked for, how it was
+ * estimated, and the uncertainty the images leave.
+ */
+export const operatingPointSchema = z.object({
+  rule: z.literal('false-alarm'),
+  /** The false-alarm rate the image threshold targets (fraction of good frames flagged). */
+  falseAlarmRate: z.number().gt(0).lt(0.5),
+  method: z.enum(['gumbel', 'order-statistic']),
+  /** Good images the estimate rests on, and how many of them score at or above the threshold. */
+  images: z.number().int().positive(),
+  exceedances: z.number().int().nonnegative(),
+  /** Exact 95 % interval of the false-alarm rate those images support. */
+  rateInterval95: z.tuple([z.number(), z.number()]),
+  /** 5th–95th percentile of the threshold over bootstrap resamples of the good scores. */
+  thresholdRange90: z.tuple([z.number(), z.number()]),
+});
+
 export const thresholdsSchema = z.object({
   /** Image score at or above which a frame is a defect. */
   image: z.number(),
@@ -58,6 +76,8 @@ export const thresholdsSchema = z.object({
   pixel: z.number(),
   /** How they were set: e.g. "default", "calibrate --rule f1 on <dir>", "train validation p99.5+margin". */
   source: z.string(),
+  /** The operating point the image threshold was set for, when a rule on good images set it (absent in old bundles). */
+  operatingPoint: operatingPointSchema.optional(),
 });
 
 export const manifestSchema = z.object({

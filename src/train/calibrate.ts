@@ -1,9 +1,12 @@
 /**
  * Default thresholds from the held-out validation slice of good images (docs/training.md, "Thresholds"):
- *   image = max(validation image scores) + 10 % of (max − median)   — no validation image is flagged, with a margin;
- *   pixel = 99.9th percentile of all validation map pixels           — regions rarely light up on good images.
+ *   image = the threshold for a stated false-alarm rate (default 1 %), from the good scores' fitted tail
+ *           (eval/false-alarm.ts: Gumbel by quartiles, or the order statistic when the slice is large);
+ *   pixel = 99.9th percentile of all validation map pixels, but never above the image threshold — a frame
+ *           flagged DEFECT always has at least one region (its maximum pixel reaches the image threshold).
  * A rule on good images only; `calibrate` with labelled defects (EVAL) replaces it when such images exist.
  */
+import { falseAlarmThreshold, formatRate, type FalseAlarmThreshold } from '../eval/false-alarm.js';
 import type { ScoringOptions, Thresholds } from '../model/manifest.js';
 import { fusedScore } from '../score/fused.js';
 
@@ -12,6 +15,9 @@ export interface ValidationScores {
   /** Every map pixel of every validation image (subsampled when large). */
   pixels: Float32Array;
 }
+
+/** The default false-alarm rate a freshly trained bundle is calibrated for. */
+export const DEFAULT_FALSE_ALARM_RATE = 0.01;
 
 function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
@@ -44,16 +50,45 @@ export async function scoreValidation(
   return { scores, pixels: pixels.subarray(0, k) };
 }
 
-export function thresholdsFromValidation(v: ValidationScores): Thresholds {
-  const scores = [...v.scores].sort((a, b) => a - b);
-  const max = scores[scores.length - 1]!;
-  const median = quantile(scores, 0.5);
-  const image = max + 0.1 * (max - median);
-  const pixels = Float32Array.from(v.pixels).sort();
-  const pixel = quantile(pixels, 0.999);
+/** Thresholds and the warnings a user must see (too few images for the target, a pixel threshold lowered). */
+export interface ValidationThresholds {
+  thresholds: Thresholds;
+  operatingPoint: FalseAlarmThreshold;
+  warnings: string[];
+}
+
+/**
+ * A pixel threshold above the image threshold lets a frame be DEFECT with no region: cap it (and say so).
+ * Returns the pixel threshold in force and the warning, if any.
+ */
+export function consistentPixelThreshold(image: number, pixel: number): { pixel: number; warning?: string } {
+  if (pixel <= image) return { pixel };
   return {
-    image,
-    pixel,
-    source: `train validation (${scores.length} held-out good images): image = max + 10% (max − median), pixel = p99.9 of map pixels`,
+    pixel: image,
+    warning: `the pixel threshold ${pixel.toPrecision(4)} was above the image threshold ${image.toPrecision(4)} (a DEFECT frame could have no region): lowered to the image threshold`,
+  };
+}
+
+export function thresholdsFromValidation(v: ValidationScores, falseAlarmRate = DEFAULT_FALSE_ALARM_RATE): ValidationThresholds {
+  const op = falseAlarmThreshold(v.scores, falseAlarmRate);
+  const pixels = Float32Array.from(v.pixels).sort();
+  const capped = consistentPixelThreshold(op.threshold, quantile(pixels, 0.999));
+  const warnings = [op.warning, capped.warning].filter((w): w is string => w !== undefined);
+  const [lo, hi] = op.rateInterval95;
+  return {
+    thresholds: {
+      image: op.threshold,
+      pixel: capped.pixel,
+      source:
+        `train validation (${op.images} held-out good images): image = ${formatRate(falseAlarmRate)} false alarms (${op.method}; ` +
+        `${op.exceedances}/${op.images} at or above, 95 % range of the rate ${formatRate(lo)}–${formatRate(hi)}), ` +
+        `pixel = p99.9 of map pixels${capped.warning ? ', capped at the image threshold' : ''}`,
+      operatingPoint: {
+        rule: 'false-alarm', falseAlarmRate, method: op.method, images: op.images, exceedances: op.exceedances,
+        rateInterval95: op.rateInterval95, thresholdRange90: op.thresholdRange90,
+      },
+    },
+    operatingPoint: op,
+    warnings,
   };
 }

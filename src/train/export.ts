@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolve } from 'node:path';
 import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
-import type { ScoringOptions, Thresholds } from '../model/manifest.js';
+import type { ScoringOptions } from '../model/manifest.js';
 import type { TfjsNetwork } from '../model/tfjs-executor.js';
 import type { BackendChoice } from './backend.js';
 import { cleanBatch } from './batch.js';
-import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
+import { scoreValidation, thresholdsFromValidation, type ValidationThresholds } from './calibrate.js';
 import type { Dataset } from './data.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
@@ -28,7 +28,7 @@ export interface ExportContext {
 }
 
 /** Thresholds from the validation slice, reconstructed by `net` in inference mode and scored with `scoring`. */
-async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOptions, scoring: ScoringOptions): Promise<Thresholds> {
+async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOptions, scoring: ScoringOptions): Promise<ValidationThresholds> {
   const size = data.validation.size;
   const pairs: { input: Float32Array; recon: Float32Array }[] = [];
   const val = data.validation;
@@ -41,7 +41,7 @@ async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOp
     idx.forEach((_, k) => pairs.push({ input: b.hwc[k]!, recon: recon.slice(k * per, (k + 1) * per) }));
     tf.dispose([b.image, b.edge, r.recon, ...r.addressing.map((a) => a.weights)]);
   }
-  return thresholdsFromValidation(await scoreValidation(pairs, size, scoring));
+  return thresholdsFromValidation(await scoreValidation(pairs, size, scoring), o.falseAlarmRate);
 }
 
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
@@ -49,7 +49,8 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
   const o = c.options;
   // The bundle's scoring, so that its thresholds are on the scale of the scores it will produce.
   const scoring = bundleScoring(o);
-  const thresholds = await calibrateOnValidation(c.net, c.data, o, scoring);
+  const calibration = await calibrateOnValidation(c.net, c.data, o, scoring);
+  const thresholds = calibration.thresholds;
   const d = c.data;
   const contents = await createBundle({
     config: c.config,
@@ -74,5 +75,5 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
       augment: o.augment,
     },
   });
-  return { bundle: await writeBundle(dir, contents), warnings: contents.warnings };
+  return { bundle: await writeBundle(dir, contents), warnings: [...contents.warnings, ...calibration.warnings] };
 }

@@ -71,6 +71,11 @@ export const trainOptionsSchema = z.strictObject({
   scoring: scoringSchema.partial().strict().default({}),
   /** Shorthand for scoring.aggregation (the `--aggregation` flag); wins over it when both are given. */
   aggregation: aggregationSchema.optional(),
+  /**
+   * The false-alarm rate the image threshold is set for on the held-out good images (a fraction; default 1 %).
+   * A plant's budget: the threshold is the fitted tail quantile of good scores (docs/training.md, "Thresholds").
+   */
+  falseAlarmRate: z.number().gt(0).lt(0.5).default(0.01),
   /** Bundle name in the manifest. */
   name: z.string().optional(),
   /** The command line, recorded in the manifest's provenance. */

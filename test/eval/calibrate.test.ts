@@ -7,6 +7,8 @@ import { evaluate } from '../../src/eval/evaluate.js';
 import { bestF1Threshold, percentile } from '../../src/eval/metrics.js';
 import { createBundle, loadBundle, writeBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
+import { falseAlarmThreshold } from '../../src/eval/false-alarm.js';
+import { consistentPixelThreshold } from '../../src/train/calibrate.js';
 import { syntheticAnalyzer, writeSyntheticDataset } from './synthetic.js';
 
 let dir: string;
@@ -69,11 +71,38 @@ describe('calibrate', () => {
     expect(r.expected.pixel.missRate).toBeNull();
   });
 
+  test('--rule false-alarm (the default): Gumbel threshold of the good scores, its uncertainty in the manifest', async () => {
+    const r = await calibrate({ analyzer: syntheticAnalyzer(32), bundle, data, rate: 0.05, progress: false });
+    expect(r.rule).toBe('false-alarm');
+    const scores = JSON.parse(await readFile(join(dir, 'ev/scores.json'), 'utf8')) as Record<string, number>;
+    const good = Object.keys(scores).filter((k) => k.startsWith('good/')).map((k) => scores[k]!);
+    expect(r.thresholds.image).toBe(falseAlarmThreshold(good, 0.05).threshold);
+    expect(r.thresholds.pixel).toBeLessThanOrEqual(r.thresholds.image);
+    expect(r.thresholds.operatingPoint).toMatchObject({ rule: 'false-alarm', falseAlarmRate: 0.05, method: 'gumbel', images: 4 });
+    // 4 images cannot show 5 %: said, with the fix
+    expect(r.warnings.some((w) => /^4 good images cannot show a 5 % false-alarm rate .*: add good images/.test(w))).toBe(true);
+    const after = await loadBundle(bundle);
+    expect(after.manifest.thresholds.operatingPoint).toEqual(r.thresholds.operatingPoint);
+    expect(after.manifest.provenance.calibration).toMatchObject({ rule: 'false-alarm', rate: 0.05 });
+    // no path of this machine in the manifest: the dataset is named by its last two folders
+    expect(JSON.stringify(after.manifest)).not.toContain(dir);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rate: 0.7, progress: false })).rejects.toThrow(/^--rate 0.7 is not a false-alarm rate: give a fraction in \(0, 0.5\)/);
+  });
+
+  test('thresholds never contradict: a pixel threshold above the image threshold is lowered, with a warning', async () => {
+    // good-percentile on 2 train images: p99.5 of 2 scores is their max, the pixel p99.9 of their maps is higher
+    const r = await calibrate({ analyzer: syntheticAnalyzer(32), bundle, data, rule: 'good-percentile', split: 'train', margin: 0, dryRun: true, progress: false });
+    expect(r.thresholds.pixel).toBeLessThanOrEqual(r.thresholds.image);
+    expect(r.warnings.some((w) => /rests on 2 good image\(s\).*add good images or use --rule false-alarm/.test(w))).toBe(true);
+    expect(consistentPixelThreshold(2.84, 2.885)).toEqual({ pixel: 2.84, warning: expect.stringMatching(/^the pixel threshold 2\.885 was above the image threshold 2\.840 .*lowered to the image threshold$/) });
+    expect(consistentPixelThreshold(2.84, 1)).toEqual({ pixel: 1 });
+  });
+
   test('percentileWithMargin and bad options', async () => {
     expect(percentileWithMargin([1, 2, 3, 4, 5], 100, 0.1)).toBeCloseTo(5 + 0.1 * (5 - 3), 12);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'good-percentile', target: 150, progress: false })).rejects.toThrow(/--target 150 is not a percentile/);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, margin: -1, progress: false })).rejects.toThrow(/--margin -1 is negative/);
-    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'f1', split: 'train', progress: false })).rejects.toThrow(/--split train applies to --rule good-percentile/);
+    await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle, data, rule: 'f1', split: 'train', progress: false })).rejects.toThrow(/--split train applies to the good-image rules .*: drop --split or use --rule false-alarm$/);
     await expect(calibrate({ analyzer: syntheticAnalyzer(), bundle: join(dir, 'nope'), data, progress: false })).rejects.toMatchObject({ code: 'E_BUNDLE' });
   });
 });

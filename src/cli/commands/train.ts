@@ -46,12 +46,13 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tfjs back end: auto | tensorflow-gpu | tensorflow | wasm | cpu')
     .option('--limit <n>', 'use only the first n images (quick experiments)', num('limit', true))
     .option('--aggregation <rule>', 'image score from the map: max (paper) | topk:<fraction>, with optional ,margin:<fraction> of each side left out', aggregation)
+    .option('--false-alarm-rate <fraction>', 'image threshold for this false-alarm rate on the held-out good images (default 0.01)', num('false-alarm-rate', false))
     .option('--name <name>', 'bundle name in the manifest')
     .action(async (flags: Record<string, unknown>) => {
       const { train } = await import('../../train/trainer.js');
       const { readTrainConfigFile } = await import('../../train/config-file.js');
       const fromFile = flags.config ? await readTrainConfigFile(flags.config as string) : {};
-      const keys = ['data', 'out', 'preset', 'epochs', 'steps', 'batch', 'lr', 'seed', 'backbone', 'resume', 'checkpointEvery', 'snapshotEvery', 'keepCheckpoint', 'backend', 'limit', 'aggregation', 'name'];
+      const keys = ['data', 'out', 'preset', 'epochs', 'steps', 'batch', 'lr', 'seed', 'backbone', 'resume', 'checkpointEvery', 'snapshotEvery', 'keepCheckpoint', 'backend', 'limit', 'aggregation', 'falseAlarmRate', 'name'];
       const options: Record<string, unknown> = { ...fromFile };
       for (const k of keys) if (flags[k] !== undefined) options[k] = flags[k];
       if (flags.randomBackbone !== undefined) options.noPretrained = flags.randomBackbone;
