@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MmaerecError } from './errors.js';
 import type { MapRegion } from './score/reference/regions.js';
 
 /** Parameters of the native fused score (already validated by score/fused.ts). */
@@ -49,6 +50,14 @@ export interface NativeAddon {
   setDevice(device: 'auto' | 'cpu' | 'cuda'): void;
   info(): NativeInfo;
 }
+
+/**
+ * What computes the fused score: the native core on the CPU, the native core on a CUDA device, or the TypeScript
+ * reference kernels (the fallback when the addon does not load: ≈ 5–50× slower). Results (`model.scoringEngine`)
+ * and MQTT status heartbeats carry it, so that a slow line says why.
+ */
+export type ScoringEngine = 'native-cpu' | 'cuda' | 'typescript';
+export const SCORING_ENGINES: readonly ScoringEngine[] = ['native-cpu', 'cuda', 'typescript'];
 
 export interface NativeStatus {
   loaded: boolean;
@@ -97,4 +106,33 @@ export function nativeAddon(): NativeAddon | null {
 export function nativeStatus(): NativeStatus {
   cached ??= load();
   return cached.status;
+}
+
+/**
+ * The engine fusedScore uses now (see ScoringEngine): `typescript` when the addon did not load, `cuda` when the
+ * addon's device is 'auto' or 'cuda' and a CUDA device is usable, else `native-cpu`. Does not warn.
+ */
+export function scoringEngine(): ScoringEngine {
+  cached ??= load();
+  const addon = cached.addon;
+  if (!addon) return 'typescript';
+  try {
+    const info = addon.info();
+    return info.device !== 'cpu' && info.cuda.available ? 'cuda' : 'native-cpu';
+  } catch {
+    return 'native-cpu';
+  }
+}
+
+/**
+ * Throws E_NATIVE (one line: why the addon did not load, and the fix) unless the native scoring core is loaded;
+ * `field` names the setting that demands it (e.g. `backend.requireNativeScoring`).
+ */
+export function requireNativeScoring(field = 'backend.requireNativeScoring'): void {
+  const status = nativeStatus();
+  if (status.loaded) return;
+  throw new MmaerecError(
+    'E_NATIVE',
+    `the native scoring core is not loaded (${status.reason}) and ${field} is true: run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler), or set ${field}: false to accept the TypeScript fallback (≈ 5–50× slower)`,
+  );
 }

@@ -145,7 +145,13 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new MmaerecError('E_BUNDLE', `${manifestPath}: ${issue.path.join('.') || '(root)'}: ${issue.message}: restore the manifest or recreate the bundle`);
+    const where = issue.path.join('.') || '(root)';
+    if (issue.path[0] === 'scoring') {
+      // The scoring schema's messages name the value and the valid range; the fix is in the manifest, and the
+      // thresholds were calibrated for the scoring the bundle was made with.
+      throw new MmaerecError('E_BUNDLE', `${manifestPath}: ${where}: ${oneLine(issue.message)}: set ${where} in manifest.json and recalibrate (mmaerec-edge calibrate), or recreate the bundle`);
+    }
+    throw new MmaerecError('E_BUNDLE', `${manifestPath}: ${where}: ${oneLine(issue.message)}: restore the manifest or recreate the bundle`);
   }
   const manifest = parsed.data;
   const config = parseModelConfig(manifest.config, `${manifestPath} config`);
@@ -189,4 +195,9 @@ export async function loadBundleWeights(bundle: LoadedBundle): Promise<WeightMap
     throw new MmaerecError('E_BUNDLE', `${bundle.paths.weights}: ${problems[0]} (${problems.length} problem(s)): recreate the bundle for its config`);
   }
   return weights;
+}
+
+/** A message on one line, without control characters (zod messages can quote manifest strings). */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }

@@ -25,19 +25,56 @@ export const aggregationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1), margin: marginSchema }),
 ]);
 
+/**
+ * The largest box window any scoring option may take (structure, colour, shading). Far above any useful window at
+ * model input sizes (the paper: 21 and 11 at 256²), and small enough that a window is never a typo such as 1e9.
+ */
+export const MAX_SCORING_WINDOW = 1023;
+
+const show = (v: unknown): string => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined ? 'missing' : typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : typeof v);
+
+/** An odd box window in 1..MAX_SCORING_WINDOW (`allowZero`: 0 also, meaning off); every message names the fix. */
+function windowSchema(example: number, allowZero = false) {
+  const range = `${allowZero ? '0 = off, or ' : ''}an odd window from 1 to ${MAX_SCORING_WINDOW}, e.g. ${example}`;
+  return z
+    .number({ error: (i) => `${show(i.input)} is not a number (${range})` })
+    .int({ error: (i) => `${show(i.input)} is not whole (${range})` })
+    .min(allowZero ? 0 : 1, { error: (i) => `${show(i.input)} is below ${allowZero ? 0 : 1} (${range})` })
+    .max(MAX_SCORING_WINDOW, { error: (i) => `${show(i.input)} is above ${MAX_SCORING_WINDOW} (${range})` })
+    .refine((v) => v % 2 === 1 || (allowZero && v === 0), {
+      error: (i) => allowZero
+        ? `${show(i.input)} is even; use 0 (off) or an odd window (e.g. ${(i.input as number) + 1})`
+        : `${show(i.input)} is even; box windows must be odd (e.g. ${(i.input as number) + 1})`,
+    });
+}
+
+/**
+ * The scoring constants: ONE schema for the manifest's `scoring` (checked when a bundle is loaded, so that a
+ * bundle the scorer would refuse is refused by `info`, `run --check` and the bundle loader with E_BUNDLE) and for
+ * the scorer's options (score/fused.ts resolveScoringOptions, RangeError at the call site). Messages are
+ * "<value> <problem>: <fix>".
+ */
 export const scoringSchema = z.object({
   /** MSGMS scales (2×2 average pooling between scales). Paper/RIAD: 4; EdgRec code: 2. */
-  scales: z.number().int().min(1).max(8).default(4),
+  scales: z.number({ error: (i) => `${show(i.input)} is not a number (an integer from 1 to 8, e.g. 4)` })
+    .int({ error: (i) => `${show(i.input)} is not whole (an integer from 1 to 8, e.g. 4)` })
+    .min(1, { error: (i) => `${show(i.input)} is below 1 (an integer from 1 to 8, e.g. 4)` })
+    .max(8, { error: (i) => `${show(i.input)} is above 8 (an integer from 1 to 8, e.g. 4)` })
+    .default(4),
   /** GMS stability constant c (method.md §6). */
-  c: z.number().positive().default(0.0026),
+  c: z.number({ error: (i) => `${show(i.input)} is not a finite number (a small positive constant, e.g. 0.0026)` })
+    .positive({ error: (i) => `${show(i.input)} is not positive (a small positive constant, e.g. 0.0026)` })
+    .default(0.0026),
   /** Weight of the colour term G_c in A = G_MSGM + μ·G_c. */
-  mu: z.number().nonnegative().default(1e-3),
-  /** Mean-filter window over the MSGMS map (odd). */
-  structureWindow: z.number().int().min(1).default(21),
-  /** Mean-filter window over the squared Lab difference (odd). */
-  colorWindow: z.number().int().min(1).default(11),
+  mu: z.number({ error: (i) => `${show(i.input)} is not a finite number (a weight ≥ 0, e.g. 0.001)` })
+    .nonnegative({ error: (i) => `${show(i.input)} is negative (a weight ≥ 0, e.g. 0.001)` })
+    .default(1e-3),
+  /** Mean-filter window over the MSGMS map (odd, at most 1023). */
+  structureWindow: windowSchema(21).default(21),
+  /** Mean-filter window over the squared Lab difference (odd, at most 1023). */
+  colorWindow: windowSchema(11).default(11),
   /** Box-filter border rule: 'valid' averages the in-image pixels; 'zero' is the reference code's zero padding. */
-  border: z.enum(['valid', 'zero']).default('valid'),
+  border: z.enum(['valid', 'zero'], { error: (i) => `${show(i.input)} is not a border rule ("valid", the default, or "zero")` }).default('valid'),
   /**
    * 0 (default, the paper) or an odd box window w: before scoring, the reconstruction's low-frequency band is
    * replaced by the input's — `recon + lowpass(input − recon)`, lowpass = three box means of w×w ('valid'
@@ -45,7 +82,7 @@ export const scoringSchema = z.object({
    * brightness, so broad lighting and shading are what the network reconstructs worst; this leaves them out of
    * the score (magnetic tiles: BENCHMARKS.md, "Training"; docs/architecture.md, "Shading transfer").
    */
-  shadingWindow: z.number().int().min(0).default(0)
+  shadingWindow: windowSchema(17, true).default(0)
     .describe('0 = off (paper); odd w: differences broader than ≈ w/2 px (σ) — lighting, shading — are not scored'),
   /** Image score from the map: the paper's max, or the mean of the top fraction of pixels. */
   aggregation: aggregationSchema.default({ kind: 'max' }),
@@ -98,6 +135,16 @@ export const manifestSchema = z.object({
   thresholds: thresholdsSchema,
   files: z.record(z.string(), fileEntrySchema),
   provenance: z.record(z.string(), z.unknown()),
+}).superRefine((m, ctx) => {
+  // The scorer refuses an input whose sides are too small for the MSGMS scales (each scale halves the image).
+  const side = 2 ** (m.scoring.scales - 1);
+  if (Math.min(m.input.width, m.input.height) < side) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['scoring', 'scales'],
+      message: `${m.scoring.scales} needs an input of at least ${side}×${side} but the input is ${m.input.width}×${m.input.height} (at most ${Math.floor(Math.log2(Math.min(m.input.width, m.input.height))) + 1} scales here)`,
+    });
+  }
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -1,11 +1,13 @@
-import { nativeAddon } from '../native.js';
+import { nativeAddon, type ScoringEngine } from '../native.js';
 import { scoringSchema, type ScoringOptions } from '../model/manifest.js';
 import { assertFloat32Length, assertPositiveInt, invalidParameterError } from '../util/is.js';
 import { aggregateRef, fusedScoreRef } from './reference/fused.js';
 
 /**
  * Completes partial scoring options with the defaults of the manifest schema (method.md §6) and checks
- * them. Throws RangeError naming the option.
+ * them with that same schema (odd windows of at most MAX_SCORING_WINDOW, …): a bundle the loader accepts is
+ * one this accepts. Throws RangeError naming the option, e.g. "Invalid scoring option structureWindow: 2 is even;
+ * box windows must be odd (e.g. 3)".
  */
 export function resolveScoringOptions(options: Partial<ScoringOptions> = {}): ScoringOptions {
   if (options === null || typeof options !== 'object') throw invalidParameterError('options', 'an object', options);
@@ -14,14 +16,7 @@ export function resolveScoringOptions(options: Partial<ScoringOptions> = {}): Sc
     const issue = parsed.error.issues[0]!;
     throw new RangeError(`Invalid scoring option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
   }
-  const o = parsed.data;
-  for (const key of ['structureWindow', 'colorWindow'] as const) {
-    if (o[key] % 2 === 0) throw new RangeError(`Invalid scoring option ${key}: ${o[key]} is even; box windows must be odd (e.g. ${o[key] + 1})`);
-  }
-  if (o.shadingWindow > 0 && o.shadingWindow % 2 === 0) {
-    throw new RangeError(`Invalid scoring option shadingWindow: ${o.shadingWindow} is even; use 0 (off) or an odd window (e.g. ${o.shadingWindow + 1})`);
-  }
-  return o;
+  return parsed.data;
 }
 
 /** Smallest image side that supports `scales` MSGMS scales (each halves the image). */
@@ -39,8 +34,9 @@ export function minSideForScales(scales: number): number {
  * @param input interleaved RGB in [0, 1], height×width×3
  * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
  * @param options scoring constants; missing ones take the defaults of the manifest schema
- * @returns the height×width map and the score. Runs in the native addon off the JS thread (CUDA when
- *   available), or in the TypeScript reference when the addon is missing.
+ * @returns the height×width map, the score, and the engine that computed them: the native addon off the JS
+ *   thread (`native-cpu`, or `cuda` when available), or the TypeScript reference (`typescript`, ≈ 5–50× slower)
+ *   when the addon is missing.
  */
 export async function fusedScore(
   input: Float32Array,
@@ -48,7 +44,7 @@ export async function fusedScore(
   width: number,
   height: number,
   options?: Partial<ScoringOptions>,
-): Promise<{ map: Float32Array; score: number }> {
+): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
   assertPositiveInt('width', width);
   assertPositiveInt('height', height);
   assertFloat32Length('input', input, width * height * 3);
@@ -62,7 +58,7 @@ export async function fusedScore(
   }
   const addon = nativeAddon();
   if (addon) {
-    const { map, score } = await addon.fusedScore(input, recon, width, height, {
+    const { map, score, device } = await addon.fusedScore(input, recon, width, height, {
       scales: o.scales,
       c: o.c,
       mu: o.mu,
@@ -74,7 +70,8 @@ export async function fusedScore(
     });
     // The addon aggregates the whole map; a margin is applied here, on the map it returns (one pass, or a sort
     // of the kept pixels for top-k: microseconds to a millisecond at model sizes).
-    return { map, score: o.aggregation.margin ? aggregateRef(map, o.aggregation, width, height) : score };
+    const engine: ScoringEngine = device === 'cuda' ? 'cuda' : 'native-cpu';
+    return { map, score: o.aggregation.margin ? aggregateRef(map, o.aggregation, width, height) : score, engine };
   }
   for (const [name, data] of [['input', input], ['recon', recon]] as const) {
     const bad = data.findIndex((v) => !Number.isFinite(v));
@@ -84,5 +81,5 @@ export async function fusedScore(
       );
     }
   }
-  return fusedScoreRef(input, recon, width, height, o);
+  return { ...fusedScoreRef(input, recon, width, height, o), engine: 'typescript' };
 }
