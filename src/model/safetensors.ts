@@ -1,6 +1,7 @@
 import { open, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { MmaerecError } from '../errors.js';
+import { jsonParseReason, printable } from '../util/printable.js';
 
 /**
  * safetensors (huggingface/safetensors format): 8-byte little-endian header length N, N bytes of JSON
@@ -39,6 +40,9 @@ if (endianness() !== 'LE') {
 const bad = (source: string, problem: string, fix = 're-export the file with a safetensors writer'): MmaerecError =>
   new MmaerecError('E_MODEL', `${source}: not a valid safetensors file: ${problem}: ${fix}`);
 
+/** A value from the file's header for a message: JSON-quoted, escaped and cut short (never the raw bytes). */
+const shown = (value: unknown, max = 80): string => printable(JSON.stringify(value) ?? String(value), max);
+
 interface HeaderEntry {
   name: string;
   dtype: SafetensorsDtype;
@@ -53,7 +57,7 @@ function parseHeader(json: string, dataBytes: number, source: string): { entries
   try {
     header = JSON.parse(json);
   } catch (err) {
-    throw bad(source, `header is not JSON (${(err as Error).message})`);
+    throw bad(source, `header is not JSON (${jsonParseReason(err)})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad(source, 'header is not a JSON object');
   const entries: HeaderEntry[] = [];
@@ -67,30 +71,31 @@ function parseHeader(json: string, dataBytes: number, source: string): { entries
       continue;
     }
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!e || typeof e !== 'object') throw bad(source, `tensor "${name}" has no {dtype, shape, data_offsets} entry`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw bad(source, `tensor "${name}" has unknown dtype ${JSON.stringify(e.dtype)}`);
+    const tensor = `tensor ${shown(name)}`;
+    if (!e || typeof e !== 'object') throw bad(source, `${tensor} has no {dtype, shape, data_offsets} entry`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) throw bad(source, `${tensor} has unknown dtype ${shown(e.dtype, 40)}`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(source, `tensor "${name}" has an invalid shape ${JSON.stringify(e.shape)}`);
+      throw bad(source, `${tensor} has an invalid shape ${shown(e.shape)}`);
     }
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[0] > offs[1]) {
-      throw bad(source, `tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+      throw bad(source, `${tensor} has invalid data_offsets ${shown(offs)}`);
     }
     const dtype = e.dtype as SafetensorsDtype;
     const shape = e.shape as number[];
     const [begin, end] = offs as [number, number];
     const expected = shape.reduce((a, d) => a * d, 1) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) {
-      throw bad(source, `tensor "${name}" (${dtype} ${JSON.stringify(shape)}) needs ${expected} bytes but its data_offsets span ${end - begin}`);
+      throw bad(source, `${tensor} (${dtype} ${shown(shape)}) needs ${expected} bytes but its data_offsets span ${end - begin}`);
     }
-    if (end > dataBytes) throw bad(source, `tensor "${name}" ends at byte ${end} past the data section (${dataBytes} bytes; file truncated?)`);
+    if (end > dataBytes) throw bad(source, `${tensor} ends at byte ${end} past the data section (${dataBytes} bytes; file truncated?)`);
     entries.push({ name, dtype, shape, begin, end });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of sorted) {
-    if (e.begin < cursor) throw bad(source, `tensor "${e.name}" overlaps the previous tensor's bytes (${e.begin} < ${cursor})`);
-    if (e.begin > cursor) throw bad(source, `a gap of ${e.begin - cursor} bytes precedes tensor "${e.name}"`);
+    if (e.begin < cursor) throw bad(source, `tensor ${shown(e.name)} overlaps the previous tensor's bytes (${e.begin} < ${cursor})`);
+    if (e.begin > cursor) throw bad(source, `a gap of ${e.begin - cursor} bytes precedes tensor ${shown(e.name)}`);
     cursor = e.end;
   }
   if (cursor !== dataBytes) throw bad(source, `${dataBytes - cursor} trailing bytes after the last tensor`);
@@ -162,7 +167,7 @@ export function toFloat32(t: RawTensor, name: string): Float32Array {
       return out;
     }
     default:
-      throw new MmaerecError('E_MODEL', `tensor "${name}" has dtype ${t.dtype}, expected a float type: export the weights as float32`);
+      throw new MmaerecError('E_MODEL', `tensor ${shown(name)} has dtype ${t.dtype}, expected a float type: export the weights as float32`);
   }
 }
 
