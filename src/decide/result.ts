@@ -38,6 +38,13 @@ export interface Heatmap {
   path?: string;
 }
 
+/** Something that went wrong beside the verdict, which stands (e.g. the heatmap could not be rendered). */
+export interface RecordWarning {
+  kind: 'heatmap';
+  /** One line naming the frame, the problem and the fix. */
+  message: string;
+}
+
 export interface InspectionResult {
   kind: 'inspection';
   frameId: string;
@@ -50,6 +57,8 @@ export interface InspectionResult {
   verdict: 'ok' | 'defect';
   regions: Region[];
   heatmap?: Heatmap;
+  /** Present only when something beside the verdict failed; the verdict, score and regions are still valid. */
+  warnings?: RecordWarning[];
   latency: StageLatency;
   model: ModelProvenance;
 }

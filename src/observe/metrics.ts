@@ -7,7 +7,8 @@ const STAGES = ['decode', 'preprocess', 'infer', 'score', 'total'] as const;
 
 /**
  * Prometheus metrics of one pipeline, in its own registry (several pipelines in one process do not collide):
- * per-stage latency histograms, and counters of frames, defects, errors (by code), drops and restarts.
+ * per-stage latency histograms, and counters of frames, defects, errors (by code), drops, restarts and
+ * heatmaps that could not be rendered (the frame's verdict stands; its record carries the warning).
  */
 export class PipelineMetrics {
   readonly registry = new Registry();
@@ -16,6 +17,7 @@ export class PipelineMetrics {
   private readonly errors: Counter<'code'>;
   private readonly drops: Counter;
   private readonly restarts: Counter;
+  private readonly heatmapFailures: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.stage = new Histogram({
@@ -29,6 +31,11 @@ export class PipelineMetrics {
     this.errors = new Counter({ name: 'mmaerec_errors_total', help: 'Frames that produced an error record, by code', labelNames: ['code'], registers: [this.registry] });
     this.drops = new Counter({ name: 'mmaerec_dropped_frames_total', help: 'Frames discarded by drop-oldest backpressure', registers: [this.registry] });
     this.restarts = new Counter({ name: 'mmaerec_source_restarts_total', help: 'Capture process restarts', registers: [this.registry] });
+    this.heatmapFailures = new Counter({
+      name: 'mmaerec_heatmap_failures_total',
+      help: 'Inspected frames whose heatmap could not be rendered (the verdict stands; the record carries a warning)',
+      registers: [this.registry],
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -39,6 +46,7 @@ export class PipelineMetrics {
       return;
     }
     this.frames.inc({ verdict: record.verdict });
+    if (record.warnings?.some((w) => w.kind === 'heatmap')) this.heatmapFailures.inc();
     const l = record.latency;
     const values = [l.decodeMs, l.preprocessMs, l.inferMs, l.scoreMs, l.totalMs];
     STAGES.forEach((stage, i) => this.stage.observe({ stage }, values[i]! / 1000));
@@ -56,24 +64,32 @@ export class PipelineMetrics {
     return this.registry.metrics();
   }
 
-  /** Serves GET /metrics on host:port (port 0: any free port). */
+  /** Serves GET (and HEAD) /metrics on host:port (port 0: any free port); any other path is 404. */
   async serve(port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
     const server: Server = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/metrics' || req.url === '/')) {
-        this.text().then(
-          (body) => {
-            res.writeHead(200, { 'content-type': this.registry.contentType });
-            res.end(body);
-          },
-          (err: Error) => {
-            res.writeHead(500);
-            res.end(err.message);
-          },
-        );
-      } else {
-        res.writeHead(404);
-        res.end('see /metrics\n');
+      // Only the path decides (a query string such as Prometheus' `name[]=` is ignored), compared as sent:
+      // `/`, `/metrics/`, `//metrics` and the like are other paths.
+      const path = (req.url ?? '').split('?', 1)[0];
+      if (path !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('not found: metrics are at /metrics\n');
+        return;
       }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+        res.end('method not allowed: use GET /metrics\n');
+        return;
+      }
+      this.text().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`cannot collect metrics: ${err.message.split('\n')[0]}\n`);
+        },
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
