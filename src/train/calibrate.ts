@@ -53,7 +53,8 @@ export async function scoreValidation(
 /** Thresholds and the warnings a user must see (too few images for the target, a pixel threshold lowered). */
 export interface ValidationThresholds {
   thresholds: Thresholds;
-  operatingPoint: FalseAlarmThreshold;
+  /** Absent when the slice was too small to estimate a rate. */
+  operatingPoint?: FalseAlarmThreshold;
   warnings: string[];
 }
 
@@ -69,9 +70,28 @@ export function consistentPixelThreshold(image: number, pixel: number): { pixel:
   };
 }
 
+/** Below this many held-out images no tail can be fitted (no quartiles): the maximum plus a margin stands in. */
+const MIN_IMAGES_FOR_RATE = 4;
+
+function fewImagesThresholds(v: ValidationScores, pixel: number): ValidationThresholds {
+  const scores = [...v.scores].sort((a, b) => a - b);
+  const max = scores[scores.length - 1]!;
+  const image = max + 0.1 * (max - quantile(scores, 0.5));
+  const capped = consistentPixelThreshold(image, pixel);
+  const warnings = [
+    `only ${scores.length} held-out good image(s): no false-alarm rate can be estimated, the image threshold is their maximum + 10 % of (max − median); train on more images or raise validationFraction, or run calibrate --rule false-alarm on more good images`,
+    ...(capped.warning ? [capped.warning] : []),
+  ];
+  return {
+    thresholds: { image, pixel: capped.pixel, source: `train validation (${scores.length} held-out good images): image = max + 10% (max − median), pixel = p99.9 of map pixels` },
+    warnings,
+  };
+}
+
 export function thresholdsFromValidation(v: ValidationScores, falseAlarmRate = DEFAULT_FALSE_ALARM_RATE): ValidationThresholds {
-  const op = falseAlarmThreshold(v.scores, falseAlarmRate);
   const pixels = Float32Array.from(v.pixels).sort();
+  if (v.scores.length < MIN_IMAGES_FOR_RATE) return fewImagesThresholds(v, quantile(pixels, 0.999));
+  const op = falseAlarmThreshold(v.scores, falseAlarmRate);
   const capped = consistentPixelThreshold(op.threshold, quantile(pixels, 0.999));
   const warnings = [op.warning, capped.warning].filter((w): w is string => w !== undefined);
   const [lo, hi] = op.rateInterval95;

@@ -1,18 +1,21 @@
 /**
- * Turns the network being trained into a ready bundle: reconstruct the held-out good images, score them with
- * the bundle's own scoring, set the thresholds by the documented rule (calibrate.ts), and write the bundle
- * with MODEL's writer and the run's provenance. Used at the end of training and for interim snapshots.
+ * Turns the network being trained into a ready bundle: reconstruct the held-out good images (and synthetic
+ * anomalies in copies of them), choose the scoring keys the config leaves open on those (select-scoring.ts),
+ * set the thresholds by the documented rule (calibrate.ts), and write the bundle with MODEL's writer and the
+ * run's provenance. Used at the end of training and for interim snapshots. No test label is used anywhere.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
+import { sha256Hex } from '../util/sha256.js';
 import { createBundle, writeBundle, type LoadedBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import type { TfjsNetwork } from '../model/tfjs-executor.js';
 import type { BackendChoice } from './backend.js';
-import { cleanBatch } from './batch.js';
-import { scoreValidation, thresholdsFromValidation, type ValidationThresholds } from './calibrate.js';
-import type { Dataset } from './data.js';
+import { edgeOf } from './batch.js';
+import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
+import { toFloat, type Dataset } from './data.js';
+import { searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair, type ScoringSelection } from './select-scoring.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
 
@@ -25,37 +28,61 @@ export interface ExportContext {
   step: number;
   lastLoss: { total: number; l2: number; ssim: number; entropy: number };
   durationMs: number;
+  /** Licence/attribution of the --backbone weights (import-backbone's record), for the bundle's provenance. */
+  backboneAttribution?: Record<string, unknown>;
 }
 
-/** Thresholds from the validation slice, reconstructed by `net` in inference mode and scored with `scoring`. */
-async function calibrateOnValidation(net: TfjsNetwork, data: Dataset, o: TrainOptions, scoring: ScoringOptions): Promise<ValidationThresholds> {
-  const size = data.validation.size;
-  const pairs: { input: Float32Array; recon: Float32Array }[] = [];
-  const val = data.validation;
+/** Reconstructs HWC float images with `net` in inference mode, `batch` at a time. */
+async function reconstruct(net: TfjsNetwork, images: Float32Array[], size: number, batch: number): Promise<ReconstructedPair[]> {
+  const pairs: ReconstructedPair[] = [];
   const per = size * size * 3;
-  for (let i = 0; i < val.pixels.length; i += o.batch) {
-    const idx = Array.from({ length: Math.min(o.batch, val.pixels.length - i) }, (_, k) => i + k);
-    const b = await cleanBatch(val, idx);
-    const r = net.forward(b.image, b.edge, { training: false });
+  for (let i = 0; i < images.length; i += batch) {
+    const chunk = images.slice(i, i + batch);
+    const image = new Float32Array(chunk.length * per);
+    const edge = new Float32Array(chunk.length * size * size);
+    for (const [k, img] of chunk.entries()) {
+      image.set(img, k * per);
+      edge.set(await edgeOf(img, size), k * size * size);
+    }
+    const tImage = tf.tensor4d(image, [chunk.length, size, size, 3]);
+    const tEdge = tf.tensor4d(edge, [chunk.length, size, size, 1]);
+    const r = net.forward(tImage, tEdge, { training: false });
     const recon = (await r.recon.data()) as Float32Array;
-    idx.forEach((_, k) => pairs.push({ input: b.hwc[k]!, recon: recon.slice(k * per, (k + 1) * per) }));
-    tf.dispose([b.image, b.edge, r.recon, ...r.addressing.map((a) => a.weights)]);
+    chunk.forEach((img, k) => pairs.push({ input: img, recon: recon.slice(k * per, (k + 1) * per) }));
+    tf.dispose([tImage, tEdge, r.recon, ...r.addressing.map((a) => a.weights)]);
   }
-  return thresholdsFromValidation(await scoreValidation(pairs, size, scoring), o.falseAlarmRate);
+  return pairs;
+}
+
+/**
+ * The scoring: the config's keys, and for the keys it leaves open (shading window, μ, margin) the best on
+ * held-out good vs synthetic anomalies — unless `selectScoring` is off or the slice is too small to rank.
+ */
+async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: ReconstructedPair[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection }> {
+  const base = bundleScoring(o);
+  const grid = searchableGrid({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
+  if (!o.selectScoring || Object.keys(grid).length === 0 || clean.length < 4) return { scoring: base };
+  const size = data.validation.size;
+  const anomalous = await reconstruct(net, syntheticAnomalies(clean.map((p) => p.input), size, o.augment, o.seed), size, o.batch);
+  const selection = await selectScoring({ clean, anomalous, size, base, grid });
+  return { scoring: selection.scoring, selection };
 }
 
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
-  // The bundle's scoring, so that its thresholds are on the scale of the scores it will produce.
-  const scoring = bundleScoring(o);
-  const calibration = await calibrateOnValidation(c.net, c.data, o, scoring);
+  const size = c.data.validation.size;
+  const clean = await reconstruct(c.net, c.data.validation.pixels.map(toFloat), size, o.batch);
+  const { scoring, selection } = await chooseScoring(c.net, c.data, o, clean);
+  // thresholds with the bundle's own scoring, on the scale of the scores it will produce
+  const calibration = thresholdsFromValidation(await scoreValidation(clean, size, scoring), o.falseAlarmRate);
   const thresholds = calibration.thresholds;
   const d = c.data;
   const contents = await createBundle({
     config: c.config,
     weights: c.net.exportWeights(),
     backboneSource: o.backbone ? `--backbone ${o.backbone}` : `random (${o.noPretrained})`,
+    ...(c.backboneAttribution ? { backboneAttribution: c.backboneAttribution } : {}),
     seed: o.seed,
     scoring,
     thresholds,
@@ -63,7 +90,13 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
     provenance: {
       trainedBy: 'mmaerec-edge train',
       command: o.command ?? null,
-      data: { folder: resolve(o.data), digest: d.digest, images: d.train.files.length + d.validation.files.length, train: d.train.files.length, validation: d.validation.files.length },
+      // no path of the training machine: the folder's last two parts, the files relative to it, and hashes
+      data: {
+        folder: resolve(o.data).split(sep).filter(Boolean).slice(-2).join('/'), digest: d.digest,
+        fileListSha256: sha256Hex([...d.train.files, ...d.validation.files].sort().join('\n')),
+        images: d.train.files.length + d.validation.files.length, train: d.train.files.length, validation: d.validation.files.length,
+        validationFiles: d.validation.files,
+      },
       steps: c.step,
       batch: o.batch,
       lr: o.lr,
@@ -73,6 +106,11 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
       duration: formatDuration(c.durationMs),
       noPretrained: o.backbone ? null : o.noPretrained,
       augment: o.augment,
+      scoringSelection: selection
+        ? { on: selection.on, searched: selection.searched, candidates: selection.candidates, chosen: selection.top[0]?.setting ?? null,
+            auroc: selection.auroc, paperAuroc: selection.baseAuroc, top: selection.top }
+        : { off: o.selectScoring ? 'every scoring key fixed by the config, or fewer than 4 held-out images' : 'selectScoring: false' },
+      thresholdRule: calibration.thresholds.operatingPoint ?? null,
     },
   });
   return { bundle: await writeBundle(dir, contents), warnings: [...contents.warnings, ...calibration.warnings] };

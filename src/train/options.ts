@@ -68,7 +68,20 @@ export const trainOptionsSchema = z.strictObject({
    * The bundle's scoring (manifest `scoring`: scales, μ, windows, shadingWindow, aggregation, …); omitted keys
    * take the paper's values. The thresholds are calibrated with it, so it is fixed at training time.
    */
-  scoring: scoringSchema.partial().strict().default({}),
+  scoring: z
+    .record(z.string(), z.unknown())
+    .default({})
+    // validated key by key, but kept as given: the keys left out are the ones export may choose (select-scoring.ts)
+    .superRefine((v, ctx) => {
+      const r = scoringSchema.partial().strict().safeParse(v);
+      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    })
+    .transform((v) => v as Partial<ScoringOptions>),
+  /**
+   * Choose the scoring keys that `scoring` leaves open (shadingWindow, mu, aggregation margin) on the held-out
+   * good images against synthetic anomalies in copies of them (train/select-scoring.ts; never test labels).
+   */
+  selectScoring: z.boolean().default(true),
   /** Shorthand for scoring.aggregation (the `--aggregation` flag); wins over it when both are given. */
   aggregation: aggregationSchema.optional(),
   /**

@@ -33,7 +33,7 @@ describe('calibrate', () => {
     expect(r.manifestSha256.after).toBe(after.sha256);
     expect(after.sha256).not.toBe(before.sha256);
     expect(after.manifest.thresholds).toEqual(r.thresholds);
-    expect(after.manifest.thresholds.source).toMatch(/^calibrate --rule f1 on .* \(4 good, 6 defective\)$/);
+    expect(after.manifest.thresholds.source).toMatch(/^calibrate --rule f1 on .* \(4 good, 6 defective; chosen on these labels\)$/);
     expect(after.manifest.provenance.calibration).toMatchObject({ rule: 'f1', images: { good: 4, defective: 6 } });
     // the image threshold is the best-F1 threshold of the same scores (evaluate reproduces them)
     const ev = await evaluate({ analyzer: syntheticAnalyzer(32), data, out: join(dir, 'ev'), progress: false, gallery: 0 });
@@ -80,7 +80,7 @@ describe('calibrate', () => {
     expect(r.thresholds.pixel).toBeLessThanOrEqual(r.thresholds.image);
     expect(r.thresholds.operatingPoint).toMatchObject({ rule: 'false-alarm', falseAlarmRate: 0.05, method: 'gumbel', images: 4 });
     // 4 images cannot show 5 %: said, with the fix
-    expect(r.warnings.some((w) => /^4 good images cannot show a 5 % false-alarm rate .*: add good images/.test(w))).toBe(true);
+    expect(r.warnings.some((w) => /^4 good images cannot show a 5 % false-alarm rate .*; add good images/.test(w))).toBe(true);
     const after = await loadBundle(bundle);
     expect(after.manifest.thresholds.operatingPoint).toEqual(r.thresholds.operatingPoint);
     expect(after.manifest.provenance.calibration).toMatchObject({ rule: 'false-alarm', rate: 0.05 });

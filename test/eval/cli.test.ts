@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBundle, loadBundle, writeBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
 import { writeSyntheticDataset } from './synthetic.js';
+import { ROOT } from '../helpers/require-tool.js';
 
 // As HELPERS.md runs CLIs: node --import tsx src/cli/main.ts <args> (cwd: the repository root).
 const run = async (args: string[]) => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: process.cwd(), timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -94,9 +95,13 @@ describe('calibrate command', () => {
     const bundle = join(dir, 'bundle');
     const config = presetConfig('lite', { inputSize: 32, levelChannels: [4, 4, 8, 8], headChannels: 4, backbone: { widthDivisor: 8 } });
     const before = (await writeBundle(bundle, await createBundle({ config }))).sha256;
-    let r = await run(['calibrate', '--model', bundle, '--data', data, '--dry-run']);
+    let r = await run(['calibrate', '--model', bundle, '--data', data, '--rule', 'f1', '--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^image threshold [\d.e+-]+, pixel threshold [\d.e+-]+\nsource: calibrate --rule f1 on .*\n.*\n  images: false alarms [\d.]+%, misses [\d.]+%\n  pixels: false alarms [\d.]+%, misses [\d.]+%\ndry run: manifest unchanged\n$/);
+    expect(r.stdout).toMatch(/^image threshold [\d.e+-]+, pixel threshold [\d.e+-]+\nsource: calibrate --rule f1 on .*\n(warning: .*\n)*.*\n  images: false alarms [\d.]+%, misses [\d.]+%\n  pixels: false alarms [\d.]+%, misses [\d.]+%\ndry run: manifest unchanged\n$/);
+    // the default rule: a false-alarm budget on good images, with its uncertainty and the warning that 4 images are few
+    r = await run(['calibrate', '--model', bundle, '--data', data, '--rate', '0.05', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nsource: calibrate --rule false-alarm 5 % \(gumbel; pixels p99\.9\) on .* test\/good \(4 images\)\noperating point: 5\.00% false alarms \(gumbel on 4 good images; \d at or above; 95 % range of the rate [\d.]+%–[\d.]+%; threshold range [\d.e+-]+–[\d.e+-]+\)\nwarning: 4 good images cannot show a 5 % false-alarm rate/);
     expect((await loadBundle(bundle)).sha256).toBe(before);
     r = await run(['calibrate', '--model', bundle, '--data', data, '--rule', 'good-percentile', '--json']);
     expect(r.code).toBe(0);
@@ -105,6 +110,6 @@ describe('calibrate command', () => {
     expect(after.sha256).toBe(result.manifestSha256.after);
     expect(after.manifest.thresholds.image).toBe(result.thresholds.image);
     r = await run(['calibrate', '--model', bundle, '--data', data, '--rule', 'median']);
-    expect(r.stderr).toBe('mmaerec-edge: calibrate: --rule must be f1 or good-percentile: see mmaerec-edge calibrate --help\n');
+    expect(r.stderr).toBe('mmaerec-edge: calibrate: --rule must be false-alarm, f1 or good-percentile: see mmaerec-edge calibrate --help\n');
   });
 });

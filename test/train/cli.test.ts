@@ -5,15 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROOT } from '../helpers/require-tool.js';
 
 // Through main() as bin/mmaerec-edge.js calls it (main.ts as the entry script deadlocks on its import cycle).
-const ENTRY = `const { main } = await import(${JSON.stringify(join(process.cwd(), 'src/cli/main.ts'))}); process.exitCode = await main(process.argv.slice(2));\n`;
+const ENTRY = `const { main } = await import(${JSON.stringify(join(ROOT, 'src/cli/main.ts'))}); process.exitCode = await main(process.argv.slice(2));\n`;
 let dir: string;
 let entry: string;
 let data: string;
 const run = async (args: string[]) => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: process.cwd(), timeout: 200_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, timeout: 200_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -52,7 +53,7 @@ describe('train command', () => {
     await writeFile(join(dir, 'even.yaml'), 'scoring: { shadingWindow: 16 }\n');
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'even.yaml')]);
     expect(r.stderr).toBe(
-      'mmaerec-edge: train options: scoring: Invalid scoring option shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17) (see docs/configuration.md)\n',
+      'mmaerec-edge: train options: scoring.shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17): fix that value (see docs/training.md)\n',
     );
     await writeFile(join(dir, 'memory.yaml'), 'model:\n  memory: { levels: [2, 3] }\n');
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'memory.yaml')]);

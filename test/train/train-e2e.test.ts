@@ -85,6 +85,7 @@ describe('train (tiny config, 32², wasm)', () => {
     expect((m.provenance.data as { images: number }).images).toBe(9);
     expect((m.provenance.data as { digest: string }).digest).toMatch(/^[0-9a-f]{64}$/);
     expect(m.thresholds.source).toContain('train validation');
+    expect(r.warnings.some((w) => /^only 1 held-out good image\(s\): no false-alarm rate can be estimated/.test(w))).toBe(true);
     expect(Number.isFinite(m.thresholds.image)).toBe(true);
     await expect(readFile(join(out, 'checkpoint', 'state.json'))).rejects.toThrow();
 
@@ -105,6 +106,25 @@ describe('train (tiny config, 32², wasm)', () => {
     let maxDiff = 0;
     for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
     expect(maxDiff).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it('chooses the open scoring keys on held-out good images and synthetic anomalies, thresholds for 1 % false alarms', async () => {
+    const r = await train({ ...base(), out: join(dir, 'selected'), steps: 2, validationFraction: 0.5, scoring: { mu: 0.002 } });
+    const m = r.bundle!.manifest;
+    const sel = m.provenance.scoringSelection as { on: string; searched: string[]; candidates: number; chosen: Record<string, number>; auroc: number };
+    expect(sel.on).toMatch(/^[45] held-out good images vs [45] synthetic anomalies/);
+    expect(sel.searched).toEqual(['shadingWindow', 'margin']); // mu was fixed by the config
+    expect(sel.candidates).toBe(4 * 3);
+    expect(m.scoring.mu).toBe(0.002);
+    expect(m.scoring.shadingWindow).toBe(sel.chosen.shadingWindow);
+    expect(m.scoring.aggregation.margin ?? 0).toBe(sel.chosen.margin);
+    expect(m.thresholds.operatingPoint).toMatchObject({ rule: 'false-alarm', falseAlarmRate: 0.01, method: 'gumbel' });
+    expect(m.thresholds.pixel).toBeLessThanOrEqual(m.thresholds.image);
+    // no path of this machine in the manifest
+    expect(JSON.stringify(m)).not.toContain(dir);
+    expect((m.provenance.data as { validationFiles: string[] }).validationFiles.every((f) => !f.startsWith('/'))).toBe(true);
+    // with 1 held-out image (the test's default split) no rate can be estimated: said
+    expect(r.warnings.some((w) => /^\d+ good images cannot show a 1 % false-alarm rate/.test(w))).toBe(true);
   }, 240_000);
 
   it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {

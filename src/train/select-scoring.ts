@@ -1,0 +1,125 @@
+/**
+ * The scoring a bundle gets, chosen without test labels (docs/training.md, "Scoring chosen on good images").
+ *
+ * Which scoring suits a product (how much of the broad shading to leave out, how much colour counts, whether the
+ * outline belongs in the image score) differs per product, and choosing it on a labelled test set makes every
+ * figure measured on that set optimistic. Here it is chosen on what training may use: the held-out good images
+ * and synthetic anomalies pasted into copies of them by a generator seeded apart from training's. Each candidate
+ * of a small grid scores both; the one that separates them best (image AUROC) wins, the paper's setting on ties.
+ * Keys the user set in the train config are not searched.
+ */
+import { imageAuroc } from '../eval/metrics.js';
+import type { ScoringOptions } from '../model/manifest.js';
+import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import { aggregateRef } from '../score/reference/fused.js';
+import { blendPerlinTexture, cutPasteRotated, type AugmentOptions } from './augment.js';
+import { Rng } from './rng.js';
+
+/** An input and the network's reconstruction of it, HWC float RGB in [0, 1] at the model size. */
+export interface ReconstructedPair {
+  input: Float32Array;
+  recon: Float32Array;
+}
+
+/** The keys searched and their values; the first value of each is the paper's. */
+export interface ScoringGrid {
+  shadingWindow: number[];
+  mu: number[];
+  margin: number[];
+}
+
+export const DEFAULT_SCORING_GRID: ScoringGrid = {
+  shadingWindow: [0, 9, 17, 33],
+  mu: [0.001, 0.002, 0.005],
+  margin: [0, 0.04, 0.08],
+};
+
+export interface ScoringSelection {
+  scoring: ScoringOptions;
+  /** Image AUROC, held-out good vs synthetic anomalies, of the chosen scoring and of the paper's. */
+  auroc: number;
+  baseAuroc: number;
+  candidates: number;
+  /** What it was chosen on, for the manifest. */
+  on: string;
+  /** The keys searched (the others were fixed by the user or are the paper's). */
+  searched: string[];
+  /** The five best candidates, for the record. */
+  top: { setting: Record<string, number>; auroc: number }[];
+}
+
+/** Seed offset of the selection's anomaly generator: never the training stream's. */
+const SELECTION_SEED = 0x5e1ec7;
+
+/**
+ * One synthetic anomaly per good image (alternately a Perlin texture blend and a rotated cut-paste; the texture
+ * from the next image), retried until the image changed. Returns HWC float copies; `images` are left alone.
+ */
+export function syntheticAnomalies(images: Float32Array[], size: number, augment: AugmentOptions, seed: number): Float32Array[] {
+  const rng = new Rng((seed ^ SELECTION_SEED) >>> 0);
+  return images.map((img, i) => {
+    const texture = images[(i + 1) % images.length]!;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const out = img.slice();
+      if (i % 2 === 0) {
+        if (blendPerlinTexture(out, texture, size, size, rng, augment) === 0) continue;
+      } else {
+        cutPasteRotated(out, size, size, rng, augment);
+      }
+      if (out.some((v, k) => v !== img[k])) return out;
+    }
+    return img.slice(); // a flat image no generator can change: counted as it is
+  });
+}
+
+type Grid = Partial<Record<keyof ScoringGrid, number[]>>;
+
+/** The grid without the keys the user fixed (`fixed` holds the train config's scoring keys). */
+export function searchableGrid(fixed: { shadingWindow?: unknown; mu?: unknown; aggregation?: unknown }, grid: ScoringGrid = DEFAULT_SCORING_GRID): Grid {
+  const out: Grid = {};
+  if (fixed.shadingWindow === undefined) out.shadingWindow = grid.shadingWindow;
+  if (fixed.mu === undefined) out.mu = grid.mu;
+  if (fixed.aggregation === undefined) out.margin = grid.margin;
+  return out;
+}
+
+/** Chooses the scoring from `clean` (held-out good) and `anomalous` (synthetic) pairs over `grid`. */
+export async function selectScoring(o: {
+  clean: ReconstructedPair[];
+  anomalous: ReconstructedPair[];
+  size: number;
+  base: ScoringOptions;
+  grid: Grid;
+}): Promise<ScoringSelection> {
+  const pairs = [...o.clean, ...o.anomalous];
+  const labels = pairs.map((_, i) => (i < o.clean.length ? 0 : 1));
+  const shadings = o.grid.shadingWindow ?? [o.base.shadingWindow];
+  const mus = o.grid.mu ?? [o.base.mu];
+  const margins = o.grid.margin ?? [o.base.aggregation.margin ?? 0];
+  const rows: { scoring: ScoringOptions; setting: Record<string, number>; auroc: number }[] = [];
+  for (const shadingWindow of shadings) {
+    for (const mu of mus) {
+      const mapped = resolveScoringOptions({ ...o.base, shadingWindow, mu });
+      const maps = [];
+      for (const p of pairs) maps.push((await fusedScore(p.input, p.recon, o.size, o.size, mapped)).map);
+      for (const margin of margins) {
+        const aggregation = { ...mapped.aggregation, margin };
+        const scores = maps.map((m) => aggregateRef(m, aggregation, o.size, o.size));
+        const setting = { shadingWindow, mu, margin };
+        rows.push({ scoring: { ...mapped, aggregation }, setting, auroc: imageAuroc(scores, labels) });
+      }
+    }
+  }
+  // the first row is the base (paper) setting; a strictly better one must win
+  const best = rows.reduce((b, r) => (r.auroc > b.auroc ? r : b), rows[0]!);
+  const top = [...rows].sort((a, b) => b.auroc - a.auroc).slice(0, 5).map(({ setting, auroc }) => ({ setting, auroc }));
+  return {
+    scoring: best.scoring,
+    auroc: best.auroc,
+    baseAuroc: rows[0]!.auroc,
+    candidates: rows.length,
+    on: `${o.clean.length} held-out good images vs ${o.anomalous.length} synthetic anomalies in copies of them (generator seed apart from training's); criterion image AUROC`,
+    searched: Object.keys(o.grid),
+    top,
+  };
+}
