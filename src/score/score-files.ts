@@ -1,9 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { open, readFile } from 'node:fs/promises';
+import sharp, { type OutputInfo } from 'sharp';
 import { MmaerecError } from '../errors.js';
 import type { ScoringOptions } from '../model/manifest.js';
+import { MAX_INPUT_PIXELS } from '../preprocess/decode.js';
 import { fusedScore } from './fused.js';
-import { encodeNpyFloat32 } from './npy.js';
+import { npyHeaderFloat32 } from './npy.js';
 
 export interface RgbImage {
   width: number;
@@ -14,7 +15,9 @@ export interface RgbImage {
 
 /**
  * Decodes an image file (anything sharp reads) to float RGB in [0, 1]: gray images are promoted to RGB,
- * alpha is dropped, 16-bit images keep their precision. Errors name the file and the fix.
+ * alpha is dropped, 16-bit images keep their precision. Errors name the file and the fix. Images above
+ * MAX_INPUT_PIXELS (the limit inspection decodes) are refused from their header, before any pixel is
+ * decoded. The result is a view of libvips' output buffer, scaled in place: 12 bytes per pixel, no copy.
  */
 export async function readRgbImage(path: string): Promise<RgbImage> {
   let bytes: Buffer;
@@ -25,20 +28,38 @@ export async function readRgbImage(path: string): Promise<RgbImage> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new MmaerecError('E_INPUT', `cannot read image ${path}: ${why}; check the path`, { cause: err });
   }
+  const undecodable = (err: unknown) => {
+    const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+    return new MmaerecError('E_INPUT', `cannot decode image ${path} (${detail}): give a PNG, JPEG, TIFF or WebP file`, { cause: err });
+  };
+  const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS });
+  let meta: Awaited<ReturnType<typeof image.metadata>>;
   try {
-    const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
-    const floats = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
-    const n = info.width * info.height;
-    const rgb = new Float32Array(n * 3);
-    // libvips gives float samples on the 0..255 scale (0..65535 for 16-bit input read as srgb is rescaled to 0..255).
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < 3; c++) rgb[3 * i + c] = floats[info.channels * i + (info.channels >= 3 ? c : 0)]! / 255;
-    }
-    return { width: info.width, height: info.height, data: rgb };
+    meta = await image.metadata();
   } catch (err) {
-    const detail = (err as Error).message.split('\n')[0];
-    throw new MmaerecError('E_INPUT', `cannot decode image ${path} (${detail}): give a PNG, JPEG, TIFF or WebP file`, { cause: err });
+    throw undecodable(err);
   }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > MAX_INPUT_PIXELS) {
+    throw new MmaerecError(
+      'E_INPUT',
+      `image ${path} is ${meta.width}×${meta.height} = ${pixels} pixels, above the limit of ${MAX_INPUT_PIXELS} (the same as inspection): crop or downscale it first`,
+    );
+  }
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data, info } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'float' }).toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    throw undecodable(err);
+  }
+  if (info.channels !== 3 || data.byteLength !== info.width * info.height * 12) {
+    throw undecodable(new Error(`decoded to ${info.width}×${info.height}×${info.channels} (${data.byteLength} bytes), expected 3 float channels`));
+  }
+  // libvips gives float samples on the 0..255 scale (16-bit input read as srgb is rescaled to 0..255 too).
+  const rgb = data.byteOffset % 4 === 0 ? new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4) : new Float32Array(new Uint8Array(data).buffer);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = rgb[i]! / 255;
+  return { width: info.width, height: info.height, data: rgb };
 }
 
 export interface ScoreFilesResult {
@@ -55,7 +76,9 @@ export async function scoreFiles(
   options: Partial<ScoringOptions> & { out?: string } = {},
 ): Promise<ScoreFilesResult> {
   const { out, ...scoring } = options;
-  const [input, recon] = await Promise.all([readRgbImage(inputPath), readRgbImage(reconPath)]);
+  // One after the other: libvips' decode buffers of the two images are never held at the same time.
+  const input = await readRgbImage(inputPath);
+  const recon = await readRgbImage(reconPath);
   if (input.width !== recon.width || input.height !== recon.height) {
     throw new MmaerecError(
       'E_INPUT',
@@ -69,12 +92,31 @@ export async function scoreFiles(
     if (err instanceof RangeError) throw new MmaerecError('E_CONFIG', `${err.message}`, { cause: err });
     throw err;
   }
-  if (out) {
-    try {
-      await writeFile(out, encodeNpyFloat32(result.map, [input.height, input.width]));
-    } catch (err) {
-      throw new MmaerecError('E_IO', `cannot write ${out}: ${(err as Error).message}; check the directory exists and is writable`, { cause: err });
-    }
-  }
+  if (out) await writeNpy(out, result.map, [input.height, input.width]);
   return { score: result.score, width: input.width, height: input.height, map: result.map };
+}
+
+/** Writes the header, then the map's own bytes (no encoded copy of the map on little-endian machines). */
+async function writeNpy(out: string, map: Float32Array, shape: readonly number[]): Promise<void> {
+  try {
+    const file = await open(out, 'w');
+    try {
+      await file.write(npyHeaderFloat32(shape, map.length));
+      await file.write(littleEndianBytes(map));
+    } finally {
+      await file.close();
+    }
+  } catch (err) {
+    throw new MmaerecError('E_IO', `cannot write ${out}: ${(err as Error).message}; check the directory exists and is writable`, { cause: err });
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = new Uint8Array(data.byteLength);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i]!, true);
+  return bytes;
 }

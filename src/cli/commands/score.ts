@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import sharp from 'sharp';
 import { MmaerecError } from '../../errors.js';
 import { scoreFiles } from '../../score/score-files.js';
 
@@ -53,6 +54,8 @@ export function register(program: Command): void {
     .option('--shading-window <px>', 'odd box window: lighting/shading broader than ≈ px/2 is not scored (default 0: off)')
     .option('--json', 'print {"score","width","height"} as JSON')
     .action(async (inputPath: string, reconPath: string, flags: ScoreFlags) => {
+      // One-shot process: libvips' operation cache (up to 50 MB of decoded pixels) would only add to the peak.
+      sharp.cache(false);
       const r = await scoreFiles(inputPath, reconPath, parseFlags(flags));
       if (flags.json) {
         process.stdout.write(JSON.stringify({ score: r.score, width: r.width, height: r.height }) + '\n');
