@@ -1,16 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_INPUT_PIXELS } from '../../src/preprocess/decode.js';
 import { fusedScore } from '../../src/score/fused.js';
 import { imagePair, maxAbsDiff } from './helpers.js';
+import { ROOT, needs, tools } from '../helpers/require-tool.js';
 
 // Through main() as bin/mmaerec-edge.js calls it (the same entry the other CLI tests use).
 const ENTRY = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, ...args], { cwd: process.cwd(), encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
 const W = 40;
@@ -62,7 +64,7 @@ describe('mmaerec-edge score', () => {
     expect(maxAbsDiff(map, (await fusedScore(f(bytes.input), f(bytes.recon), W, H)).map)).toBeLessThan(1e-6);
   });
 
-  it.skipIf(!existsSync('/usr/bin/python3') || spawnSync('/usr/bin/python3', ['-c', 'import numpy']).status !== 0)(
+  needs(tools.numpy()).it(
     'numpy loads the .npy (shape, dtype, values)',
     () => {
       const out = join(dir, 'map-np.npy');
@@ -101,4 +103,56 @@ describe('mmaerec-edge score', () => {
       expect(r.stdout).toBe('');
     }
   });
+
+  it('refuses an image above the pixel limit of inspection from its header: one E_INPUT line, nothing decoded', async () => {
+    // A valid 1×1 PNG whose IHDR then claims 16384×16384 (just above 16383²): a few bytes on disk.
+    const png = Buffer.from(await sharp(Buffer.from([1, 2, 3]), { raw: { width: 1, height: 1, channels: 3 } }).png().toBuffer());
+    png.writeUInt32BE(16384, 16);
+    png.writeUInt32BE(16384, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    const huge = join(dir, 'huge.png');
+    writeFileSync(huge, png);
+    expect((await sharp(huge, { limitInputPixels: false }).metadata()).width).toBe(16384);
+    for (const args of [[huge, paths.recon], [paths.input, huge]]) {
+      const r = cli('score', ...args);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `mmaerec-edge: image ${huge} is 16384×16384 = 268435456 pixels, above the limit of ${MAX_INPUT_PIXELS} (the same as inspection): crop or downscale it first\n`,
+      );
+    }
+  });
+
+  // The budget at 2000²: the two decoded images (2 × 12 B/px float RGB, used in place, no copy), the native
+  // scorer's planes and scratch (≈ 55 B/px) and the map (4). Before: a float copy of each decoded image and an
+  // encoded copy of the map for --out (≈ 86 B/px here).
+  needs(tools.native()).it('peak memory stays under 85 bytes per pixel at 2000² with --out', async () => {
+    const [w, h] = [2000, 2000];
+    const noise = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 7 + (i >> 11)) & 255;
+    const big = { input: join(dir, 'big-in.png'), recon: join(dir, 'big-recon.png') };
+    await sharp(noise, { raw: { width: w, height: h, channels: 3 } }).png().toFile(big.input);
+    for (let i = 0; i < noise.length; i += 5) noise[i] ^= 3;
+    await sharp(noise, { raw: { width: w, height: h, channels: 3 } }).png().toFile(big.recon);
+    // The baseline after loading what score loads (sharp, the addon, the command), so that it is pixels only.
+    const entry = `const { main } = await import('./src/cli/main.ts'); await import('./src/cli/commands/score.ts');
+      (await import('./src/native.ts')).nativeAddon(); const base = process.memoryUsage().rss;
+      process.exitCode = await main(process.argv.slice(1));
+      process.stderr.write(JSON.stringify({ base, peak: process.resourceUsage().maxRSS * 1024 }) + '\\n');`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'score', big.input, big.recon, '--out', join(dir, 'big.npy')], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { base, peak } = JSON.parse(r.stderr.trim().split('\n').pop()!) as { base: number; peak: number };
+    const perPixel = (peak - base) / (w * h);
+    expect(perPixel, `${perPixel.toFixed(1)} bytes per pixel above the ${(base / 1e6).toFixed(0)} MB baseline`).toBeLessThan(85);
+  });
 });
+
+/** PNG chunk CRC (ISO 3309 / zlib crc32). */
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
