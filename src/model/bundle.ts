@@ -6,7 +6,8 @@ import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkWeights, initWeights, type WeightMap } from './init.js';
 import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type Manifest, type ScoringOptions, type Thresholds } from './manifest.js';
-import { buildNetwork, IMAGENET_MEAN, IMAGENET_STD } from './network.js';
+import { backboneNormalization } from './backbone.js';
+import { buildNetwork } from './network.js';
 import { writeOnnx } from './onnx-writer.js';
 import { readSafetensors, serializeSafetensors, toFloat32 } from './safetensors.js';
 
@@ -40,6 +41,8 @@ export interface CreateBundleOptions {
   weights?: WeightMap;
   /** Whether `weights` holds a pretrained backbone; set by import-backbone / training. */
   backboneSource?: string;
+  /** Licence and attribution of pretrained backbone weights (import-backbone's record): provenance.backboneWeights. */
+  backboneAttribution?: Record<string, unknown>;
   seed?: number;
   name?: string;
   scoring?: Partial<ScoringOptions>;
@@ -75,13 +78,14 @@ export async function createBundle(options: CreateBundleOptions): Promise<Bundle
     name: options.name ?? `mmaerec-${config.backbone.arch}-${config.inputSize}`,
     createdAt: new Date().toISOString(),
     config: config as unknown as Record<string, unknown>,
-    input: { width: config.inputSize, height: config.inputSize, colorOrder: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD },
+    input: { width: config.inputSize, height: config.inputSize, colorOrder: 'rgb', ...backboneNormalization(config.backbone.arch) },
     scoring: scoringSchema.parse(options.scoring ?? {}),
     thresholds: options.thresholds ?? UNCALIBRATED,
     provenance: {
       producer: `mmaerec-edge ${version}`,
       seed,
       backbone: backboneGiven ? (options.backboneSource ?? 'given') : 'random',
+      ...(backboneGiven && options.backboneAttribution ? { backboneWeights: options.backboneAttribution } : {}),
       ...options.provenance,
     },
   };

@@ -12,7 +12,7 @@ export interface Complexity {
 }
 
 /**
- * Counts parameters and MACs by walking the graph. MACs count convolutions (Cout·Hout·Wout·Cin·k²) and the
+ * Counts parameters and MACs by walking the graph. MACs count convolutions (Cout·Hout·Wout·(Cin/groups)·k²) and the
  * memory modules (two N×C products per pixel: addressing and read-out), the operations ptflops — the tool
  * behind "GMac" figures like the paper's — counts for conv layers; elementwise ops, BatchNorm, pooling and
  * resizing are left out (together < 1 % here). docs/architecture.md compares the paper preset with 52.21 GMac.
@@ -33,7 +33,7 @@ export function countComplexity(graph: NetworkGraph): Complexity {
     let m = 0;
     if (s.op === 'conv') {
       const [, h, w] = graph.shapes.get(node.outputs[0]!)!;
-      m = s.outChannels * h * w * s.inChannels * s.kernel * s.kernel;
+      m = s.outChannels * h * w * (s.inChannels / (s.groups ?? 1)) * s.kernel * s.kernel;
     } else if (s.op === 'memory') {
       const [, h, w] = graph.shapes.get(node.outputs[0]!)!;
       m = 2 * s.items * s.channels * h * w;

@@ -5,8 +5,19 @@ import { MmaerecError } from '../errors.js';
  * The network configuration (method.md §2–4, docs/architecture.md "Model"). One schema drives the graph
  * builder, and through it the tfjs executor, the ONNX writer, parameter and GMAC counting.
  */
-export const BACKBONE_ARCHS = ['wide_resnet50_2', 'resnet18'] as const;
+/** torchvision ResNets (weights: a torchvision state dict, `import-backbone --format torchvision`). */
+export const RESNET_ARCHS = ['wide_resnet50_2', 'resnet18'] as const;
+export type ResnetArch = (typeof RESNET_ARCHS)[number];
+/**
+ * Every backbone: the ResNets, and Keras MobileNetV2 (α = 1; weights from a TensorFlow.js layers model such as
+ * nsfwjs's, `import-backbone --format tfjs-layers`), tapped at four named layers.
+ */
+export const BACKBONE_ARCHS = [...RESNET_ARCHS, 'mobilenet_v2'] as const;
 export type BackboneArch = (typeof BACKBONE_ARCHS)[number];
+/** Keras layer names tapped for the four levels (strides 2/4/8/16) when `backbone.taps` is not given. */
+export const DEFAULT_TAPS: Record<'mobilenet_v2', [string, string, string, string]> = {
+  mobilenet_v2: ['Conv1_relu', 'block_2_add', 'block_5_add', 'block_12_add'],
+};
 export const ATTENTIONS = ['ca', 'se', 'cbam', 'none'] as const;
 export type AttentionKind = (typeof ATTENTIONS)[number];
 
@@ -19,6 +30,19 @@ export const backboneConfigSchema = z.strictObject({
   widthDivisor: z.number().int().min(1).max(64).default(1),
   /** false (paper, §5): frozen, BatchNorm in inference mode. true: trained with everything else. */
   trainable: z.boolean().default(false),
+  /**
+   * mobilenet_v2 only: the layers whose outputs are the four levels (strides 2, 4, 8, 16), by Keras layer name;
+   * absent = DEFAULT_TAPS. The backbone is built up to the deepest tap. The ResNets' levels are fixed
+   * (stem, layer1, layer2, layer3) and take no taps; absent in every ResNet config (old bundles unchanged).
+   */
+  taps: z.tuple([z.string().min(1), z.string().min(1), z.string().min(1), z.string().min(1)]).optional(),
+}).superRefine((b, ctx) => {
+  if (b.arch === 'mobilenet_v2' && b.widthDivisor !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['widthDivisor'], message: 'mobilenet_v2 has no width divisor (its weights come from a model file): use 1' });
+  }
+  if (b.arch !== 'mobilenet_v2' && b.taps) {
+    ctx.addIssue({ code: 'custom', path: ['taps'], message: `${b.arch} levels are fixed (stem, layer1, layer2, layer3): remove taps` });
+  }
 });
 
 export const memoryConfigSchema = z.strictObject({

@@ -47,15 +47,18 @@ export async function createBundleFromFiles(o: CreateFromFilesOptions): Promise<
   const config = await resolveConfig(o.preset, o.configFile);
   let weights;
   let backboneSource: string | undefined;
+  let attribution: Record<string, unknown> | undefined;
   if (o.backboneFile) {
-    const imported = await importBackbone(o.backboneFile, config.backbone.arch, config.backbone.widthDivisor);
+    const imported = await importBackbone(o.backboneFile, config.backbone.arch, config.backbone.widthDivisor, config.backbone.taps);
     weights = imported.weights;
     backboneSource = `imported from ${o.backboneFile}`;
+    attribution = imported.attribution;
   }
   const contents = await createBundle({
     config,
     ...(weights ? { weights } : {}),
     ...(backboneSource ? { backboneSource } : {}),
+    ...(attribution ? { backboneAttribution: attribution } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.name ? { name: o.name } : {}),
     provenance: { createdBy: 'mmaerec-edge create', preset: o.preset ?? null },

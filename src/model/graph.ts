@@ -30,9 +30,17 @@ export interface ParamSpec {
 
 export type Op =
   | { op: 'normalize'; mean: [number, number, number]; std: [number, number, number] }
-  | { op: 'conv'; weight: string; bias?: string; inChannels: number; outChannels: number; kernel: number; stride: number; pad: number }
+  /**
+   * `pad`: symmetric zero padding; `pads` (when present, it wins): [top, left, bottom, right] — ONNX's order —
+   * for the asymmetric padding of Keras (ZeroPadding2D ((0,1),(0,1)) before a stride-2 'valid' conv, and TF's
+   * 'same'). `groups` (absent = 1): grouped convolution, weight [out, in/groups, k, k]; the executors support
+   * 1 and depthwise (groups = inChannels).
+   */
+  | { op: 'conv'; weight: string; bias?: string; inChannels: number; outChannels: number; kernel: number; stride: number; pad: number; pads?: [number, number, number, number]; groups?: number }
   | { op: 'batchNorm'; prefix: string; channels: number; epsilon: number; backbone: boolean }
   | { op: 'relu' }
+  /** min(max(x, min), max): ReLU6 of MobileNets is clip(0, 6). */
+  | { op: 'clip'; min: number; max: number }
   | { op: 'sigmoid' }
   | { op: 'hardSwish' }
   | { op: 'maxPool3s2' }
@@ -70,6 +78,8 @@ export interface NetworkGraph {
     recon: string;
     /** Memory addressing weights per level that has a memory (for the entropy loss, eq. 5). */
     addressing: { level: number; value: string }[];
+    /** The four backbone levels (strides 2/4/8/16) as the backbone delivers them, before memory and projection. */
+    features: string[];
   };
 }
 
@@ -114,19 +124,37 @@ export class GraphBuilder {
   conv(
     x: string,
     prefix: string,
-    o: { out: number; kernel: number; stride?: number; bias?: boolean; init: InitKind; trainable: boolean },
+    o: {
+      out: number;
+      kernel: number;
+      stride?: number;
+      bias?: boolean;
+      init: InitKind;
+      trainable: boolean;
+      /** Explicit zero padding [top, left, bottom, right]; default: symmetric (kernel − 1) / 2. */
+      pads?: [number, number, number, number];
+      /** Grouped convolution (1 = dense; inChannels = depthwise). */
+      groups?: number;
+    },
   ): string {
     const [c, h, w] = this.shape(x);
     const stride = o.stride ?? 1;
-    const pad = (o.kernel - 1) >> 1;
-    const weight = this.param({ name: `${prefix}.weight`, shape: [o.out, c, o.kernel, o.kernel], init: o.init, trainable: o.trainable, buffer: false });
+    const groups = o.groups ?? 1;
+    if (c % groups !== 0 || o.out % groups !== 0) throw new Error(`graph builder: ${prefix}: ${c} → ${o.out} channels do not split into ${groups} groups`);
+    const sym = (o.kernel - 1) >> 1;
+    const pads = o.pads ?? [sym, sym, sym, sym];
+    const symmetric = pads.every((p) => p === pads[0]);
+    const weight = this.param({ name: `${prefix}.weight`, shape: [o.out, c / groups, o.kernel, o.kernel], init: o.init, trainable: o.trainable, buffer: false });
     const bias = o.bias
       ? this.param({ name: `${prefix}.bias`, shape: [o.out], init: 'zeros', trainable: o.trainable, buffer: false })
       : undefined;
-    const oh = Math.floor((h + 2 * pad - o.kernel) / stride) + 1;
-    const ow = Math.floor((w + 2 * pad - o.kernel) / stride) + 1;
-    const spec: Op = { op: 'conv', weight, inChannels: c, outChannels: o.out, kernel: o.kernel, stride, pad };
+    const oh = Math.floor((h + pads[0] + pads[2] - o.kernel) / stride) + 1;
+    const ow = Math.floor((w + pads[1] + pads[3] - o.kernel) / stride) + 1;
+    if (oh < 1 || ow < 1) throw new Error(`graph builder: ${prefix}: a ${o.kernel}×${o.kernel} kernel does not fit a ${h}×${w} input`);
+    const spec: Op = { op: 'conv', weight, inChannels: c, outChannels: o.out, kernel: o.kernel, stride, pad: symmetric ? pads[0] : 0 };
     if (bias) spec.bias = bias;
+    if (!symmetric) spec.pads = [...pads];
+    if (groups !== 1) spec.groups = groups;
     return this.node(prefix, spec, [x], [[o.out, oh, ow]])[0]!;
   }
 
@@ -149,6 +177,10 @@ export class GraphBuilder {
 
   unary(x: string, op: 'relu' | 'sigmoid' | 'hardSwish', name: string = op): string {
     return this.node(name, { op }, [x], [this.shape(x)])[0]!;
+  }
+
+  clip(x: string, min: number, max: number, name = 'clip'): string {
+    return this.node(name, { op: 'clip', min, max }, [x], [this.shape(x)])[0]!;
   }
 
   maxPool(x: string): string {

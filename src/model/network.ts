@@ -1,10 +1,10 @@
-import { backboneChannels, buildBackbone } from './backbone.js';
+import { MmaerecError } from '../errors.js';
+import { backboneNormalization, buildBackbone } from './backbone.js';
 import type { AttentionKind, ModelConfig } from './config.js';
 import { GraphBuilder, type NetworkGraph } from './graph.js';
 
-/** ImageNet normalisation, applied inside the graph before the backbone (torchvision's constants). */
-export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+/** ImageNet normalisation (torchvision's constants), applied inside the graph before a ResNet backbone. */
+export { IMAGENET_MEAN, IMAGENET_STD } from './backbone.js';
 
 /**
  * THE network definition (method.md §2–4; choices in docs/architecture.md, "Model"). Every back end walks
@@ -23,11 +23,16 @@ export function buildNetwork(config: ModelConfig): NetworkGraph {
       'relu',
     );
 
-  // Backbone on the normalised image (§2 step 4).
-  const normalised = g.normalize(image, IMAGENET_MEAN, IMAGENET_STD);
+  // Backbone on the image normalised as the backbone was trained (§2 step 4): ImageNet mean/std for the
+  // ResNets; nothing for MobileNetV2 (x / 255 on 0–255 input is the [0, 1] image itself).
   const b = config.backbone;
-  const features = buildBackbone(g, normalised, { arch: b.arch, widthDivisor: b.widthDivisor, trainable: b.trainable, bnEpsilon: eps });
-  const featureChannels = backboneChannels(b.arch, b.widthDivisor);
+  const norm = backboneNormalization(b.arch);
+  const identity = norm.mean.every((m) => m === 0) && norm.std.every((d) => d === 1);
+  const normalised = identity ? image : g.normalize(image, norm.mean, norm.std);
+  const features = buildBackbone(g, normalised, { arch: b.arch, widthDivisor: b.widthDivisor, trainable: b.trainable, bnEpsilon: eps, taps: b.taps });
+  // The levels' channels as the backbone delivers them (a tapped backbone's need not match levelChannels:
+  // the 1×1 projections below adapt them).
+  const featureChannels = features.map((f) => g.shape(f)[0]);
 
   // Edge encoder (§2 step 3): per level a stride-2 conv3×3-BN-ReLU then a conv3×3-BN-ReLU.
   const encoded: string[] = [];
@@ -44,6 +49,11 @@ export function buildNetwork(config: ModelConfig): NetworkGraph {
   const addressing: { level: number; value: string }[] = [];
   for (let l = 0; l < 4; l++) {
     let z = features[l]!;
+    const [, eh, ew] = g.shape(encoded[l]!);
+    const [, fh, fw] = g.shape(z);
+    if (eh !== fh || ew !== fw) {
+      throw new MmaerecError('E_CONFIG', `backbone level ${l} is ${fh}×${fw}, the edge encoder's is ${eh}×${ew}: tap a layer at stride ${2 ** (l + 1)} for level ${l}`);
+    }
     if (config.memory.levels.includes(l)) {
       const [read, addr] = g.memory(z, `memory.${l}`, config.memory);
       z = read;
@@ -69,7 +79,7 @@ export function buildNetwork(config: ModelConfig): NetworkGraph {
   v = convBnRelu(v, 'decoder.head.conv1', 'decoder.head.bn1', config.headChannels);
   const recon = g.conv(v, 'decoder.out', { out: 3, kernel: 3, bias: true, ...head });
 
-  return { inputs: { image, edge }, nodes: g.nodes, params: g.params, shapes: g.shapes, outputs: { recon, addressing } };
+  return { inputs: { image, edge }, nodes: g.nodes, params: g.params, shapes: g.shapes, outputs: { recon, addressing, features: [...features] } };
 }
 
 /** Attention per fused level: Coordinate Attention (paper), SE, CBAM or none (paper Table 6). */

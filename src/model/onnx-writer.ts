@@ -45,11 +45,24 @@ export function memoryConstants(m: Float32Array, items: number, channels: number
  * statistics (ONNX Runtime and TensorRT fold it into the convolution themselves). Initializers carry the
  * weights.safetensors names, except each memory, which appears as `<name>:cosine` and `<name>:readout`.
  */
-export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSize: number; producerVersion?: string; name?: string }): Uint8Array {
+export function writeOnnx(
+  graph: NetworkGraph,
+  weights: WeightMap,
+  o: {
+    inputSize: number;
+    producerVersion?: string;
+    name?: string;
+    /** Also output the backbone levels as `feature0` … `feature3` (NCHW), e.g. to check an imported backbone. */
+    featureOutputs?: boolean;
+  },
+): Uint8Array {
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
   const constants = new Map<string, string>();
   const rename = new Map<string, string>([[graph.outputs.recon, 'recon']]);
+  const features = o.featureOutputs ? graph.outputs.features : [];
+  // A level that is the graph input itself cannot be renamed; the backbone always has ops before its taps.
+  features.forEach((f, l) => rename.set(f, `feature${l}`));
   const derived = new Set<string>(); // parameters exported only through derived constants
   const v = (name: string): string => rename.get(name) ?? name;
   let counter = 0;
@@ -96,9 +109,9 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
         emit('Conv', s.bias ? [x, s.weight, s.bias] : [x, s.weight], [y], [
           ints('kernel_shape', [s.kernel, s.kernel]),
           ints('strides', [s.stride, s.stride]),
-          ints('pads', [s.pad, s.pad, s.pad, s.pad]),
+          ints('pads', s.pads ?? [s.pad, s.pad, s.pad, s.pad]),
           ints('dilations', [1, 1]),
-          int('group', 1),
+          int('group', s.groups ?? 1),
         ]);
         return;
       case 'batchNorm': {
@@ -108,6 +121,9 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
       }
       case 'relu':
         return emit('Relu', [x], [y]);
+      case 'clip':
+        // Opset ≥ 11: min and max are inputs (scalars).
+        return emit('Clip', [x, constF([s.min], []), constF([s.max], [])], [y]);
       case 'sigmoid':
         return emit('Sigmoid', [x], [y]);
       case 'hardSwish':
@@ -194,9 +210,13 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
     if (!derived.has(p.name)) initializers.push(floatTensor(p.name, p.shape, w.data));
   }
   const S = o.inputSize;
-  const valueInfo = (name: string, c: number) => ({
+  const valueInfo = (name: string, c: number, h = S, w = S) => ({
     name,
-    type: { tensor_type: { elem_type: TENSOR_FLOAT, shape: { dim: [1, c, S, S].map((d) => ({ dim_value: d })) } } },
+    type: { tensor_type: { elem_type: TENSOR_FLOAT, shape: { dim: [1, c, h, w].map((d) => ({ dim_value: d })) } } },
+  });
+  const featureInfo = features.map((f, l) => {
+    const [c, h, w] = graph.shapes.get(f)!;
+    return valueInfo(`feature${l}`, c, h, w);
   });
   const Model = onnxType('ModelProto');
   const model = Model.fromObject({
@@ -209,7 +229,7 @@ export function writeOnnx(graph: NetworkGraph, weights: WeightMap, o: { inputSiz
       node: nodes,
       initializer: initializers,
       input: [valueInfo('image', 3), valueInfo('edge', 1)],
-      output: [valueInfo('recon', 3)],
+      output: [valueInfo('recon', 3), ...featureInfo],
     },
   });
   return Model.encode(model).finish();

@@ -40,6 +40,8 @@ export interface ForwardOptions {
   momentum?: number | 'cumulative';
   /** Set false to use batch statistics without touching the running statistics. */
   updateRunningStats?: boolean;
+  /** Also return the four backbone levels (`ForwardResult.features`), e.g. to check an imported backbone. */
+  features?: boolean;
 }
 
 export interface ForwardResult {
@@ -47,6 +49,8 @@ export interface ForwardResult {
   recon: TF.Tensor4D;
   /** Memory addressing weights ŵ per level with a memory, [B,h,w,N] (for the entropy loss, eq. 5). */
   addressing: { level: number; weights: TF.Tensor4D }[];
+  /** With `features: true`: the backbone levels, [B,h,w,C] each. */
+  features?: TF.Tensor4D[];
 }
 
 const OIHW_TO_HWIO = [2, 3, 1, 0];
@@ -130,6 +134,7 @@ export class TfjsNetwork {
       return {
         recon: values.get(this.graph.outputs.recon) as TF.Tensor4D,
         addressing: this.graph.outputs.addressing.map((a) => ({ level: a.level, weights: values.get(a.value) as TF.Tensor4D })),
+        ...(options.features ? { features: this.graph.outputs.features.map((f) => values.get(f) as TF.Tensor4D) } : {}),
       };
     });
   }
@@ -143,9 +148,21 @@ export class TfjsNetwork {
       case 'normalize':
         return [tf.div(tf.sub(x, tf.tensor1d(s.mean)), tf.tensor1d(s.std))];
       case 'conv': {
+        const [t, l, b, r] = s.pads ?? [s.pad, s.pad, s.pad, s.pad];
         const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-          s.pad === 0 ? 'valid' : [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]];
-        const y = tf.conv2d(x, v(s.weight) as TF.Tensor4D, s.stride, pad);
+          t === 0 && l === 0 && b === 0 && r === 0 ? 'valid' : [[0, 0], [t, b], [l, r], [0, 0]];
+        const groups = s.groups ?? 1;
+        let y: TF.Tensor4D;
+        if (groups === 1) {
+          y = tf.conv2d(x, v(s.weight) as TF.Tensor4D, s.stride, pad);
+        } else if (groups === s.inChannels) {
+          // Depthwise: the HWIO variable [k,k,1,C·m] is tfjs's depthwise filter [k,k,C,m] in the same memory
+          // order (PyTorch output channel c·m + j = input channel c, multiplier j).
+          const filter = tf.reshape(v(s.weight), [s.kernel, s.kernel, s.inChannels, s.outChannels / s.inChannels]) as TF.Tensor4D;
+          y = tf.depthwiseConv2d(x, filter, s.stride, pad);
+        } else {
+          throw new MmaerecError('E_UNSUPPORTED', `${node.name}: grouped convolution with ${groups} groups of ${s.inChannels} channels: only dense and depthwise convolutions run on tfjs`);
+        }
         return [s.bias ? tf.add(y, v(s.bias)) : y];
       }
       case 'batchNorm': {
@@ -160,6 +177,8 @@ export class TfjsNetwork {
       }
       case 'relu':
         return [tf.relu(x)];
+      case 'clip':
+        return [tf.clipByValue(x, s.min, s.max)];
       case 'sigmoid':
         return [tf.sigmoid(x)];
       case 'hardSwish':

@@ -12,6 +12,7 @@ import type { LoadedBundle } from '../model/bundle.js';
 import { presetConfig, type ModelConfig } from '../model/config.js';
 import { initWeights, type WeightMap } from '../model/init.js';
 import { buildNetwork } from '../model/network.js';
+import { parseBackboneFileMetadata, type BackboneFileInfo } from '../model/import-backbone.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { TfjsNetwork } from '../model/tfjs-executor.js';
 import { Adam } from './adam.js';
@@ -49,7 +50,13 @@ export interface TrainHooks {
   log?: (line: string) => void;
 }
 
-async function loadBackboneFile(path: string): Promise<WeightMap> {
+/** A --backbone file: its tensors, and what import-backbone recorded about them (arch, taps, licence). */
+interface BackboneFile {
+  weights: WeightMap;
+  info: BackboneFileInfo;
+}
+
+async function loadBackboneFile(path: string): Promise<BackboneFile> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -60,7 +67,7 @@ async function loadBackboneFile(path: string): Promise<WeightMap> {
   const file = parseSafetensors(new Uint8Array(bytes), path);
   const out: WeightMap = new Map();
   for (const [name, t] of file.tensors) out.set(name, { shape: t.shape, data: toFloat32(t, name) });
-  return out;
+  return { weights: out, info: parseBackboneFileMetadata(file.metadata) };
 }
 
 /**
@@ -68,8 +75,20 @@ async function loadBackboneFile(path: string): Promise<WeightMap> {
  * a trainable backbone (`train-backbone`) or no memory modules (`skip-memory`, the default: with random
  * features the memory's prototypes cost more than they give; BENCHMARKS.md, "Training").
  */
-export function resolveModelConfig(o: TrainOptions): ModelConfig {
+export function resolveModelConfig(o: TrainOptions, backbone?: BackboneFileInfo): ModelConfig {
   const overrides = structuredClone(o.model);
+  // A --backbone file that says what it is (import-backbone writes arch and taps) sets the backbone, unless the
+  // network config names the arch itself (then it must agree).
+  if (o.backbone && backbone?.arch) {
+    const given = (overrides.backbone ?? {}) as { arch?: string; taps?: unknown };
+    if (given.arch !== undefined && given.arch !== backbone.arch) {
+      throw new MmaerecError('E_CONFIG', `--backbone ${o.backbone} holds ${backbone.arch} weights but model.backbone.arch is ${given.arch}: drop model.backbone.arch or import a ${given.arch} backbone`);
+    }
+    if (given.taps !== undefined && JSON.stringify(given.taps) !== JSON.stringify(backbone.taps)) {
+      throw new MmaerecError('E_CONFIG', `--backbone ${o.backbone} was imported with taps ${JSON.stringify(backbone.taps ?? null)}, model.backbone.taps is ${JSON.stringify(given.taps)}: drop model.backbone.taps or re-run import-backbone --taps`);
+    }
+    overrides.backbone = { ...given, arch: backbone.arch, ...(backbone.taps ? { taps: backbone.taps } : {}) };
+  }
   if (!o.backbone && o.noPretrained === 'train-backbone') {
     overrides.backbone = { ...((overrides.backbone as object) ?? {}), trainable: true };
   }
@@ -143,9 +162,11 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   const log = hooks.log ?? ((line: string) => progress.log(line));
   const warnings: string[] = [];
   await assertDataFolder(o.data);
-  const config = resolveModelConfig(o);
+  const backboneFile = o.backbone ? await loadBackboneFile(o.backbone) : undefined;
+  const config = resolveModelConfig(o, backboneFile?.info);
   const graph = buildNetwork(config);
-  const given = o.backbone ? await loadBackboneFile(o.backbone) : new Map();
+  const given = backboneFile?.weights ?? new Map();
+  const attribution = backboneFile?.info.attribution ? { backboneAttribution: { ...backboneFile.info.attribution } } : {};
   let weights = initWeights(graph, o.seed, given);
   await assertWritable(out, estimateBytes(weights));
   const backend = await selectTrainBackend(o.backend);
@@ -248,7 +269,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     if (o.snapshotEvery && step % o.snapshotEvery === 0 && step < totalSteps) {
       const dir = join(out, 'snapshots', `step-${String(step).padStart(6, '0')}`);
       const t0 = Date.now();
-      await exportBundle(dir, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: elapsed() });
+      await exportBundle(dir, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: elapsed(), ...attribution });
       excludedMs += Date.now() - t0;
       log(`snapshot bundle at step ${step} (${formatDuration(elapsed())} of training): ${dir}`);
     }
@@ -267,7 +288,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     return result;
   }
 
-  const exported = await exportBundle(out, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: result.durationMs });
+  const exported = await exportBundle(out, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: result.durationMs, ...attribution });
   adam.dispose();
   net.dispose();
   warnings.push(...exported.warnings.filter((w) => !w.includes('randomly initialised') || !randomBackbone));
