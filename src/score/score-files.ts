@@ -32,10 +32,10 @@ export async function readRgbImage(path: string): Promise<RgbImage> {
     const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
     return new MmaerecError('E_INPUT', `cannot decode image ${path} (${detail}): give a PNG, JPEG, TIFF or WebP file`, { cause: err });
   };
-  const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS });
-  let meta: Awaited<ReturnType<typeof image.metadata>>;
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    meta = await image.metadata();
+    // The header only (no pixels), read without a limit so that the refusal below can give the size.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw undecodable(err);
   }
@@ -49,7 +49,7 @@ export async function readRgbImage(path: string): Promise<RgbImage> {
   let data: Buffer;
   let info: OutputInfo;
   try {
-    ({ data, info } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'float' }).toBuffer({ resolveWithObject: true }));
+    ({ data, info } = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS }).removeAlpha().toColourspace('srgb').raw({ depth: 'float' }).toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw undecodable(err);
   }
