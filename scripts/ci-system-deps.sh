@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the test suite uses. Installs only what is missing (CI machines start bare; dev machines
+# Debian packages the test suite uses (under CI=true a test whose tool is missing fails, see
+# test/helpers/require-tool.ts). Installs only what is missing (CI machines start bare; dev machines
 # usually have them already). Needs root or passwordless sudo; without either, says what to install.
 set -euo pipefail
 need=()
@@ -8,6 +9,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v openssl >/dev/null || need+=(openssl)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null  || need+=(python3-onnx)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+command -v g++ >/dev/null || need+=(g++ make)
+command -v gst-launch-1.0 >/dev/null || need+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav)
 command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 if [ ${#need[@]} -eq 0 ]; then echo "ci-system-deps: all present"; exit 0; fi

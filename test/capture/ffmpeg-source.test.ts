@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegSource } from '../../src/capture/ffmpeg-source.js';
-import { GstreamerSource, framerateFraction, gstreamerAvailable } from '../../src/capture/gstreamer-source.js';
+import { GstreamerSource, framerateFraction } from '../../src/capture/gstreamer-source.js';
 import type { SourceEvent } from '../../src/capture/source.js';
 import type { RawImage } from '../../src/capture/frame.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
 const hasFfmpeg = (() => {
   try {
@@ -31,7 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasFfmpeg)('FfmpegSource (needs ffmpeg on PATH)', () => {
+needs(tools.ffmpeg()).describe('FfmpegSource', () => {
   it('decodes every frame of a video file to raw RGB of the configured size, then ends', async () => {
     const src = new FfmpegSource({ input: video, width: 32, height: 24 });
     await src.start();
@@ -106,8 +107,8 @@ describe.skipIf(!hasFfmpeg)('FfmpegSource (needs ffmpeg on PATH)', () => {
 });
 
 describe('GstreamerSource', () => {
-  it.skipIf(gstreamerAvailable())('says so when gst-launch-1.0 is not installed (skipped: it is installed)', async () => {
-    const src = new GstreamerSource({ input: '/dev/video0', width: 16, height: 12 });
+  it('says so when gst-launch-1.0 is not installed', async () => {
+    const src = new GstreamerSource({ input: '/dev/video0', width: 16, height: 12, gstLaunchPath: path.join(dir, 'no-such-gst-launch-1.0') });
     await expect(src.start()).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/gst-launch-1.0 is not installed: install gstreamer1.0-tools/) });
   });
 
@@ -125,7 +126,7 @@ describe('GstreamerSource', () => {
     expect(src.pipelineArgs()).toContain('video/x-raw,format=RGB,width=64,height=48,framerate=15/2');
   });
 
-  it.skipIf(!gstreamerAvailable() || !hasFfmpeg)('decodes a video file (skipped: needs gst-launch-1.0 and ffmpeg)', async () => {
+  needs(tools.gstreamer(), tools.ffmpeg()).it('decodes a video file', async () => {
     const src = new GstreamerSource({ input: video, width: 32, height: 24 });
     await src.start();
     let n = 0;
@@ -134,7 +135,7 @@ describe('GstreamerSource', () => {
   });
 });
 
-describe.skipIf(!hasFfmpeg)('FfmpegSource backpressure (needs ffmpeg on PATH)', () => {
+needs(tools.ffmpeg()).describe('FfmpegSource backpressure', () => {
   it('block: a slow consumer is not mistaken for a stall, and no frame is lost', async () => {
     const src = new FfmpegSource({ input: video, width: 16, height: 12, queueCapacity: 1, stallTimeoutMs: 100 });
     const events: SourceEvent[] = [];

@@ -1,23 +1,22 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { syntheticAnalyzer, writeSyntheticDataset } from './synthetic.js';
+import { PYTHON, needs, tools } from '../helpers/require-tool.js';
 
 /**
  * metrics.json against an independent numpy implementation (test/eval/crosscheck_metrics.py: sklearn-style
  * curves, MVTec AD's compute_pro and trapezoid, its own PNG decoder) reading only eval's output files.
  */
-const PYTHON = '/usr/bin/python3';
-const hasNumpy = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'mmaerec-eval-xcheck-')); });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
-test.skipIf(!hasNumpy)(`numpy recomputation from the output files matches metrics.json (needs ${PYTHON} with numpy)`, async () => {
+needs(tools.numpy()).test(`numpy recomputation from the output files matches metrics.json (${PYTHON} with numpy)`, async () => {
   const data = await writeSyntheticDataset(join(dir, 'data'), { good: 5, perDefect: 4, unmasked: 1 });
   const out = join(dir, 'out');
   await evaluate({ analyzer: syntheticAnalyzer(24), data, out, saveMaps: true, progress: false, gallery: 0 });

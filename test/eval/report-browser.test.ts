@@ -6,20 +6,19 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { syntheticAnalyzer, writeSyntheticDataset } from './synthetic.js';
+import { CHROMIUM, ROOT, needs, tools } from '../helpers/require-tool.js';
 
 /**
  * Opens a report made from synthetic data in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core) with the network cut off, and checks that the charts and the gallery really rendered.
  * Saves a screenshot to test-output/eval-report.png.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'mmaerec-eval-browser-')); });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
-test.skipIf(!hasChromium)(`report.html renders charts and gallery in headless Chromium (needs ${CHROMIUM}; skipped where it is missing)`, async () => {
+needs(tools.chromium()).test(`report.html renders charts and gallery in headless Chromium (${CHROMIUM})`, async () => {
   const data = await writeSyntheticDataset(join(dir, 'data'), { unmasked: 1 });
   const out = join(dir, 'out');
   await evaluate({ analyzer: syntheticAnalyzer(32), data, out, progress: false, gallery: 3 });
@@ -55,9 +54,9 @@ test.skipIf(!hasChromium)(`report.html renders charts and gallery in headless Ch
     expect(images).toHaveLength(24);
     for (const im of images) { expect(im.done).toBe(true); expect(im.w).toBe(32); }
     expect(await page.locator('table.metrics tr').count()).toBe(4); // header + all + 2 defect types
-    await mkdir(resolve('test-output'), { recursive: true });
-    await page.screenshot({ path: resolve('test-output/eval-report.png'), fullPage: true });
-    expect(existsSync(resolve('test-output/eval-report.png'))).toBe(true);
+    await mkdir(resolve(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: resolve(ROOT, 'test-output/eval-report.png'), fullPage: true });
+    expect(existsSync(resolve(ROOT, 'test-output/eval-report.png'))).toBe(true);
   } finally {
     await browser.close();
   }

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import { parseMqttConfig } from '../../src/publish/mqtt-config.js';
 import { Inspector } from '../../src/pipeline/inspector.js';
 import { noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { collect } from '../publish/collector.js';
-import { FRAMES, FRAME_NAMES, OPENSSL, ROOT, cliEntry, makeCertificates, runNode, tinyBundle } from './helpers.js';
+import { FRAMES, FRAME_NAMES, ROOT, cliEntry, makeCertificates, runNode, tinyBundle } from './helpers.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
 const LINE_YAML = path.join(ROOT, 'examples', 'line.yaml');
 
@@ -51,8 +52,7 @@ describe('examples/line.yaml', () => {
     expect(ran.stdout).toBe(`${LINE_YAML}: valid\n`);
   });
 
-  const noFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).error ? 'ffmpeg is not installed' : undefined;
-  it.skipIf(noFfmpeg)(`its camera section as written (size, rate, ROI, queue) works when fed a video file instead of the RTSP stream${noFfmpeg ? ` (skipped: ${noFfmpeg})` : ''}`, async () => {
+  needs(tools.ffmpeg()).it('its camera section as written (size, rate, ROI, queue) works when fed a video file instead of the RTSP stream', async () => {
     const video = path.join(dir, 'frames.mkv');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', '10', '-pattern_type', 'glob', '-i', path.join(FRAMES, '*.png'), '-c:v', 'ffv1', video]);
     const bundle = await tinyBundle(path.join(dir, 'bundle-ffmpeg'));
@@ -82,8 +82,7 @@ describe('examples/line.yaml', () => {
     }
   });
 
-  const skip = noMosquitto ?? (OPENSSL ? undefined : 'openssl is not installed');
-  it.skipIf(skip)(`runs end to end: the camera swapped for examples/frames, the broker for a private Mosquitto with mutual TLS${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+  needs(noMosquitto, tools.openssl()).it('runs end to end: the camera swapped for examples/frames, the broker for a private Mosquitto with mutual TLS', async () => {
     const certs = makeCertificates(dir);
     const bundle = await tinyBundle(path.join(dir, 'bundle'));
     const broker: Mosquitto = await startMosquitto({ tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey, requireCertificate: true } });

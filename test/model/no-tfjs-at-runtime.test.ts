@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/require-tool.js';
 
 /**
  * `import 'mmaerec-edge'` must not load tfjs (design.md): walk the static import graph of the runtime entry
@@ -17,7 +18,7 @@ function staticGraph(entry: string): Map<string, string[]> {
     seen.set(file, specs);
     for (const s of specs) if (s.startsWith('.')) visit(resolve(dirname(file), s.replace(/\.js$/, '.ts')));
   };
-  visit(resolve(entry));
+  visit(resolve(ROOT, entry));
   return seen;
 }
 

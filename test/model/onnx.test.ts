@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,11 +7,7 @@ import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bu
 import { presetConfig } from '../../src/model/config.js';
 import { buildNetwork } from '../../src/model/network.js';
 import { ONNX_OPSET } from '../../src/model/onnx-writer.js';
-
-const PYTHON = '/usr/bin/python3';
-const probe = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }) : undefined;
-const noOnnx = !probe || probe.status !== 0;
-if (noOnnx) console.warn('SKIPPED: the ONNX checker tests need /usr/bin/python3 with the onnx module (apt-get install python3-onnx)');
+import { PYTHON, needs, tools } from '../helpers/require-tool.js';
 
 let dir: string;
 const bundles: Record<string, LoadedBundle> = {};
@@ -45,7 +40,7 @@ print(json.dumps({
 }))
 `;
 
-describe.skipIf(noOnnx)('ONNX export (checked by the onnx package)', () => {
+needs(tools.onnx()).describe('ONNX export (checked by the onnx package)', () => {
   it.each(['ca', 'se', 'cbam', 'none'])('attention %s: passes onnx.checker (full_check) with the agreed I/O', (attention) => {
     const b = bundles[attention]!;
     const r = spawnSync(PYTHON, ['-c', SCRIPT, b.paths.onnx], { encoding: 'utf8' });

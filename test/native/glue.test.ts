@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { nativeAddon, nativeStatus } from '../../src/native.js';
+import { nativeAddon } from '../../src/native.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
-const status = nativeStatus();
 
 // The addon re-checks what would be unsafe even when called directly (the TS layer validates first).
-describe.skipIf(!status.loaded)(`native glue${status.loaded ? '' : ` (SKIPPED: ${status.reason})`}`, () => {
+needs(tools.native()).describe('native glue', () => {
   const addon = nativeAddon()!;
   const rgb = new Float32Array(8 * 8 * 3);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nativeAddon, nativeStatus } from '../../src/native.js';
+import { nativeAddon } from '../../src/native.js';
 import { edgeMapRef } from '../../src/score/reference/edge.js';
 import { rgbToLabRef } from '../../src/score/reference/lab.js';
 import { boxMeanRef } from '../../src/score/reference/box.js';
@@ -7,13 +7,13 @@ import { msgmsRef } from '../../src/score/reference/msgms.js';
 import { fusedScoreRef } from '../../src/score/reference/fused.js';
 import { regionsRef } from '../../src/score/reference/regions.js';
 import { resolveScoringOptions } from '../../src/score/fused.js';
-import { hasDataset, imagePair, maxAbsDiff, random, realImages } from '../score/helpers.js';
+import { imagePair, maxAbsDiff, random, realImages } from '../score/helpers.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
-const status = nativeStatus();
 const TOL = 1e-5;
 
 // Native and TypeScript reference must agree within 1e-5 (max abs) on every kernel (issue 2).
-describe.skipIf(!status.loaded)(`native vs TypeScript reference${status.loaded ? '' : ` (SKIPPED: ${status.reason})`}`, () => {
+needs(tools.native()).describe('native vs TypeScript reference', () => {
   const addon = nativeAddon()!;
   addon.setDevice('cpu');
 
@@ -108,7 +108,7 @@ describe.skipIf(!status.loaded)(`native vs TypeScript reference${status.loaded ?
     }
   });
 
-  it.skipIf(!hasDataset)('every kernel on real magnetic_tile images', async () => {
+  needs(tools.dataset()).it('every kernel on real magnetic_tile images', async () => {
     const [w, h] = [96, 72];
     const [good, blowhole, crack] = await realImages(w, h);
     for (const [a, b] of [[good!, blowhole!], [blowhole!, crack!]]) {

@@ -11,6 +11,7 @@ import { Inspector } from '../../src/pipeline/inspector.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import type { Sink } from '../../src/publish/sink.js';
 import { FakeBackend, gradientPng, tinyBundle } from './helpers.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
 class CollectingSink implements Sink {
   readonly name = 'collect';
@@ -156,7 +157,7 @@ describe('runPipeline', () => {
     expect(lines.at(-1)).toMatch(/^run finished: .*totals: 10 frames, 0 defects, 0 errors, 0 dropped$/);
   });
 
-  it.skipIf(!hasFfmpeg())('inspects raw frames from an ffmpeg video source end to end (needs ffmpeg on PATH)', async () => {
+  needs(tools.ffmpeg()).it('inspects raw frames from an ffmpeg video source end to end', async () => {
     const video = path.join(dir, 'clip.mkv');
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10', '-frames:v', '5', '-c:v', 'ffv1', video]);
     const inspector = await Inspector.create(bundle, { inferenceBackend: new FakeBackend(32, 32), roi: { x: 16, y: 0, width: 64, height: 64 } });
@@ -169,12 +170,3 @@ describe('runPipeline', () => {
     expect(sink.records[0]).toMatchObject({ kind: 'inspection', verdict: 'ok', origin: `ffmpeg:${video}` });
   });
 });
-
-function hasFfmpeg(): boolean {
-  try {
-    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

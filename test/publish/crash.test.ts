@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { collect } from './collector.js';
+import { needs } from '../helpers/require-tool.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'publish-child.ts');
 
@@ -17,7 +18,7 @@ function runChild(args: string[], onLine: (line: string, kill: () => void) => vo
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
 }
 
-describe.skipIf(noMosquitto)(`publisher SIGKILLed mid-stream${noMosquitto ? ` (skipped: ${noMosquitto})` : ''}`, () => {
+needs(noMosquitto).describe('publisher SIGKILLed mid-stream', () => {
   let broker: Mosquitto;
   const root = mkdtempSync(join(tmpdir(), 'mmaerec-crash-'));
   beforeAll(async () => {

@@ -8,13 +8,14 @@ import { noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitt
 import { collect, resultIds } from './collector.js';
 import { errorRecord, inspection } from './fixtures/records.js';
 import { recordingLogger } from './recording-logger.js';
+import { needs } from '../helpers/require-tool.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mmaerec-mqtt-sink-'));
 let n = 0;
 const spoolDir = (): string => join(root, `spool${++n}`);
 const fast = { reconnect: { initialMs: 50, maxMs: 400, factor: 2 } };
 
-describe.skipIf(noMosquitto)(`MqttSink against a private Mosquitto${noMosquitto ? ` (skipped: ${noMosquitto})` : ''}`, () => {
+needs(noMosquitto).describe('MqttSink against a private Mosquitto', () => {
   let broker: Mosquitto;
   beforeAll(async () => {
     broker = await startMosquitto({ users: { station: 'right-password' } });

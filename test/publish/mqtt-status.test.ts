@@ -6,8 +6,9 @@ import { inspection } from './fixtures/records.js';
 import { recordingLogger } from './recording-logger.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { needs } from '../helpers/require-tool.js';
 
-describe.skipIf(noMosquitto)(`MqttSink heartbeats and a broker that denies a topic${noMosquitto ? ` (skipped: ${noMosquitto})` : ''}`, () => {
+needs(noMosquitto).describe('MqttSink heartbeats and a broker that denies a topic', () => {
   let broker: Mosquitto;
   beforeAll(async () => {
     // Station "acl" may publish under mmaerec/allowed/# only (Mosquitto 2.0 drops the connection otherwise).

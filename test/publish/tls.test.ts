@@ -8,9 +8,9 @@ import { noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitt
 import { collect } from './collector.js';
 import { inspection } from './fixtures/records.js';
 import { recordingLogger } from './recording-logger.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
 const OPENSSL = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
-const skip = noMosquitto ?? (OPENSSL ? undefined : 'openssl is not installed');
 
 /** A throwaway CA, a broker certificate for 127.0.0.1 and a client certificate, made with openssl. */
 function makeCertificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
@@ -26,7 +26,7 @@ function makeCertificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey'
   return { ca: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'), clientCert: p('client.pem'), clientKey: p('client.key') };
 }
 
-describe.skipIf(skip)(`MqttSink over TLS (mutual, certificates made by openssl)${skip ? ` (skipped: ${skip})` : ''}`, () => {
+needs(noMosquitto, tools.openssl()).describe('MqttSink over TLS (mutual, certificates made by openssl)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mmaerec-tls-'));
   let certs: ReturnType<typeof makeCertificates>;
   let broker: Mosquitto;

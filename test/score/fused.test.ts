@@ -5,6 +5,7 @@ import { edgeMap } from '../../src/preprocess/edge-map.js';
 import { regions } from '../../src/decide/regions.js';
 import { fusedScoreRef } from '../../src/score/reference/fused.js';
 import { imagePair, maxAbsDiff } from './helpers.js';
+import { ROOT } from '../helpers/require-tool.js';
 
 const W = 32;
 const H = 24;
@@ -120,7 +121,7 @@ describe('TypeScript fallback', () => {
       console.log(JSON.stringify({ score: r.score }));`;
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: process.cwd(),
+        cwd: ROOT,
         env: { ...process.env, ...env },
         encoding: 'utf8',
       });

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { DATASET } from '../helpers/require-tool.js';
 
 /** Deterministic pseudo-random floats in [0, 1). */
 export function random(n: number, seed: number): Float32Array {
@@ -44,8 +45,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-export const datasetDir = join(process.cwd(), '..', 'shared', 'datasets', 'magnetic_tile');
-export const hasDataset = existsSync(join(datasetDir, 'test'));
+export const datasetDir = DATASET;
 
 /** A few real images: a good one and defective ones, decoded to float RGB [0, 1] at width×height. */
 export async function realImages(width: number, height: number): Promise<Float32Array[]> {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/capture/frame.js';
 import { encodeCalibrationHeader, listCalibrationImages, writeCalibrationSet, type Preparer } from '../../src/engine/calibration.js';
 import { MmaerecError } from '../../src/errors.js';
+import { needs, tools } from '../helpers/require-tool.js';
 
 const W = 6;
 const H = 4;
@@ -105,9 +106,7 @@ describe('calibration batch stream', () => {
   });
 });
 
-const gxx = spawnSync('g++', ['--version']).status === 0;
-
-describe.skipIf(!gxx)('the C++ calibration reader (native/tensorrt) reads what TypeScript writes', () => {
+needs(tools.gxx()).describe('the C++ calibration reader (native/tensorrt) reads what TypeScript writes', () => {
   let binary: string;
   beforeAll(() => {
     binary = join(dir, 'tensorrt_test');

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, writeBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
+import { ROOT } from '../helpers/require-tool.js';
 
 let dir: string;
 let bundleDir: string;
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mmaerec-trt-cli-'));
