@@ -97,6 +97,8 @@ export const heatmapPolicySchema = z.strictObject({
   mode: z.enum(['off', 'defects', 'all']).default('off'),
   format: z.enum(['png', 'jpeg']).default('png'),
   quality: z.number().int().min(1).max(100).default(85),
+  maxEdge: positiveInt.max(16384).default(1024)
+    .describe('longest edge of a heatmap in pixels; larger frames are drawn scaled down (aspect kept), so that a heatmap costs bounded time and memory whatever the camera resolution'),
   /** Save each heatmap as <dir>/<frame id>.<format>; the record then carries its path. */
   dir: z.string().min(1).optional(),
 });
@@ -117,7 +119,7 @@ export const runConfigSchema = z.strictObject({
   roi: roiSchema.optional(),
   thresholds: z.strictObject({ image: z.number().optional(), pixel: z.number().optional() }).default({}),
   sinks: z.array(sinkSchema).min(1),
-  heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85 }),
+  heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85, maxEdge: 1024 }),
   pipeline: z
     .strictObject({
       maxInFlight: positiveInt.max(64).optional().describe('frames inspected at once; default backend.sessions + 2, so that decoding and scoring overlap inference'),

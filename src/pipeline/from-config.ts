@@ -70,7 +70,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     device: config.backend.device,
     roi: config.roi,
     thresholds: config.thresholds,
-    heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality },
+    heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality, maxEdge: config.heatmap.maxEdge },
   };
   // 'report' keeps the line running with E_BUNDLE records while the bundle is bad; 'exit' refuses to start.
   const inspector = config.pipeline.onBundleError === 'report'

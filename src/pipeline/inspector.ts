@@ -1,8 +1,8 @@
 import type { Frame } from '../capture/frame.js';
-import { renderHeatmap, type HeatmapOptions } from '../decide/heatmap.js';
+import { assertMaxEdge, renderHeatmap, type HeatmapOptions } from '../decide/heatmap.js';
 import { regionsToFrame } from '../decide/map-regions.js';
 import { regions as findRegions } from '../decide/regions.js';
-import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProvenance, type PipelineRecord } from '../decide/result.js';
+import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProvenance, type PipelineRecord, type RecordWarning } from '../decide/result.js';
 import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
@@ -13,10 +13,14 @@ import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { fusedScore, resolveScoringOptions } from '../score/fused.js';
 import type { ScoringOptions } from '../model/manifest.js';
+import { printable } from '../util/printable.js';
 import { Limiter } from './limiter.js';
 
 export interface InspectorHeatmapOptions extends HeatmapOptions {
-  /** Which frames get a heatmap (default `off`). */
+  /**
+   * Which frames get a heatmap (default `off`). A heatmap that cannot be rendered never costs the frame its
+   * verdict: the result carries a `heatmap` warning instead (and `mmaerec_heatmap_failures_total` counts it).
+   */
   mode?: 'off' | 'defects' | 'all';
 }
 
@@ -114,6 +118,7 @@ export class Inspector {
     }
     const mode = options.heatmap?.mode ?? 'off';
     if (!['off', 'defects', 'all'].includes(mode)) throw new TypeError(`Expected 'off', 'defects' or 'all' for options.heatmap.mode but received ${String(mode)}`);
+    if (options.heatmap?.maxEdge !== undefined) assertMaxEdge('options.heatmap.maxEdge', options.heatmap.maxEdge);
     const loaded = typeof bundle === 'string' ? await loadBundle(bundle) : bundle;
     const owns = !options.inferenceBackend;
     const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, sessions: options.sessions, device: options.device }));
@@ -196,7 +201,11 @@ export class Inspector {
     };
     const mode = this.heatmap.mode ?? 'off';
     if (mode === 'all' || (mode === 'defects' && verdict === 'defect')) {
-      result.heatmap = await renderHeatmap(frame, map, width, height, prepared.roi, this.thresholds.pixel, this.heatmap);
+      try {
+        result.heatmap = await renderHeatmap(frame, map, width, height, prepared.roi, this.thresholds.pixel, this.heatmap);
+      } catch (err) {
+        result.warnings = [heatmapWarning(frame.id, err)];
+      }
     }
     const t1 = performance.now();
     result.latency.scoreMs = t1 - tScore;
@@ -212,6 +221,14 @@ export class Inspector {
     await Promise.allSettled([...this.inFlight]);
     if (this.ownsBackend) await this.backend.dispose();
   }
+}
+
+/** The one-line warning for a heatmap that could not be rendered (the frame's verdict stands). */
+function heatmapWarning(frameId: string, err: unknown): RecordWarning {
+  const raw = err instanceof Error ? err.message : String(err);
+  // The SDK's decode errors already name the frame and the fix; libvips' own messages need both.
+  const own = isMmaerecError(err) ? raw.replace(`frame ${frameId}: `, '') : `${raw.split('\n')[0]}: report it with the frame attached`;
+  return { kind: 'heatmap', message: `frame ${frameId}: heatmap not rendered, the verdict stands: ${printable(own, 240)}` };
 }
 
 function checkFrame(frame: Frame): void {

@@ -19,7 +19,8 @@ export function recordToText(record: PipelineRecord): string {
   return (
     `${record.verdict === 'defect' ? 'DEFECT' : 'ok    '} ${record.frameId}  score ${record.score.toFixed(4)} ` +
     `(threshold ${record.imageThreshold.toFixed(4)})  regions ${record.regions.length}${where}  ${record.latency.totalMs.toFixed(1)} ms` +
-    (record.heatmap?.path ? `  heatmap ${record.heatmap.path}` : '')
+    (record.heatmap?.path ? `  heatmap ${record.heatmap.path}` : '') +
+    (record.warnings ?? []).map((w) => `  warning: ${w.message}`).join('')
   );
 }
 
