@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { TilingSpec } from '../preprocess/tiles.js';
 import { MmaerecError } from '../errors.js';
 import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
@@ -47,6 +48,8 @@ export interface CreateBundleOptions {
   name?: string;
   scoring?: Partial<ScoringOptions>;
   thresholds?: Thresholds;
+  /** Tiled inspection (manifest input.tiling; preprocess/tiles.ts): absent = the ROI is stretched to the input. */
+  tiling?: TilingSpec;
   provenance?: Record<string, unknown>;
 }
 
@@ -78,7 +81,10 @@ export async function createBundle(options: CreateBundleOptions): Promise<Bundle
     name: options.name ?? `mmaerec-${config.backbone.arch}-${config.inputSize}`,
     createdAt: new Date().toISOString(),
     config: config as unknown as Record<string, unknown>,
-    input: { width: config.inputSize, height: config.inputSize, colorOrder: 'rgb', ...backboneNormalization(config.backbone.arch) },
+    input: {
+      width: config.inputSize, height: config.inputSize, colorOrder: 'rgb', ...backboneNormalization(config.backbone.arch),
+      ...(options.tiling ? { tiling: options.tiling } : {}),
+    },
     scoring: scoringSchema.parse(options.scoring ?? {}),
     thresholds: options.thresholds ?? UNCALIBRATED,
     provenance: {

@@ -106,6 +106,13 @@ export const operatingPointSchema = z.object({
   thresholdRange90: z.tuple([z.number(), z.number()]),
 });
 
+export const tilingSchema = z.strictObject({
+  /** Working pixels of the ROI's short edge (at least the model input, at most 16384). */
+  shortEdge: z.number().int().positive().max(16384),
+  /** Fraction of a tile shared with its neighbour. */
+  overlap: z.number().min(0).max(0.9),
+});
+
 export const thresholdsSchema = z.object({
   /** Image score at or above which a frame is a defect. */
   image: z.number(),
@@ -130,12 +137,25 @@ export const manifestSchema = z.object({
     /** Normalisation applied inside the graph before the backbone (informative: feed RGB in [0, 1]). */
     mean: z.tuple([z.number(), z.number(), z.number()]),
     std: z.tuple([z.number(), z.number(), z.number()]),
+    /**
+     * Tiled inspection (preprocess/tiles.ts): the ROI is resized keeping its aspect ratio to this short edge and
+     * covered by overlapping model-size tiles whose maps are stitched. Absent: the ROI is stretched to the input.
+     */
+    tiling: tilingSchema.optional(),
   }),
   scoring: scoringSchema,
   thresholds: thresholdsSchema,
   files: z.record(z.string(), fileEntrySchema),
   provenance: z.record(z.string(), z.unknown()),
 }).superRefine((m, ctx) => {
+  const tiling = m.input.tiling;
+  if (tiling && (m.input.width !== m.input.height || tiling.shortEdge < m.input.width)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['input', 'tiling', 'shortEdge'],
+      message: `${tiling.shortEdge} must be at least the (square) model input ${m.input.width}×${m.input.height}: tiles are model-size squares inside the working image`,
+    });
+  }
   // The scorer refuses an input whose sides are too small for the MSGMS scales (each scale halves the image).
   const side = 2 ** (m.scoring.scales - 1);
   if (Math.min(m.input.width, m.input.height) < side) {

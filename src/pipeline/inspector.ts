@@ -8,7 +8,9 @@ import { MmaerecError, isMmaerecError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
 import { createBackend } from '../infer/registry.js';
 import { loadBundle, type LoadedBundle } from '../model/bundle.js';
-import { prepareFrame } from '../preprocess/preprocess.js';
+import { prepareFrame, prepareTiledFrame } from '../preprocess/preprocess.js';
+import { stitchTiles, type TilingSpec } from '../preprocess/tiles.js';
+import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { fusedScore, resolveScoringOptions } from '../score/fused.js';
@@ -50,6 +52,23 @@ export interface InspectorOptions {
   heatmap?: InspectorHeatmapOptions;
   /** Frames decoded/preprocessed at once (default: the back end's concurrency + 1, so one is always ready). */
   prepareConcurrency?: number;
+}
+
+/** A frame reconstructed and scored, before the decision: the map over the model input or the tiled working image. */
+interface Reconstructed {
+  map: Float32Array;
+  mapWidth: number;
+  mapHeight: number;
+  score: number;
+  /** Input and reconstruction, HWC at map size (tiled: the working image and the stitched reconstruction). */
+  input: Float32Array;
+  recon: Float32Array;
+  roi: Roi;
+  decodeMs: number;
+  preprocessMs: number;
+  inferMs: number;
+  /** When scoring began (the latency split's score part runs from here). */
+  tScore: number;
 }
 
 /** Everything `inspect` computes, for evaluation: the result plus the map and both images at model size. */
@@ -159,18 +178,15 @@ export class Inspector {
     return p;
   }
 
-  private async run(frame: Frame): Promise<Analysis> {
-    const t0 = performance.now();
-    const { width, height } = this.bundle.manifest.input;
-    const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
-    let inferMs = 0;
+  /** One inference on the back end's lane; the reconstruction checked (size, finite) and made HWC. */
+  private async infer(frame: Frame, image: Float32Array, edge: Float32Array, width: number, height: number): Promise<{ recon: Float32Array; ms: number }> {
+    let ms = 0;
     const recon = await this.inferLane.run(async () => {
       const t = performance.now();
-      const out = await this.backend.run({ image: prepared.image, edge: prepared.edge });
-      inferMs = performance.now() - t;
+      const out = await this.backend.run({ image, edge });
+      ms = performance.now() - t;
       return out;
     });
-    const tScore = performance.now();
     if (recon.length !== 3 * width * height) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} returned ${recon.length} values, expected 3×${height}×${width}: rebuild the engine or re-export the bundle`);
     }
@@ -178,8 +194,42 @@ export class Inspector {
     if (bad >= 0) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${recon[bad]} at reconstruction element ${bad}: the model or engine is broken (re-export the bundle, rebuild the engine, or try --backend onnxruntime)`);
     }
-    const reconHwc = planarToHwc(recon, width, height);
-    const { map, score } = await fusedScore(prepared.hwc, reconHwc, width, height, this.scoring);
+    return { recon: planarToHwc(recon, width, height), ms };
+  }
+
+  /** Whole-frame path: the ROI stretched to the model input, one inference, one fused score. */
+  private async reconstructWhole(frame: Frame): Promise<Reconstructed> {
+    const { width, height } = this.bundle.manifest.input;
+    const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
+    const { recon, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
+    const tScore = performance.now();
+    const { map, score } = await fusedScore(prepared.hwc, recon, width, height, this.scoring);
+    return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
+  }
+
+  /** Tiled path (manifest input.tiling): aspect kept, model-size tiles inferred one by one, maps stitched. */
+  private async reconstructTiled(frame: Frame, tiling: TilingSpec): Promise<Reconstructed> {
+    const tile = this.bundle.manifest.input.width;
+    const prepared = await this.prepareSlots.run(() => prepareTiledFrame(frame, tile, tiling, this.roi));
+    const recons: Float32Array[] = [];
+    let inferMs = 0;
+    for (const t of prepared.tiles) {
+      const { recon, ms } = await this.infer(frame, t.image, t.edge, tile, tile);
+      recons.push(recon);
+      inferMs += ms;
+    }
+    const tScore = performance.now();
+    const { layout } = prepared;
+    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring);
+    const recon = stitchTiles(recons, layout, 3);
+    return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
+  }
+
+  private async run(frame: Frame): Promise<Analysis> {
+    const t0 = performance.now();
+    const tiling = this.bundle.manifest.input.tiling;
+    const r = tiling ? await this.reconstructTiled(frame, tiling) : await this.reconstructWhole(frame);
+    const { map, mapWidth: width, mapHeight: height, score, tScore } = r;
     if (!Number.isFinite(score)) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: the fused score is ${score}: check the bundle's scoring constants`);
     }
@@ -195,14 +245,14 @@ export class Inspector {
       imageThreshold: this.thresholds.image,
       pixelThreshold: this.thresholds.pixel,
       verdict,
-      regions: regionsToFrame(mapRegions, width, height, prepared.roi),
-      latency: { decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, scoreMs: 0, totalMs: 0 },
+      regions: regionsToFrame(mapRegions, width, height, r.roi),
+      latency: { decodeMs: r.decodeMs, preprocessMs: r.preprocessMs, inferMs: r.inferMs, scoreMs: 0, totalMs: 0 },
       model: this.provenance,
     };
     const mode = this.heatmap.mode ?? 'off';
     if (mode === 'all' || (mode === 'defects' && verdict === 'defect')) {
       try {
-        result.heatmap = await renderHeatmap(frame, map, width, height, prepared.roi, this.thresholds.pixel, this.heatmap);
+        result.heatmap = await renderHeatmap(frame, map, width, height, r.roi, this.thresholds.pixel, this.heatmap);
       } catch (err) {
         result.warnings = [heatmapWarning(frame.id, err)];
       }
@@ -211,7 +261,7 @@ export class Inspector {
     result.latency.scoreMs = t1 - tScore;
     result.latency.totalMs = t1 - t0;
     result.finishedAt = Date.now();
-    return { result, map, mapWidth: width, mapHeight: height, input: prepared.hwc, recon: reconHwc };
+    return { result, map, mapWidth: width, mapHeight: height, input: r.input, recon: r.recon };
   }
 
   /** Waits for the frames in flight, then releases the back end (if this inspector created it). */

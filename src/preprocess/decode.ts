@@ -38,7 +38,17 @@ export interface DecodedFrame {
  * frame and the fix: undecodable or truncated bytes, raw data of the wrong length, an ROI outside the frame.
  */
 export async function decodeFrame(frame: Frame, width: number, height: number, roi?: Roi): Promise<DecodedFrame> {
+  return decodeFrameTo(frame, () => ({ width, height }), roi);
+}
+
+/**
+ * decodeFrame with the output size chosen from the ROI's size (tiled inspection keeps the ROI's aspect
+ * ratio: preprocess/tiles.ts). `sizeFor` gets the ROI's width and height in frame pixels.
+ */
+export async function decodeFrameTo(frame: Frame, sizeFor: (roiWidth: number, roiHeight: number) => { width: number; height: number }, roi?: Roi): Promise<DecodedFrame> {
   const image = frame.image;
+  let width = 0;
+  let height = 0;
   let pipeline: SharpPipeline;
   let frameWidth: number;
   let frameHeight: number;
@@ -47,6 +57,7 @@ export async function decodeFrame(frame: Frame, width: number, height: number, r
     frameWidth = image.width;
     frameHeight = image.height;
     const box = resolveRoi(roi, frameWidth, frameHeight);
+    ({ width, height } = sizeFor(box.width, box.height));
     // Fast path: raw RGB already at the model size with no crop (ffmpeg scaled it): no copy, no libvips.
     if (image.channels === 3 && box.width === width && box.height === height && frameWidth === width && frameHeight === height) {
       return { rgb: image.data, width, height, frameWidth, frameHeight, roi: box };
@@ -59,6 +70,7 @@ export async function decodeFrame(frame: Frame, width: number, height: number, r
     ({ pipeline, width: frameWidth, height: frameHeight } = await openEncoded(frame.id, image));
   }
   const box = resolveRoi(roi, frameWidth, frameHeight);
+  ({ width, height } = sizeFor(box.width, box.height));
   if (box.x !== 0 || box.y !== 0 || box.width !== frameWidth || box.height !== frameHeight) {
     pipeline = pipeline.extract({ left: box.x, top: box.y, width: box.width, height: box.height });
   }

@@ -47,3 +47,15 @@ export function firstNonFinite(values: Float32Array): number {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
   return -1;
 }
+
+/** Interleaved H×W×3 → planar 1×3×H×W (a tile cut from the working image, for the back end). */
+export function hwcToPlanar(hwc: Float32Array, width: number, height: number): Float32Array {
+  const n = width * height;
+  const planar = new Float32Array(n * 3);
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    planar[i] = hwc[j]!;
+    planar[n + i] = hwc[j + 1]!;
+    planar[2 * n + i] = hwc[j + 2]!;
+  }
+  return planar;
+}

@@ -1,0 +1,32 @@
+/**
+ * Scoring of a tiled frame (preprocess/tiles.ts): each tile's fused map is computed on the tile alone, exactly
+ * as a whole frame is scored (so a bundle's scoring means the same tiled or not), the maps are averaged where
+ * tiles overlap, and the image score aggregates the stitched map over the whole working image (its margin is
+ * a border of the frame, not of each tile).
+ */
+import type { ScoringOptions } from '../model/manifest.js';
+import type { ScoringEngine } from '../native.js';
+import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
+import { fusedScore } from './fused.js';
+import { aggregateRef } from './reference/fused.js';
+
+export interface TiledScore {
+  /** layout.width × layout.height. */
+  map: Float32Array;
+  score: number;
+  engine: ScoringEngine;
+}
+
+/** `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. */
+export async function fusedScoreTiles(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, scoring: ScoringOptions): Promise<TiledScore> {
+  const t = layout.tile;
+  const maps: Float32Array[] = [];
+  let engine: ScoringEngine = 'typescript';
+  for (let i = 0; i < inputs.length; i++) {
+    const r = await fusedScore(inputs[i]!, recons[i]!, t, t, scoring);
+    maps.push(r.map);
+    engine = r.engine;
+  }
+  const map = stitchTiles(maps, layout, 1);
+  return { map, score: aggregateRef(map, scoring.aggregation, layout.width, layout.height), engine };
+}
