@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'batch size (default 4)', num('batch', true))
     .option('--lr <x>', 'initial learning rate (default 1e-4; ×0.2 at 50 % and 80 %)', num('lr', false))
     .option('--seed <n>', 'seed for weights, data order and synthetic anomalies (default 0)', num('seed', true))
-    .option('--backbone <file>', 'pretrained backbone weights (.safetensors from import-backbone); frozen as in the paper')
+    .option('--backbone <file>', 'pretrained backbone weights (.safetensors from import-backbone: torchvision ResNet, or MobileNetV2 from a TensorFlow.js model, whose arch and taps it sets); frozen, memory on, as in the paper')
     .option('--random-backbone <strategy>', 'without --backbone: skip-memory (default) | bn-reestimate | train-backbone | frozen')
     .option('--resume', 'continue from <out>/checkpoint (same flags and data)')
     .option('--checkpoint-every <n>', 'steps between checkpoints (default 200)', num('checkpoint-every', true))
