@@ -20,7 +20,7 @@ import { manifestSchema, scoringSchema } from '../src/model/manifest.js';
 import { scoreValidation, thresholdsFromValidation } from '../src/train/calibrate.js';
 import { loadDataset, toFloat } from '../src/train/data.js';
 import { parseTrainOptions } from '../src/train/options.js';
-import { searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair } from '../src/train/select-scoring.js';
+import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair } from '../src/train/select-scoring.js';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, data: { type: 'string' }, rate: { type: 'string', default: '0.01' }, write: { type: 'boolean', default: false } },
@@ -61,8 +61,8 @@ const anomalous = await reconstruct(syntheticAnomalies(cleanImages, size, option
 await analyzer.close();
 
 const base = scoringSchema.parse({});
-const selection = await selectScoring({ clean, anomalous, size, base, grid: searchableGrid({}) });
-const calibration = thresholdsFromValidation(await scoreValidation(clean, size, selection.scoring), Number(values.rate));
+const selection = await selectScoring({ clean: clean.map((p) => pairScorable(p, size)), anomalous: anomalous.map((p) => pairScorable(p, size)), base, grid: searchableGrid({}) });
+const calibration = thresholdsFromValidation(await scoreValidation(clean.map((p) => pairScorable(p, size)), selection.scoring), Number(values.rate));
 console.log(`${values.model}: ${selection.on}`);
 console.log(`paper scoring: synthetic image AUROC ${selection.baseAuroc.toFixed(4)}; chosen ${JSON.stringify(selection.top[0]!.setting)}: ${selection.auroc.toFixed(4)}`);
 for (const t of selection.top) console.log(`  ${t.auroc.toFixed(4)}  ${JSON.stringify(t.setting)}`);

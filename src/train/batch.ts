@@ -8,6 +8,7 @@ import { synthesize, type AugmentOptions } from './augment.js';
 import type { DataOrderState } from './checkpoint.js';
 import type { ImageSet } from './data.js';
 import { toFloat } from './data.js';
+import { cropTile } from '../preprocess/tiles.js';
 import type { Rng } from './rng.js';
 
 export interface Batch {
@@ -39,6 +40,19 @@ export async function edgeOf(hwc: Float32Array, size: number): Promise<Float32Ar
   return (await edgeMap(hwc, size, size, 3)) as Float32Array;
 }
 
+/**
+ * Image `i` of the set as float HWC at tile size: the image itself, or (tiled training) the tile at (x, y) of
+ * its working image — `origin` 'random' draws the origin uniformly from `rng`, 'center' takes the middle tile.
+ */
+export function tileOf(set: ImageSet, i: number, origin: 'random' | 'center', rng?: Rng): Float32Array {
+  const whole = toFloat(set.pixels[i]!);
+  const dims = set.dims?.[i];
+  if (!dims) return whole;
+  const t = set.size;
+  const pick = (length: number): number => (origin === 'center' ? Math.floor((length - t) / 2) : rng!.int(length - t + 1));
+  return cropTile(whole, dims.width, 3, pick(dims.width), pick(dims.height), t);
+}
+
 export async function makeBatch(set: ImageSet, batch: number, order: DataOrderState, rng: Rng, augment: AugmentOptions): Promise<Batch> {
   const s = set.size;
   const n = s * s;
@@ -50,7 +64,7 @@ export async function makeBatch(set: ImageSet, batch: number, order: DataOrderSt
     // the texture comes from another training image (EdgRec's noDTD variant)
     let other = rng.int(set.pixels.length);
     if (other === idx && set.pixels.length > 1) other = (other + 1) % set.pixels.length;
-    const pair = synthesize(toFloat(set.pixels[idx]!), toFloat(set.pixels[other]!), s, s, rng, augment);
+    const pair = synthesize(tileOf(set, idx, 'random', rng), tileOf(set, other, 'random', rng), s, s, rng, augment);
     input.set(pair.input, b * n * 3);
     target.set(pair.target, b * n * 3);
     edge.set(await edgeOf(pair.input, s), b * n);
@@ -70,7 +84,7 @@ export async function cleanBatch(set: ImageSet, indices: number[]): Promise<{ im
   const edge = new Float32Array(indices.length * n);
   const hwc: Float32Array[] = [];
   for (const [b, i] of indices.entries()) {
-    const img = toFloat(set.pixels[i]!);
+    const img = tileOf(set, i, 'center');
     hwc.push(img);
     image.set(img, b * n * 3);
     edge.set(await edgeOf(img, s), b * n);

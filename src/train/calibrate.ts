@@ -8,7 +8,7 @@
  */
 import { falseAlarmThreshold, formatRate, type FalseAlarmThreshold } from '../eval/false-alarm.js';
 import type { ScoringOptions, Thresholds } from '../model/manifest.js';
-import { fusedScore } from '../score/fused.js';
+import type { Scorable } from './select-scoring.js';
 
 export interface ValidationScores {
   scores: number[];
@@ -27,16 +27,12 @@ function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-/** Scores validation pairs (HWC input and reconstruction) with the bundle's scoring options. */
-export async function scoreValidation(
-  pairs: { input: Float32Array; recon: Float32Array }[],
-  size: number,
-  scoring: ScoringOptions,
-): Promise<ValidationScores> {
+/** Scores the validation images (whole or tiled: select-scoring.ts Scorable) with the bundle's scoring options. */
+export async function scoreValidation(items: Scorable[], scoring: ScoringOptions): Promise<ValidationScores> {
   const scores: number[] = [];
   const maps: Float32Array[] = [];
-  for (const p of pairs) {
-    const { map, score } = await fusedScore(p.input, p.recon, size, size, scoring);
+  for (const item of items) {
+    const { map, score } = await item.score(scoring);
     scores.push(score);
     maps.push(map);
   }

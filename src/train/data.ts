@@ -9,17 +9,20 @@ import { join, relative, extname } from 'node:path';
 import sharp from 'sharp';
 import { MmaerecError } from '../errors.js';
 import { MODEL_RESIZE } from '../preprocess/decode.js';
+import { workingSize, type TilingSpec } from '../preprocess/tiles.js';
 import { Rng } from './rng.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'];
 
 export interface ImageSet {
-  /** Square side of every image. */
+  /** Square side of every image, or with `dims` the side of the tiles cut from them (the model input). */
   size: number;
   /** Paths relative to the data folder, in load order. */
   files: string[];
-  /** One uint8 HWC RGB buffer per file (size·size·3). */
+  /** One uint8 HWC RGB buffer per file (size·size·3, or the working size in `dims`). */
   pixels: Uint8Array[];
+  /** Tiled training: each image's working size (aspect kept, short edge = tiling.shortEdge). */
+  dims?: { width: number; height: number }[];
 }
 
 export interface Dataset {
@@ -45,17 +48,28 @@ async function listImages(root: string): Promise<string[]> {
 
 /** Decodes one image to size×size RGB uint8, resized exactly as the inspection path resizes frames. */
 export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+  return (await decodeImageTo(path, () => ({ width: size, height: size }))).rgb;
+}
+
+/**
+ * Decodes one image to the size `sizeFor` picks from its own (oriented) size — tiled training keeps the aspect
+ * ratio as tiled inspection does (preprocess/tiles.ts workingSize) — with the inspection path's resize.
+ */
+export async function decodeImageTo(path: string, sizeFor: (width: number, height: number) => { width: number; height: number }): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   try {
-    const { data, info } = await sharp(path, { failOn: 'truncated' })
-      .autoOrient()
-      .resize(size, size, MODEL_RESIZE)
+    const image = sharp(path, { failOn: 'truncated' }).autoOrient();
+    const meta = await image.metadata();
+    const rotated = (meta.orientation ?? 1) >= 5;
+    const { width, height } = sizeFor(rotated ? meta.height! : meta.width!, rotated ? meta.width! : meta.height!);
+    const { data, info } = await image
+      .resize(width, height, MODEL_RESIZE)
       .removeAlpha()
       .toColourspace('srgb')
       .raw().toBuffer({ resolveWithObject: true });
-    if (info.channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.length);
-    const rgb = new Uint8Array(size * size * 3);
-    for (let i = 0; i < size * size; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = data[i * info.channels]!;
-    return rgb;
+    if (info.channels === 3) return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+    const rgb = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = data[i * info.channels]!;
+    return { rgb, width, height };
   } catch (err) {
     throw new MmaerecError('E_DATA', `cannot decode training image ${path} (${(err as Error).message.split('\n')[0]}): remove or replace that file`);
   }
@@ -82,6 +96,8 @@ export interface LoadOptions {
   seed: number;
   /** Use only the first N files (after sorting): quick experiments. */
   limit?: number;
+  /** Tiled training: keep each image at its working size (aspect kept), tiles are cut per batch. */
+  tiling?: TilingSpec;
 }
 
 /** Loads a folder of good images and splits it into train and validation by a seeded shuffle. */
@@ -92,7 +108,10 @@ export async function loadDataset(root: string, o: LoadOptions): Promise<Dataset
     throw new MmaerecError('E_DATA', `data folder ${root} holds ${files.length} image(s) (${IMAGE_EXTENSIONS.join(', ')}): training needs at least 2 good images`);
   }
   const hash = createHash('sha256');
-  const pixels = await mapLimit(files, 8, (f) => decodeImage(f, o.size));
+  const tiling = o.tiling;
+  const decoded = await mapLimit(files, 8, (f) =>
+    tiling ? decodeImageTo(f, (w, h) => workingSize(w, h, Math.max(tiling.shortEdge, o.size))) : decodeImageTo(f, () => ({ width: o.size, height: o.size })));
+  const pixels = decoded.map((d) => d.rgb);
   for (const f of files) {
     const bytes = await readFile(f);
     hash.update(relative(root, f)).update('\0').update(createHash('sha256').update(bytes).digest()).update('\0');
@@ -103,6 +122,7 @@ export async function loadDataset(root: string, o: LoadOptions): Promise<Dataset
     size: o.size,
     files: idx.map((i) => relative(root, files[i]!)),
     pixels: idx.map((i) => pixels[i]!),
+    ...(tiling ? { dims: idx.map((i) => ({ width: decoded[i]!.width, height: decoded[i]!.height })) } : {}),
   });
   const valIdx = order.slice(0, nVal).sort((a, b) => a - b);
   const trainIdx = order.slice(nVal).sort((a, b) => a - b);

@@ -15,7 +15,8 @@ import type { BackendChoice } from './backend.js';
 import { edgeOf } from './batch.js';
 import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
 import { toFloat, type Dataset } from './data.js';
-import { searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair, type ScoringSelection } from './select-scoring.js';
+import { cropTile, tileLayout, tilesOf } from '../preprocess/tiles.js';
+import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, tiledScorable, type ReconstructedPair, type Scorable, type ScoringSelection } from './select-scoring.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
 
@@ -55,27 +56,47 @@ async function reconstruct(net: TfjsNetwork, images: Float32Array[], size: numbe
 }
 
 /**
+ * Reconstructs whole validation images (float HWC at their working size, or model size untiled) as the line
+ * will see them: untiled, one inference each; tiled, every tile of the layout, for maps stitched at scoring.
+ */
+async function reconstructImages(net: TfjsNetwork, images: Float32Array[], dims: { width: number; height: number }[] | undefined, o: TrainOptions, size: number): Promise<Scorable[]> {
+  if (!o.tiling || !dims) return (await reconstruct(net, images, size, o.batch)).map((p) => pairScorable(p, size));
+  const out: Scorable[] = [];
+  for (const [i, img] of images.entries()) {
+    const { width, height } = dims[i]!;
+    // the working image is already at the short edge: lay the tiles out on it as inspection does
+    const layout = tileLayout(width, height, { shortEdge: Math.min(width, height), overlap: o.tiling.overlap }, size);
+    const tiles = tilesOf(layout).map(({ x, y }) => cropTile(img, width, 3, x, y, size));
+    const pairs = await reconstruct(net, tiles, size, o.batch);
+    out.push(tiledScorable(tiles, pairs.map((p) => p.recon), layout));
+  }
+  return out;
+}
+
+/**
  * The scoring: the config's keys, and for the keys it leaves open (shading window, μ, margin) the best on
  * held-out good vs synthetic anomalies — unless `selectScoring` is off or the slice is too small to rank.
  */
-async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: ReconstructedPair[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection }> {
+async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: Scorable[], images: Float32Array[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection }> {
   const base = bundleScoring(o);
   const grid = searchableGrid({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
   if (!o.selectScoring || Object.keys(grid).length === 0 || clean.length < 4) return { scoring: base };
-  const size = data.validation.size;
-  const anomalous = await reconstruct(net, syntheticAnomalies(clean.map((p) => p.input), size, o.augment, o.seed), size, o.batch);
-  const selection = await selectScoring({ clean, anomalous, size, base, grid });
+  const val = data.validation;
+  const synthetic = syntheticAnomalies(images, val.dims ?? val.size, o.augment, o.seed);
+  const anomalous = await reconstructImages(net, synthetic, val.dims, o, val.size);
+  const selection = await selectScoring({ clean, anomalous, base, grid });
   return { scoring: selection.scoring, selection };
 }
 
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
-  const size = c.data.validation.size;
-  const clean = await reconstruct(c.net, c.data.validation.pixels.map(toFloat), size, o.batch);
-  const { scoring, selection } = await chooseScoring(c.net, c.data, o, clean);
+  const val = c.data.validation;
+  const images = val.pixels.map(toFloat);
+  const clean = await reconstructImages(c.net, images, val.dims, o, val.size);
+  const { scoring, selection } = await chooseScoring(c.net, c.data, o, clean, images);
   // thresholds with the bundle's own scoring, on the scale of the scores it will produce
-  const calibration = thresholdsFromValidation(await scoreValidation(clean, size, scoring), o.falseAlarmRate);
+  const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring), o.falseAlarmRate);
   const thresholds = calibration.thresholds;
   const d = c.data;
   const contents = await createBundle({
@@ -86,6 +107,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
     seed: o.seed,
     scoring,
     thresholds,
+    ...(o.tiling ? { tiling: o.tiling } : {}),
     ...(o.name ? { name: o.name } : {}),
     provenance: {
       trainedBy: 'mmaerec-edge train',

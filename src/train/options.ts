@@ -82,6 +82,15 @@ export const trainOptionsSchema = z.strictObject({
    * good images against synthetic anomalies in copies of them (train/select-scoring.ts; never test labels).
    */
   selectScoring: z.boolean().default(true),
+  /**
+   * Tiled training and inspection (preprocess/tiles.ts): images keep their aspect ratio at this short edge and the
+   * network learns model-size tiles of them; the bundle inspects frames tile by tile at the same scale. Absent:
+   * every image is stretched to the model input (the paper's protocol).
+   */
+  tiling: z.strictObject({
+    shortEdge: z.number().int().positive().max(16384),
+    overlap: z.number().min(0).max(0.9).default(0.25),
+  }).optional(),
   /** Shorthand for scoring.aggregation (the `--aggregation` flag); wins over it when both are given. */
   aggregation: aggregationSchema.optional(),
   /**

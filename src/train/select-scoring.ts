@@ -12,6 +12,8 @@ import { imageAuroc } from '../eval/metrics.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import { fusedScore, resolveScoringOptions } from '../score/fused.js';
 import { aggregateRef } from '../score/reference/fused.js';
+import { fusedScoreTiles } from '../score/tiled.js';
+import type { TileLayout } from '../preprocess/tiles.js';
 import { blendPerlinTexture, cutPasteRotated, type AugmentOptions } from './augment.js';
 import { Rng } from './rng.js';
 
@@ -19,6 +21,31 @@ import { Rng } from './rng.js';
 export interface ReconstructedPair {
   input: Float32Array;
   recon: Float32Array;
+}
+
+/** A reconstructed image that can be scored under any scoring: its fused map (with its size) and image score. */
+export interface Scorable {
+  score(scoring: ScoringOptions): Promise<{ map: Float32Array; width: number; height: number; score: number }>;
+}
+
+/** A whole-image pair at the model size. */
+export function pairScorable(p: ReconstructedPair, size: number): Scorable {
+  return {
+    async score(scoring) {
+      const r = await fusedScore(p.input, p.recon, size, size, scoring);
+      return { map: r.map, width: size, height: size, score: r.score };
+    },
+  };
+}
+
+/** A tiled image: per-tile inputs and reconstructions in the layout's raster order, maps stitched (score/tiled.ts). */
+export function tiledScorable(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout): Scorable {
+  return {
+    async score(scoring) {
+      const r = await fusedScoreTiles(inputs, recons, layout, scoring);
+      return { map: r.map, width: layout.width, height: layout.height, score: r.score };
+    },
+  };
 }
 
 /** The keys searched and their values; the first value of each is the paper's. */
@@ -55,21 +82,38 @@ const SELECTION_SEED = 0x5e1ec7;
  * One synthetic anomaly per good image (alternately a Perlin texture blend and a rotated cut-paste; the texture
  * from the next image), retried until the image changed. Returns HWC float copies; `images` are left alone.
  */
-export function syntheticAnomalies(images: Float32Array[], size: number, augment: AugmentOptions, seed: number): Float32Array[] {
+export function syntheticAnomalies(
+  images: Float32Array[],
+  size: number | { width: number; height: number }[],
+  augment: AugmentOptions,
+  seed: number,
+): Float32Array[] {
   const rng = new Rng((seed ^ SELECTION_SEED) >>> 0);
+  const dims = (i: number) => (typeof size === 'number' ? { width: size, height: size } : size[i]!);
   return images.map((img, i) => {
-    const texture = images[(i + 1) % images.length]!;
+    const { width, height } = dims(i);
+    // the next image's surface as texture; of another size (tiled, mixed shapes), this image turned 180°
+    const next = images[(i + 1) % images.length]!;
+    const texture = next.length === img.length ? next : rotate180(img);
     for (let attempt = 0; attempt < 8; attempt++) {
       const out = img.slice();
       if (i % 2 === 0) {
-        if (blendPerlinTexture(out, texture, size, size, rng, augment) === 0) continue;
+        if (blendPerlinTexture(out, texture, width, height, rng, augment) === 0) continue;
       } else {
-        cutPasteRotated(out, size, size, rng, augment);
+        cutPasteRotated(out, width, height, rng, augment);
       }
       if (out.some((v, k) => v !== img[k])) return out;
     }
     return img.slice(); // a flat image no generator can change: counted as it is
   });
+}
+
+/** An interleaved RGB image turned by 180° (pixel order reversed). */
+function rotate180(img: Float32Array): Float32Array {
+  const out = new Float32Array(img.length);
+  const n = img.length / 3;
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) out[(n - 1 - p) * 3 + c] = img[p * 3 + c]!;
+  return out;
 }
 
 type Grid = Partial<Record<keyof ScoringGrid, number[]>>;
@@ -83,11 +127,10 @@ export function searchableGrid(fixed: { shadingWindow?: unknown; mu?: unknown; a
   return out;
 }
 
-/** Chooses the scoring from `clean` (held-out good) and `anomalous` (synthetic) pairs over `grid`. */
+/** Chooses the scoring from `clean` (held-out good) and `anomalous` (synthetic) images over `grid`. */
 export async function selectScoring(o: {
-  clean: ReconstructedPair[];
-  anomalous: ReconstructedPair[];
-  size: number;
+  clean: Scorable[];
+  anomalous: Scorable[];
   base: ScoringOptions;
   grid: Grid;
 }): Promise<ScoringSelection> {
@@ -101,10 +144,10 @@ export async function selectScoring(o: {
     for (const mu of mus) {
       const mapped = resolveScoringOptions({ ...o.base, shadingWindow, mu });
       const maps = [];
-      for (const p of pairs) maps.push((await fusedScore(p.input, p.recon, o.size, o.size, mapped)).map);
+      for (const p of pairs) maps.push(await p.score(mapped));
       for (const margin of margins) {
         const aggregation = { ...mapped.aggregation, margin };
-        const scores = maps.map((m) => aggregateRef(m, aggregation, o.size, o.size));
+        const scores = maps.map((m) => aggregateRef(m.map, aggregation, m.width, m.height));
         const setting = { shadingWindow, mu, margin };
         rows.push({ scoring: { ...mapped, aggregation }, setting, auroc: imageAuroc(scores, labels) });
       }

@@ -172,8 +172,11 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   const backend = await selectTrainBackend(o.backend);
   log(describeBackend(backend));
 
-  const data: Dataset = await loadDataset(o.data, { size: config.inputSize, validationFraction: o.validationFraction, seed: o.seed, limit: o.limit });
-  log(`data: ${data.train.files.length} training + ${data.validation.files.length} validation images from ${o.data} (${config.inputSize}²)`);
+  if (o.tiling && o.tiling.shortEdge < config.inputSize) {
+    throw new MmaerecError('E_CONFIG', `tiling.shortEdge ${o.tiling.shortEdge} is below the model input ${config.inputSize}: tiles are model-size squares; give a short edge of at least ${config.inputSize}`);
+  }
+  const data: Dataset = await loadDataset(o.data, { size: config.inputSize, validationFraction: o.validationFraction, seed: o.seed, limit: o.limit, ...(o.tiling ? { tiling: o.tiling } : {}) });
+  log(`data: ${data.train.files.length} training + ${data.validation.files.length} validation images from ${o.data} (${o.tiling ? `${config.inputSize}² tiles at short edge ${o.tiling.shortEdge}, aspect kept` : `${config.inputSize}²`})`);
   const totalSteps = totalStepsFor(o, data.train.files.length);
   const print = fingerprint(o, config, totalSteps);
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { scoringSchema } from '../../src/model/manifest.js';
 import { DEFAULT_AUGMENT } from '../../src/train/augment.js';
-import { DEFAULT_SCORING_GRID, searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair } from '../../src/train/select-scoring.js';
+import { DEFAULT_SCORING_GRID, pairScorable, searchableGrid, selectScoring, syntheticAnomalies, type ReconstructedPair } from '../../src/train/select-scoring.js';
 import { seededRandom } from '../../src/util/random.js';
 
 const S = 64;
@@ -59,7 +59,7 @@ describe('selectScoring', () => {
       // the defect is in the input only: the network reconstructs the good surface
       anomalous.push({ input: withSpot(input, i), recon: shadedRecon(input, i + 50) });
     }
-    const r = await selectScoring({ clean, anomalous, size: S, base, grid: searchableGrid({}) });
+    const r = await selectScoring({ clean: clean.map((p) => pairScorable(p, S)), anomalous: anomalous.map((p) => pairScorable(p, S)), base, grid: searchableGrid({}) });
     expect(r.candidates).toBe(4 * 3 * 3);
     expect(r.searched).toEqual(['shadingWindow', 'mu', 'margin']);
     expect(r.scoring.shadingWindow).toBeGreaterThan(0);
@@ -69,8 +69,8 @@ describe('selectScoring', () => {
   });
 
   test('nothing to tell apart: the paper setting stays', async () => {
-    const pairs = [1, 2, 3, 4].map((i) => ({ input: goodImage(i), recon: goodImage(i) }));
-    const r = await selectScoring({ clean: pairs, anomalous: pairs, size: S, base, grid: searchableGrid({}) });
+    const pairs = [1, 2, 3, 4].map((i) => pairScorable({ input: goodImage(i), recon: goodImage(i) }, S));
+    const r = await selectScoring({ clean: pairs, anomalous: pairs, base, grid: searchableGrid({}) });
     expect(r.auroc).toBe(0.5);
     expect(r.scoring.shadingWindow).toBe(0);
     expect(r.scoring.mu).toBe(base.mu);

@@ -23,20 +23,19 @@ let dir: string;
 let data: string;
 
 /** Striped "fabric" images with a per-image phase: structured, learnable, different from each other. */
-async function makeImages(folder: string, n: number): Promise<void> {
+async function makeImages(folder: string, n: number, w = 40, h = 40): Promise<void> {
   await mkdir(join(folder, 'sub'), { recursive: true });
   for (let i = 0; i < n; i++) {
-    const s = 40;
-    const px = Buffer.alloc(s * s * 3);
-    for (let y = 0; y < s; y++) {
-      for (let x = 0; x < s; x++) {
+    const px = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
         const v = 128 + 90 * Math.sin((x + 2 * y + i * 3) * 0.5);
-        px[(y * s + x) * 3] = v;
-        px[(y * s + x) * 3 + 1] = v * 0.8;
-        px[(y * s + x) * 3 + 2] = 60 + (i * 20) % 100;
+        px[(y * w + x) * 3] = v;
+        px[(y * w + x) * 3 + 1] = v * 0.8;
+        px[(y * w + x) * 3 + 2] = 60 + (i * 20) % 100;
       }
     }
-    const img = sharp(px, { raw: { width: s, height: s, channels: 3 } });
+    const img = sharp(px, { raw: { width: w, height: h, channels: 3 } });
     // mixed formats and a grayscale file: the loader must handle all of them
     if (i % 3 === 0) await img.png().toFile(join(folder, `img${i}.png`));
     else if (i % 3 === 1) await img.jpeg({ quality: 95 }).toFile(join(folder, 'sub', `img${i}.jpg`));
@@ -125,6 +124,27 @@ describe('train (tiny config, 32², wasm)', () => {
     expect((m.provenance.data as { validationFiles: string[] }).validationFiles.every((f) => !f.startsWith('/'))).toBe(true);
     // with 1 held-out image (the test's default split) no rate can be estimated: said
     expect(r.warnings.some((w) => /^\d+ good images cannot show a 1 % false-alarm rate/.test(w))).toBe(true);
+  }, 240_000);
+
+  it('tiled: learns aspect-kept tiles of wide images, calibrates on stitched maps, and the bundle inspects tile by tile', async () => {
+    const wide = join(dir, 'wide');
+    await makeImages(wide, 8, 96, 48);
+    const r = await train({ ...base(), data: wide, out: join(dir, 'tiled'), steps: 3, validationFraction: 0.5, tiling: { shortEdge: 32 } });
+    const m = r.bundle!.manifest;
+    expect(m.input.tiling).toEqual({ shortEdge: 32, overlap: 0.25 });
+    expect((m.provenance.scoringSelection as { on: string }).on).toMatch(/^4 held-out good images vs 4 synthetic anomalies/);
+    expect(m.thresholds.operatingPoint).toMatchObject({ images: 4 });
+    const { Inspector } = await import('../../src/pipeline/inspector.js');
+    const inspector = await Inspector.create(r.bundle!, { threads: 1 });
+    try {
+      const png = await sharp(Buffer.alloc(96 * 48 * 3, 120), { raw: { width: 96, height: 48, channels: 3 } }).png().toBuffer();
+      const a = await inspector.analyze({ id: 'w', capturedAt: 0, image: new Uint8Array(png) });
+      expect([a.mapWidth, a.mapHeight]).toEqual([64, 32]); // 96×48 at short edge 32, tiles at x = 0, 24, 32
+      expect(Number.isFinite(a.result.score)).toBe(true);
+    } finally {
+      await inspector.close();
+    }
+    await expect(train({ ...base(), data: wide, out: join(dir, 'tiled-bad'), steps: 1, tiling: { shortEdge: 16 } })).rejects.toThrow(/^tiling\.shortEdge 16 is below the model input 32: .*give a short edge of at least 32$/);
   }, 240_000);
 
   it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
