@@ -87,7 +87,9 @@ export function resolveModelConfig(o: TrainOptions, backbone?: BackboneFileInfo)
     if (given.taps !== undefined && JSON.stringify(given.taps) !== JSON.stringify(backbone.taps)) {
       throw new MmaerecError('E_CONFIG', `--backbone ${o.backbone} was imported with taps ${JSON.stringify(backbone.taps ?? null)}, model.backbone.taps is ${JSON.stringify(given.taps)}: drop model.backbone.taps or re-run import-backbone --taps`);
     }
-    overrides.backbone = { ...given, arch: backbone.arch, ...(backbone.taps ? { taps: backbone.taps } : {}) };
+    // A tapped backbone's widths are its file's: a widthDivisor meant for the ResNet of a recipe does not apply.
+    const widths = backbone.arch === 'mobilenet_v2' ? { widthDivisor: 1 } : {};
+    overrides.backbone = { ...given, arch: backbone.arch, ...(backbone.taps ? { taps: backbone.taps } : {}), ...widths };
   }
   if (!o.backbone && o.noPretrained === 'train-backbone') {
     overrides.backbone = { ...((overrides.backbone as object) ?? {}), trainable: true };
