@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
+import { modeString, mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
 
 /**
  * The `mmaerec-edge run` config (YAML or JSON). Strict objects everywhere: a misspelled key is an error that
@@ -79,6 +79,8 @@ export const jsonlSinkSchema = z.strictObject({
   path: z.string().min(1),
   heatmaps: z.enum(['omit', 'inline']).default('omit'),
   fsync: z.boolean().default(true),
+  fileMode: modeString('file').optional().describe('mode of the file when the sink creates it, quoted octal (default "0600"); an existing file keeps its mode'),
+  dirMode: modeString('dir').optional().describe('mode of the folders the sink creates for the file, quoted octal (default "0700")'),
 });
 
 export const stdoutSinkSchema = z.strictObject({
@@ -101,6 +103,8 @@ export const heatmapPolicySchema = z.strictObject({
     .describe('longest edge of a heatmap in pixels; larger frames are drawn scaled down (aspect kept), so that a heatmap costs bounded time and memory whatever the camera resolution'),
   /** Save each heatmap as <dir>/<frame id>.<format>; the record then carries its path. */
   dir: z.string().min(1).optional(),
+  fileMode: modeString('file').optional().describe('mode of the saved heatmap files, quoted octal (default "0600"), set whatever the umask'),
+  dirMode: modeString('dir').optional().describe('mode of heatmap.dir when the run creates it, quoted octal (default "0700")'),
 });
 
 export const runConfigSchema = z.strictObject({

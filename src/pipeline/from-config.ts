@@ -8,6 +8,7 @@ import { PipelineMetrics } from '../observe/metrics.js';
 import { JsonlSink } from '../publish/jsonl-sink.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
+import { parseModes } from '../util/files.js';
 import { BundleGuard } from './bundle-guard.js';
 import { Inspector } from './inspector.js';
 import { runPipeline, type RunStats } from './runner.js';
@@ -30,7 +31,7 @@ export async function sinksFromConfig(configs: SinkConfig[], logger: Logger): Pr
   const sinks: Sink[] = [];
   try {
     for (const c of configs) {
-      if (c.type === 'jsonl') sinks.push(new JsonlSink({ path: c.path, heatmaps: c.heatmaps, fsync: c.fsync }));
+      if (c.type === 'jsonl') sinks.push(new JsonlSink({ path: c.path, heatmaps: c.heatmaps, fsync: c.fsync, fileMode: c.fileMode, dirMode: c.dirMode }));
       else if (c.type === 'stdout') sinks.push(new StdoutSink({ format: c.format, heatmaps: c.heatmaps }));
       else {
         const { type: _type, ...options } = c;
@@ -103,6 +104,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     source, inspector, sinks, signal: controller.signal, logger, metrics,
     maxInFlight: config.pipeline.maxInFlight ?? config.backend.sessions + 2,
     heatmapDir: config.heatmap.dir,
+    heatmapModes: parseModes(config.heatmap, 'heatmap'),
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
   }).finally(async () => {
     // The metrics server closes even when releasing the back end fails: an open server keeps the process alive.

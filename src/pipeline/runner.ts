@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Frame } from '../capture/frame.js';
 import type { FrameSource, SourceEvent } from '../capture/source.js';
@@ -6,6 +5,7 @@ import { errorRecordFor, type PipelineRecord } from '../decide/result.js';
 import type { PipelineMetrics } from '../observe/metrics.js';
 import { RunSummary } from '../observe/summary.js';
 import type { Sink } from '../publish/sink.js';
+import { mkdirPrivate, writeFilePrivate } from '../util/files.js';
 
 /** The logging calls the runner makes (pino's shape). */
 export interface RunLogger {
@@ -26,6 +26,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Save heatmaps here as <frame id>.<format>; records then carry the path. */
   heatmapDir?: string;
+  /** Modes of the heatmap files and of the folder when the run creates it (default 0o600 / 0o700, whatever the umask). */
+  heatmapModes?: { file?: number; dir?: number };
   logger?: RunLogger;
   metrics?: PipelineMetrics;
   /** Interval of the one-line summary in the log (0 or absent: none). */
@@ -117,7 +119,7 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
     } else {
       stats.inspected += 1;
       if (record.verdict === 'defect') stats.defects += 1;
-      if (record.heatmap && options.heatmapDir) await saveHeatmap(record, options.heatmapDir, log);
+      if (record.heatmap && options.heatmapDir) await saveHeatmap(record, options.heatmapDir, log, options.heatmapModes);
     }
     options.metrics?.observe(record);
     summary.add(record);
@@ -187,14 +189,14 @@ function errorFor(frame: Frame, err: unknown): PipelineRecord {
   return errorRecordFor(frame, (err as { code?: string })?.code ?? 'E_INFER', err instanceof Error ? err.message : String(err));
 }
 
-async function saveHeatmap(record: Extract<PipelineRecord, { kind: 'inspection' }>, dir: string, log: RunLogger): Promise<void> {
+async function saveHeatmap(record: Extract<PipelineRecord, { kind: 'inspection' }>, dir: string, log: RunLogger, modes: RunOptions['heatmapModes'] = {}): Promise<void> {
   const heatmap = record.heatmap!;
   // Frame ids may hold folders ("sub/a.png"): flatten them so every heatmap lands in `dir`.
   const name = `${record.frameId.replace(/[\\/]/g, '__').replace(/[^\w.@-]/g, '_')}.${heatmap.format === 'jpeg' ? 'jpg' : 'png'}`;
   const file = path.join(dir, name);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(file, heatmap.data);
+    await mkdirPrivate(dir, modes.dir);
+    await writeFilePrivate(file, heatmap.data, modes.file);
     heatmap.path = file;
   } catch (err) {
     log.error({ frameId: record.frameId, file }, `cannot save heatmap: ${(err as Error).message}`);

@@ -1,7 +1,8 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
+import { DIR_MODE, FILE_MODE, mkdirPrivate, openAppendPrivate, parseMode } from '../util/files.js';
 import type { Sink } from './sink.js';
 
 /** How heatmap bytes appear in a JSON record: left out (format, size, path kept) or base64 inline. */
@@ -32,6 +33,10 @@ export interface JsonlSinkOptions {
   heatmaps?: HeatmapInJson;
   /** fsync on flush() (default true): a result that flush() acknowledged survives a power cut. */
   fsync?: boolean;
+  /** Mode of the file when the sink creates it (default 0o600, whatever the umask); an existing file keeps its own. */
+  fileMode?: number | string;
+  /** Mode of the folders the sink creates for it (default 0o700). */
+  dirMode?: number | string;
 }
 
 /**
@@ -41,22 +46,27 @@ export interface JsonlSinkOptions {
  */
 export class JsonlSink implements Sink {
   readonly name: string;
-  private readonly options: Required<JsonlSinkOptions>;
+  private readonly options: Required<Omit<JsonlSinkOptions, 'fileMode' | 'dirMode'>>;
+  private readonly fileMode: number;
+  private readonly dirMode: number;
   private handle: Promise<FileHandle> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(options: JsonlSinkOptions) {
     if (typeof options?.path !== 'string' || !options.path) throw new TypeError('Expected a file path for path');
-    this.options = { heatmaps: 'omit', fsync: true, ...options };
+    const { fileMode, dirMode, ...rest } = options;
+    this.options = { heatmaps: 'omit', fsync: true, ...rest };
+    this.fileMode = fileMode === undefined ? FILE_MODE : parseMode(fileMode, 'jsonl.fileMode', 'file');
+    this.dirMode = dirMode === undefined ? DIR_MODE : parseMode(dirMode, 'jsonl.dirMode', 'dir');
     this.name = `jsonl:${options.path}`;
   }
 
   private file(): Promise<FileHandle> {
     this.handle ??= (async () => {
       try {
-        await mkdir(path.dirname(path.resolve(this.options.path)), { recursive: true });
-        return await open(this.options.path, 'a');
+        await mkdirPrivate(path.dirname(path.resolve(this.options.path)), this.dirMode);
+        return (await openAppendPrivate(this.options.path, this.fileMode)).fh;
       } catch (err) {
         throw new MmaerecError('E_IO', `cannot open ${this.options.path} for appending (${(err as Error).message}): check the folder and permissions`, { cause: err });
       }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './spool/store.js';
+import { modeProblem } from '../util/files.js';
 import type { TopicLayout } from './topics.js';
 
 /** The broker reconnect policy's defaults (src/util/backoff.ts): 0.25–0.5 s at first, at most 30 s. */
@@ -42,6 +43,14 @@ const tlsSchema = z.strictObject({
   servername: z.string().optional().describe('TLS SNI / certificate name when it differs from the URL host'),
 });
 
+/** A file or folder mode as a quoted octal string ("0600"); see modeProblem in src/util/files.ts. */
+export const modeString = (kind: 'file' | 'dir') =>
+  z.string({ error: `is not a string: give the mode as quoted octal digits, e.g. "${kind === 'file' ? '0600' : '0700'}"` })
+    .superRefine((v, ctx) => {
+      const problem = modeProblem(v, kind);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
 const spoolSchema = z.strictObject({
   kind: z.enum(['disk', 'memory'], { error: (i) => `${show(i.input)} is not a spool kind: use "disk" (default) or "memory"` }).default('disk'),
   dir: z.string().min(1).optional(),
@@ -50,6 +59,8 @@ const spoolSchema = z.strictObject({
   fsync: z.enum(['always', 'interval', 'never'], { error: (i) => `${show(i.input)} is not an fsync policy: use "always", "interval" (default) or "never"` }).default('interval'),
   fsyncIntervalMs: positiveInt('a positive number of milliseconds').default(200),
   segmentBytes: positiveInt('a number of bytes, at least 4096').min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024),
+  fileMode: modeString('file').optional().describe('mode of the segment files and the lock, quoted octal (default "0600"), set whatever the umask'),
+  dirMode: modeString('dir').optional().describe('mode of spool.dir when the sink creates it, quoted octal (default "0700")'),
 });
 
 export const mqttSinkOptionsSchema = z.strictObject({
@@ -183,7 +194,7 @@ function formatIssue(issue: z.core.$ZodIssue, field: string): string {
   return `${path} ${issue.message}`;
 }
 
-const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'passwordEnv', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
+const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'passwordEnv', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'fileMode', 'dirMode', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
 
 function suggest(key: string): string {
   let best = '';

@@ -4,6 +4,7 @@ import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
 import { backoffDelay } from '../util/backoff.js';
+import { parseModes } from '../util/files.js';
 import { closedWhilePublishing, connectError, publishRefused } from './broker-errors.js';
 import { newEventId, STATUS_SCHEMA, toEvent, type StatusEvent } from './events.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -108,7 +109,11 @@ export class MqttSink extends EventEmitter implements Sink {
     const tls = loadTls(config.tls);
     resolveTopics({ line: config.line, station: config.station, camera: config.camera }, config.topics ?? {});
     const spool = spoolStore ?? (config.spool.kind === 'disk'
-      ? await createSpool({ kind: 'disk', dir: config.spool.dir!, maxBytes: config.spool.maxBytes, whenFull: config.spool.whenFull, fsync: config.spool.fsync, fsyncIntervalMs: config.spool.fsyncIntervalMs, segmentBytes: config.spool.segmentBytes, logger })
+      ? await createSpool({
+        kind: 'disk', dir: config.spool.dir!, maxBytes: config.spool.maxBytes, whenFull: config.spool.whenFull, fsync: config.spool.fsync,
+        fsyncIntervalMs: config.spool.fsyncIntervalMs, segmentBytes: config.spool.segmentBytes, logger,
+        ...modeOptions(parseModes(config.spool, 'mqtt.spool')),
+      })
       : await createSpool({ kind: 'memory', maxBytes: config.spool.maxBytes, whenFull: config.spool.whenFull, logger }));
     // MQTT.js is loaded here, not at import time, so `import 'mmaerec-edge'` stays light for non-MQTT users.
     const { connect } = await import('mqtt');
@@ -404,6 +409,10 @@ export class MqttSink extends EventEmitter implements Sink {
       client.publish(this.topics.status, payload, { qos: 1, retain: true }, () => resolve());
     });
   }
+}
+
+function modeOptions(m: { file?: number; dir?: number }): { fileMode?: number; dirMode?: number } {
+  return { ...(m.file !== undefined ? { fileMode: m.file } : {}), ...(m.dir !== undefined ? { dirMode: m.dir } : {}) };
 }
 
 async function withTimeout(p: Promise<void>, ms: number): Promise<void> {

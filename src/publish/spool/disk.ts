@@ -1,6 +1,7 @@
-import { mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { MmaerecError } from '../../errors.js';
+import { DIR_MODE, FILE_MODE, mkdirPrivate, octal, openPrivate, parseMode, writableByOthers, writeFilePrivate } from '../../util/files.js';
 import { encodeDel, encodePut, MAGIC, parseSegment, PUT_VALUE_OFFSET } from './segment.js';
 import { IndexedSpool, type DiskSpoolOptions, type FsyncPolicy } from './store.js';
 
@@ -58,6 +59,8 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
   readonly dir: string;
   private readonly fsync: FsyncPolicy;
   private readonly segmentBytes: number;
+  private readonly fileMode: number;
+  private readonly dirMode: number;
   private segments: Segment[] = [];
   private active!: Segment;
   private seq = 0;
@@ -74,6 +77,8 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
     this.dir = resolve(options.dir);
     this.fsync = options.fsync ?? 'interval';
     this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
+    this.fileMode = options.fileMode ?? FILE_MODE;
+    this.dirMode = options.dirMode ?? DIR_MODE;
   }
 
   /** Opens (creating if needed) the spool in `options.dir` and recovers what is there. */
@@ -259,7 +264,7 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
   private async startSegment(): Promise<void> {
     const no = (this.segments.at(-1)?.no ?? 0) + 1;
     const path = join(this.dir, `${String(no).padStart(10, '0')}.seg`);
-    const fh = await open(path, 'wx+');
+    const fh = await openPrivate(path, 'wx+', this.fileMode);
     await writeAt(fh, MAGIC, 0);
     if (this.fsync !== 'never') {
       await fh.datasync();
@@ -334,6 +339,8 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
       const buf = await readFile(path);
       const parsed = parseSegment(buf);
       const fh = await open(path, 'r+');
+      // A segment written by an SDK that followed the umask may be open to others: it is ours, so tighten it.
+      await fh.chmod(this.fileMode).catch(() => undefined);
       const seg: Segment = { no: Number(SEGMENT_NAME.exec(name)![1]), path, fh, size: parsed.goodLength, live: 0, liveBytes: 0, dirty: false, sealed: true };
       this.segments.push(seg);
       if (parsed.damage) {
@@ -375,7 +382,11 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
 
   private async lock(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      const created = await mkdirPrivate(this.dir, this.dirMode);
+      // A folder given by the operator keeps its mode (it may be shared); say so when others can write in it.
+      if (!created.length && (await writableByOthers(this.dir))) {
+        this.logger.warn({ dir: this.dir }, `spool: spool.dir "${this.dir}" is writable by other users, who could add events this station would publish: chmod ${octal(this.dirMode)} it`);
+      }
     } catch (err) {
       throw new MmaerecError('E_SPOOL', `cannot create spool.dir "${this.dir}" (${(err as NodeJS.ErrnoException).code}): point spool.dir at a writable directory`, { cause: err });
     }
@@ -392,7 +403,7 @@ export class DiskSpool extends IndexedSpool<DiskMeta> {
       }
       try {
         // A lock left by a process that died (SIGKILL, power cut) is taken over: its spool is ours to replay.
-        await writeFile(lockPath, `${process.pid}\n`);
+        await writeFilePrivate(lockPath, `${process.pid}\n`, this.fileMode);
       } catch (err) {
         throw new MmaerecError('E_SPOOL', `cannot write in spool.dir "${this.dir}" (${(err as NodeJS.ErrnoException).code}): point spool.dir at a writable directory`, { cause: err });
       }
@@ -422,6 +433,8 @@ function checkOptions(o: DiskSpoolOptions): void {
   if (o.segmentBytes !== undefined && !(Number.isInteger(o.segmentBytes) && o.segmentBytes >= 4096)) {
     throw new MmaerecError('E_CONFIG', `spool.segmentBytes ${String(o.segmentBytes)} is invalid: give a whole number of bytes, at least 4096`);
   }
+  if (o.fileMode !== undefined) parseMode(o.fileMode, 'spool.fileMode', 'file');
+  if (o.dirMode !== undefined) parseMode(o.dirMode, 'spool.dirMode', 'dir');
 }
 
 function isAlive(pid: number): boolean {

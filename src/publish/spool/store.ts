@@ -69,6 +69,10 @@ export interface DiskSpoolOptions extends CommonSpoolOptions {
   fsyncIntervalMs?: number;
   /** A segment file is closed and a new one started past this size (default 4 MiB). */
   segmentBytes?: number;
+  /** Mode of the segment files and the lock (default 0o600), set explicitly whatever the umask. */
+  fileMode?: number;
+  /** Mode of the spool folder when the spool creates it (default 0o700). */
+  dirMode?: number;
 }
 
 export type SpoolOptions = MemorySpoolOptions | DiskSpoolOptions;
