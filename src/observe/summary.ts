@@ -59,4 +59,15 @@ export class RunSummary {
     const ms = (v: number): string => (Number.isNaN(v) ? '-' : v.toFixed(1));
     return `${f.fps.toFixed(2)} fps, latency p50 ${ms(f.p50Ms)} ms p99 ${ms(f.p99Ms)} ms; totals: ${f.frames} frames, ${f.defects} defects, ${f.errors} errors, ${f.drops} dropped`;
   }
+
+  /**
+   * The end of the final summary when sinks still hold messages: how many, where, and what happens to them
+   * ('' when everything was delivered).
+   */
+  static undeliveredLine(left: readonly { sink: string; messages: number }[]): string {
+    const total = left.reduce((n, l) => n + l.messages, 0);
+    if (total === 0) return '';
+    const where = left.map((l) => `${l.messages} in ${l.sink}`).join(', ');
+    return `; ${total} ${total === 1 ? 'message' : 'messages'} left undelivered in the spool (${where}): not acknowledged by the broker; the next start on the same spool.dir delivers them`;
+  }
 }

@@ -46,6 +46,11 @@ export interface RunStats {
   dropped: number;
   restarts: number;
   sinkFailures: number;
+  /**
+   * Messages the sinks still hold at the end (MQTT: left in the spool, never acknowledged by the broker): they are
+   * delivered by the next start on the same spool. `mmaerec-edge run` then exits 3.
+   */
+  undelivered: number;
 }
 
 const silent: RunLogger = { info() {}, warn() {}, error() {} };
@@ -62,7 +67,7 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
   const log = options.logger ?? silent;
   const maxInFlight = options.maxInFlight ?? 3;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`Expected a positive integer for maxInFlight but received ${maxInFlight}`);
-  const stats: RunStats = { frames: 0, inspected: 0, defects: 0, errors: 0, dropped: 0, restarts: 0, sinkFailures: 0 };
+  const stats: RunStats = { frames: 0, inspected: 0, defects: 0, errors: 0, dropped: 0, restarts: 0, sinkFailures: 0, undelivered: 0 };
   const summary = new RunSummary();
 
   const onEvent = (e: SourceEvent): void => {
@@ -177,8 +182,16 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
         log.error({ sink: sink.name }, `sink flush/close failed: ${(err as Error).message}`);
       }
     }
+    const left: { sink: string; messages: number }[] = [];
+    for (const sink of sinks) {
+      const messages = sink.undelivered?.() ?? 0;
+      if (messages > 0) left.push({ sink: sink.name, messages });
+    }
+    stats.undelivered = left.reduce((n, l) => n + l.messages, 0);
     summary.setDrops(stats.dropped);
-    log.info({ ...stats }, `run finished: ${RunSummary.line(summary.take())}`);
+    const line = `run finished: ${RunSummary.line(summary.take())}${RunSummary.undeliveredLine(left)}`;
+    if (stats.undelivered > 0) log.warn({ ...stats }, line);
+    else log.info({ ...stats }, line);
   }
   if (failure) throw failure.error;
   return stats;

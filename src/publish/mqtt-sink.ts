@@ -16,6 +16,8 @@ import { resolveTopics, type Topics } from './topics.js';
 
 /** A connection that lasted this long counts as healthy: the reconnect backoff starts again from its minimum. */
 const STABLE_CONNECTION_MS = 10_000;
+/** At close, how long events already handed to the broker may take to be acknowledged (at most closeTimeoutMs). */
+const ACK_GRACE_MS = 1000;
 const SDK_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Options of {@link MqttSink.create}: the validated config (see mqtt-config.ts) plus code-only hooks. */
@@ -77,6 +79,10 @@ export class MqttSink extends EventEmitter implements Sink {
   private cursor = 0;
   private readonly inflight = new Set<number>();
   private pumping = false;
+  /** False once close() has stopped handing spooled entries to the broker. */
+  private handingOut = true;
+  /** Set by close() after its drain: no more connection attempts. */
+  private ending = false;
   private pumpAgain = false;
   private delivered = 0;
   private heatmapsSkipped = 0;
@@ -207,29 +213,51 @@ export class MqttSink extends EventEmitter implements Sink {
   }
 
   /**
-   * Publishes a retained "offline (shutdown)" status, waits up to closeTimeoutMs for in-flight
-   * acknowledgements, disconnects and closes the spool. Unacknowledged events stay spooled for the next start.
+   * Drains, then disconnects and closes the spool. Until the spool is empty or `closeTimeoutMs` has passed, the
+   * sink goes on connecting (a run that ends before the broker answered) and handing spooled events to the
+   * broker. From then on nothing new is handed out: an event handed out now could not be acknowledged before
+   * the disconnect, and the next start would send it again. Events already in flight get up to ACK_GRACE_MS
+   * for their acknowledgements (recorded in the spool), then the retained "offline (shutdown)" status goes out
+   * and the client disconnects. Unacknowledged events stay spooled for the next start.
    */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.heartbeatTimer);
+    const deadline = Date.now() + this.config.closeTimeoutMs;
+    while (this.spool.stats().entries > 0 && Date.now() < deadline) await sleep(10);
+    this.handingOut = false;
+    const grace = Date.now() + Math.min(ACK_GRACE_MS, this.config.closeTimeoutMs);
+    while (this.connected && this.inflight.size > 0 && Date.now() < grace) await sleep(10);
+    this.ending = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeatTimer);
     const client = this.client;
-    if (client && this.connected) {
-      const deadline = Date.now() + this.config.closeTimeoutMs;
-      while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      await withTimeout(this.publishStatus(client, 'offline', 'shutdown'), Math.max(100, deadline - Date.now()));
-    }
+    const wasConnected = client !== undefined && this.connected;
+    if (client && this.connected) await withTimeout(this.publishStatus(client, 'offline', 'shutdown'), 500);
     this.generation++;
     this.connected = false;
-    if (client) await new Promise<void>((resolve) => client.end(this.inflight.size > 0, {}, () => resolve()));
+    if (client) {
+      // A graceful end waits for MQTT.js's own outgoing queue, which a broker that stopped answering never
+      // empties; a client still connecting has nothing to say: cut both (an open socket keeps the process alive).
+      const graceful = wasConnected && this.inflight.size === 0;
+      const ended = await withTimeout(new Promise<void>((resolve) => client.end(!graceful, {}, () => resolve())), 1000);
+      if (!ended) client.stream?.destroy();
+    }
     await this.spool.close();
     this.logger.info({ spooled: this.spool.stats().entries, delivered: this.delivered }, 'mqtt sink closed');
   }
 
+  /**
+   * Messages (events and heatmap images) accepted but not acknowledged by the broker: after close(), what stays
+   * in the spool for the next start.
+   */
+  undelivered(): number {
+    return this.spool.stats().entries;
+  }
+
   private connect(): void {
-    if (this.closing) return;
+    if (this.ending) return;
     const generation = ++this.generation;
     const c = this.config;
     const options: IClientOptions = {
@@ -248,8 +276,8 @@ export class MqttSink extends EventEmitter implements Sink {
     this.client = client;
     this.errorOnThisConnection = false;
     client.on('connect', () => {
-      // Closing: close() ends this client; starting a heartbeat now would leave an interval that nobody clears.
-      if (generation !== this.generation || this.closing) return;
+      // Ending: close() ends this client. A connection made while close() drains only delivers the spool.
+      if (generation !== this.generation || this.ending) return;
       this.connected = true;
       this.connectedAt = Date.now();
       this.cursor = 0;
@@ -257,8 +285,9 @@ export class MqttSink extends EventEmitter implements Sink {
       if (this.lastError) this.logger.info({ url: redactUrl(c.url) }, 'mqtt broker connection restored');
       this.lastError = undefined;
       this.logger.info({ url: redactUrl(c.url), clientId: this.clientId, spooled: this.spool.stats().entries }, 'mqtt connected');
-      void this.publishStatus(client, 'online', 'birth');
-      if (c.heartbeatMs > 0) {
+      if (!this.closing) void this.publishStatus(client, 'online', 'birth');
+      // Closing: a heartbeat started now would leave an interval that nobody clears.
+      if (c.heartbeatMs > 0 && !this.closing) {
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => void this.publishStatus(client, 'online', 'heartbeat'), c.heartbeatMs);
         this.heartbeatTimer.unref();
@@ -297,7 +326,7 @@ export class MqttSink extends EventEmitter implements Sink {
         this.reportError(closedWhilePublishing(redactUrl(this.config.url), lived, unacknowledged));
       }
     }
-    if (this.closing) return;
+    if (this.ending) return;
     const delay = backoffDelay(this.attempt++, this.config.reconnect);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
@@ -335,13 +364,13 @@ export class MqttSink extends EventEmitter implements Sink {
   private async pumpLoop(): Promise<void> {
     const generation = this.generation;
     const client = this.client;
-    if (!this.connected || !client) return;
+    if (!this.connected || !client || !this.handingOut) return;
     // Corked, the PUBLISH packets of one pass leave in a single writev instead of one syscall each.
     const stream = client.stream;
     stream.cork();
     try {
       for await (const entry of this.spool.iterate(this.cursor)) {
-        if (!this.connected || generation !== this.generation) return;
+        if (!this.connected || generation !== this.generation || !this.handingOut) return;
         this.cursor = entry.key;
         const message = decodeOutbox(entry.value);
         if (!message) {
@@ -415,8 +444,14 @@ function modeOptions(m: { file?: number; dir?: number }): { fileMode?: number; d
   return { ...(m.file !== undefined ? { fileMode: m.file } : {}), ...(m.dir !== undefined ? { dirMode: m.dir } : {}) };
 }
 
-async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+/** Whether `p` settled within `ms`. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  const settled = await Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
   clearTimeout(timer);
+  return settled;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -10,4 +10,9 @@ export interface Sink {
   /** Wait until everything accepted so far has been handed on (file flushed, broker acknowledged or spooled). */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Messages accepted but not yet handed on for good (MQTT: in the spool, not acknowledged by the broker); after
+   * close(), what is left for the next start. Absent: the sink never holds anything back.
+   */
+  undelivered?(): number;
 }

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 
+/** Exit status of a run that finished with events still in the MQTT spool (docs/mqtt.md, "Exit status of run"). */
+export const EXIT_UNDELIVERED = 3;
+
 /** `mmaerec-edge run --config line.yaml`: wiring only; the work is in src/pipeline/from-config.ts. */
 export function register(program: Command): void {
   program
     .command('run')
     .description('inspect frames from a camera, video or folder continuously and publish the results (YAML/JSON config)')
+    .addHelpText('after', `\nExit status: 0 = finished, everything delivered; 1 = records could not be delivered, or the bundle never loaded;\n${EXIT_UNDELIVERED} = finished, but messages (events, heatmap images) are left undelivered in the MQTT spool: the broker never\nacknowledged them, and the next start on the same spool.dir delivers them; 130 = a second signal aborted the run.`)
     .requiredOption('-c, --config <file>', 'run config (YAML or JSON): model, source, roi, thresholds, sinks, heatmap, metrics, logging')
     .option('--check', 'validate the config and exit')
     .action(async (flags: { config: string; check?: boolean }) => {
@@ -31,8 +35,12 @@ export function register(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         const stats = await run.done;
-        // 1 when records could not be delivered or no frame could be inspected because the bundle never loaded.
-        process.exitCode = stats.sinkFailures > 0 || !run.bundleLoaded() ? 1 : 0;
+        // 1 when records could not be delivered or no frame could be inspected because the bundle never loaded;
+        // 3 when the run finished but the broker never acknowledged some events (still in the spool).
+        process.exitCode = stats.sinkFailures > 0 || !run.bundleLoaded() ? 1 : stats.undelivered > 0 ? EXIT_UNDELIVERED : 0;
+        if (stats.undelivered > 0) {
+          process.stderr.write(`mmaerec-edge: run finished with ${stats.undelivered} messages (events, heatmap images) left undelivered in the spool, never acknowledged by the broker: fix the broker connection (see the E_BROKER lines in the log); the next start on the same spool.dir delivers them\n`);
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
