@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { isMmaerecError } from '../errors.js';
+import { isMmaerecError, type MmaerecError } from '../errors.js';
 import { commands } from './registry.js';
 
 /**
@@ -10,7 +10,14 @@ import { commands } from './registry.js';
  * `register(program: Command): void`, which defines its flags and action.
  */
 
-export async function main(argv: string[]): Promise<number> {
+export interface MainHooks {
+  /** Called with each error main reports as one line (for harnesses that need its code, e.g. test/fuzz). */
+  reported?(err: MmaerecError): void;
+  /** Called with an unexpected error (a bug) before main prints its one line and returns 70. */
+  internal?(err: Error): void;
+}
+
+export async function main(argv: string[], hooks: MainHooks = {}): Promise<number> {
   const { registerAll } = await import('./commands/index.js');
   registerAll();
   const program = new Command('mmaerec-edge')
@@ -34,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (isMmaerecError(err)) {
+      hooks.reported?.(err);
       process.stderr.write(`mmaerec-edge: ${err.message}\n`);
       return 1;
     }
@@ -43,9 +51,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mmaerec-edge: ${missing[1]} is not installed (tfjs is an optional dependency, needed for training and the tfjs forward pass): run \`npm install ${missing[1]}\` or install without --omit=optional\n`);
       return 1;
     }
-    throw err;
+    // Anything else is a bug of ours. An unattended controller's log gets one line naming it, not a stack, and
+    // the exit status 70 (EX_SOFTWARE) says so; MMAEREC_DEBUG=1 rethrows it for the stack.
+    if (process.env.MMAEREC_DEBUG === '1') throw err;
+    const e = err instanceof Error ? err : new Error(String(err));
+    hooks.internal?.(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300);
+    process.stderr.write(`mmaerec-edge: internal error (${what}): this is a bug in mmaerec-edge; run again with MMAEREC_DEBUG=1 for the stack and report it\n`);
+    return INTERNAL_ERROR_STATUS;
   }
 }
+
+/** Exit status of an unexpected (non-MmaerecError) failure: sysexits' EX_SOFTWARE. */
+export const INTERNAL_ERROR_STATUS = 70;
 
 /**
  * Whether this file is the script Node was started with. Node loads the entry by its real path and
