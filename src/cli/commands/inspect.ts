@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .argument('<images...>', 'image files (PNG, JPEG, TIFF, WebP, …)')
     .option('--heatmaps <dir>', 'write a heatmap overlay per image into this folder')
     .option('--heatmap-format <format>', 'png | jpeg', 'png')
+    .option('--heatmap-max-edge <px>', 'longest edge of a heatmap in pixels (larger frames are drawn scaled down)', '1024')
     .option('--json', 'one JSON record per line instead of text')
     .option('--roi <x,y,w,h>', 'region of interest in image pixels')
     .option('--image-threshold <score>', "override the bundle's image threshold")
@@ -41,6 +42,10 @@ export function register(program: Command): void {
       }
       const format = String(flags.heatmapFormat);
       if (format !== 'png' && format !== 'jpeg') throw new MmaerecError('E_CONFIG', `--heatmap-format "${format}" is unknown: use png or jpeg`);
+      const maxEdge = parseNumber('--heatmap-max-edge', flags.heatmapMaxEdge as string | undefined);
+      if (maxEdge !== undefined && (!Number.isInteger(maxEdge) || maxEdge < 1 || maxEdge > 16384)) {
+        throw new MmaerecError('E_CONFIG', `--heatmap-max-edge ${maxEdge} is not an integer in 1..16384: give e.g. --heatmap-max-edge 1024`);
+      }
       const threads = parseNumber('--threads', flags.threads as string | undefined);
       if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new MmaerecError('E_CONFIG', `--threads ${threads} is not a positive integer: give e.g. --threads 2`);
       const sessions = parseNumber('--sessions', flags.sessions as string | undefined);
@@ -52,6 +57,7 @@ export function register(program: Command): void {
         json: !!flags.json,
         heatmapDir: flags.heatmaps as string | undefined,
         heatmapFormat: format,
+        heatmapMaxEdge: maxEdge,
         roi: flags.roi ? parseRoi(String(flags.roi)) : undefined,
         thresholds: { image: parseNumber('--image-threshold', flags.imageThreshold as string | undefined), pixel: parseNumber('--pixel-threshold', flags.pixelThreshold as string | undefined) },
         backend: backend as 'auto' | 'onnxruntime' | 'tensorrt',
