@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { MmaerecError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import type { InferenceInputs } from './backend.js';
 import { ORT_WORKER_SOURCE, type WorkerReply } from './onnxruntime-worker.js';
 
@@ -55,7 +56,7 @@ export class OrtWorkerSession {
     const ready = new Promise<{ index: number; failures: string[] }>((resolve, reject) => {
       worker.on('message', (msg: WorkerReply) => {
         if (msg.type === 'ready') resolve({ index: msg.index, failures: msg.failures });
-        else if (msg.type === 'failed') reject(new MmaerecError('E_INFER', `onnxruntime cannot load ${spec.onnxPath} (${msg.failures.join('; ')}): recreate the bundle`));
+        else if (msg.type === 'failed') reject(new MmaerecError('E_INFER', `onnxruntime cannot load ${spec.onnxPath} (${msg.failures.map((f) => loadFailure(f, spec.onnxPath)).join('; ')}): recreate the bundle`));
         else if (msg.type === 'result') session?.settle(msg);
       });
       worker.on('exit', (code) => {
@@ -125,7 +126,7 @@ export class OrtWorkerSession {
     this.pending.delete(msg.id);
     if (!p) return;
     const { width, height } = this.spec;
-    if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${msg.error}): check the bundle and inputs`));
+    if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${printable(msg.error, 240)}): check the bundle and inputs`));
     else if (!msg.recon || msg.recon.length !== 3 * width * height) {
       p.reject(new MmaerecError('E_INFER', `onnxruntime returned no 1×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
     } else p.resolve(msg.recon);
@@ -146,4 +147,18 @@ export class OrtWorkerSession {
     this.dead = err;
     this.rejectPending(new MmaerecError('E_INFER', `onnxruntime worker failed (${err.message}): create a new back end`));
   }
+}
+
+/**
+ * One session-creation failure ("cpu: Load model from /b/model.onnx failed:Protobuf parsing failed.") as its
+ * cause ("cpu: Protobuf parsing failed"): the path is already in the message, and ONNX Runtime's messages can
+ * quote names from the file, so they are escaped and cut short.
+ */
+export function loadFailure(failure: string, onnxPath: string): string {
+  const cause = failure
+    .replace(`Load model from ${onnxPath} failed:`, '')
+    .replace(/^(\w+(?:,\w+)*: )?Load model from .* failed:/, '$1')
+    .replace(/\[ONNXRuntimeError\] : \d+ : \w+ : /, '')
+    .replace(/\.\s*$/, '');
+  return printable(cause, 240);
 }

@@ -92,6 +92,7 @@ export async function createBackend(bundle: LoadedBundle, options: BackendOption
     );
   }
   const skipped: SkippedBackend[] = [];
+  const unavailable = new Set<SkippedBackend>(); // back ends this machine cannot run at all (E_UNSUPPORTED)
   for (const entry of candidates) {
     try {
       const backend = await entry.create(bundle, options);
@@ -100,8 +101,35 @@ export async function createBackend(bundle: LoadedBundle, options: BackendOption
       return Object.assign(backend, { skipped });
     } catch (err) {
       if (wanted !== 'auto') throw err;
-      skipped.push({ name: entry.name, reason: (err as Error).message });
+      const s = { name: entry.name, reason: (err as Error).message };
+      skipped.push(s);
+      if ((err as { code?: string }).code === 'E_UNSUPPORTED') unavailable.add(s);
     }
   }
-  throw new MmaerecError('E_INFER', `no inference back end could load ${bundle.dir}: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new MmaerecError('E_INFER', `no inference back end could load ${bundle.dir}: ${whyNone(skipped, unavailable)}`);
+}
+
+/**
+ * The cause first: the back ends that could run here but failed on this bundle, with their fixes; then, briefly,
+ * those this machine cannot run at all — their problem without its install advice (which is long, and not the
+ * fix for this failure). When every back end is unavailable, each keeps its full reason and fix.
+ */
+function whyNone(skipped: readonly SkippedBackend[], unavailable: ReadonlySet<SkippedBackend>): string {
+  const failed = skipped.filter((s) => !unavailable.has(s));
+  if (failed.length === 0) return skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  const cause = failed.map((s) => (s.reason.startsWith(s.name) ? s.reason : `${s.name}: ${s.reason}`)).join('; ');
+  const lacking = [...unavailable].map((s) => `${s.name} (${problemOf(s.reason)}${/tensorrt/i.test(s.name) ? '; docs/tensorrt.md' : ''})`);
+  return lacking.length ? `${cause}; not available on this machine: ${lacking.join(', ')}` : cause;
+}
+
+/** A message's problem without its fix: the text before the first ": " outside parentheses. */
+function problemOf(message: string): string {
+  let depth = 0;
+  for (let i = 0; i < message.length - 1; i++) {
+    const c = message[i];
+    if (c === '(') depth += 1;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === ':' && message[i + 1] === ' ' && depth === 0) return message.slice(0, i);
+  }
+  return message;
 }
