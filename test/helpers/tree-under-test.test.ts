@@ -18,3 +18,11 @@ it('no test file names this checkout, a home or work directory by absolute path,
   }
   expect(offenders).toEqual([]);
 });
+
+it('no test skips on its own: a skip for a missing tool goes through needs() (named, and a failure under CI=true)', () => {
+  const own = [path.join(ROOT, 'test/helpers/require-tool.ts'), import.meta.filename];
+  const offenders = files(path.join(ROOT, 'test'))
+    .filter((f) => !own.includes(f) && !f.includes(`${path.sep}fixtures${path.sep}`))
+    .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\b(?:describe|it|test)\.(?:skipIf|runIf|skip)\b|\b(?:ctx|context)\.skip\(/g)].map((m) => `${path.relative(ROOT, f)}: ${m[0]}`));
+  expect(offenders).toEqual([]);
+});

@@ -7,6 +7,7 @@ import type { LoadedBundle } from '../../src/model/bundle.js';
 import { freePort, noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { collect } from '../publish/collector.js';
 import { gradientPng, tinyBundle } from './helpers.js';
+import { needs } from '../helpers/require-tool.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -14,7 +15,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
  * Issue 15, item 10: a finite `run` whose broker never acknowledged anything (down, wrong password, wrong CA)
  * used to exit 0. It exits 3 and says how many messages stay in the spool; 0 only when everything arrived.
  */
-describe.skipIf(noMosquitto)(`run exit status with events left in the spool${noMosquitto ? ` (skipped: ${noMosquitto})` : ''}`, () => {
+needs(noMosquitto).describe('run exit status with events left in the spool', () => {
   let dir: string;
   let entry: string;
   let bundle: LoadedBundle;

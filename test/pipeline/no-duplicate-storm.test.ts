@@ -10,6 +10,7 @@ import { collect } from '../publish/collector.js';
 import { errorRecord } from '../publish/fixtures/records.js';
 import { silentLogger } from '../../src/publish/logger.js';
 import { tinyBundle } from './helpers.js';
+import { needs } from '../helpers/require-tool.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -34,7 +35,7 @@ function cli(entry: string, args: string[]): Promise<{ code: number | null; stdo
  * hand up to 256 spooled events to the broker and close ~100 ms later without their acknowledgements, so every
  * restart delivered them again (375 duplicates over 4 restarts) while the spool barely shrank.
  */
-describe.skipIf(noMosquitto)(`run with a source that fails at once${noMosquitto ? ` (skipped: ${noMosquitto})` : ''}`, () => {
+needs(noMosquitto).describe('run with a source that fails at once', () => {
   let dir: string;
   let entry: string;
   let bundle: LoadedBundle;
