@@ -17,17 +17,49 @@ const HINTS: Array<[RegExp, string]> = [
   [/^source\.backoff\.maxMs$/, 'make source.backoff.maxMs at least source.backoff.initialMs (default 250)'],
 ];
 
-/** One zod issue as "path: problem: fix". */
-export function formatIssue(issue: z.core.$ZodIssue): string {
+/** Why a bound is what it is, for the fix of a value beyond it. */
+const BOUND_REASONS: Array<[RegExp, string]> = [
+  [/^backend\.threads$/, 'CPU threads per session'],
+  [/Ms$/, 'milliseconds; timers stop at 2^31 − 1 ms, ≈ 24.8 days'],
+  [/S$/, 'seconds'],
+  [/^(roi\.|source\.(width|height))/, 'frame pixels (the decoder takes at most 16383 per side)'],
+];
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+const showValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v) : typeof v === 'object' && v !== null ? typeof v : String(v));
+
+/**
+ * One zod issue as "path: problem: fix". `root` (the whole config) lets a bound name the value given:
+ * `backend.threads: 100000 is above the maximum 256: give at most 256 (CPU threads per session)`.
+ */
+export function formatIssue(issue: z.core.$ZodIssue, root?: unknown): string {
   const where = issue.path.length ? issue.path.join('.') : '(top level)';
   let problem = issue.message;
   let fix: string | undefined = HINTS.find(([re]) => re.test(where))?.[1];
+  const value = valueAt(root, issue.path);
+  const reason = BOUND_REASONS.find(([re]) => re.test(where))?.[1];
+  const zodDefault = /^(Too (big|small)|Invalid|Expected)/.test(issue.message);
   if (issue.code === 'unrecognized_keys') {
     problem = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     fix ??= 'remove it or correct its spelling';
   } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
     problem = `missing (expected ${issue.expected})`;
     fix ??= `add ${where}`;
+  } else if (issue.code === 'too_big' && issue.origin === 'number' && zodDefault) {
+    problem = `${showValue(value)} is above the maximum ${String(issue.maximum)}`;
+    fix ??= `give at most ${String(issue.maximum)}${reason ? ` (${reason})` : ''}`;
+  } else if (issue.code === 'too_small' && issue.origin === 'number' && zodDefault) {
+    const positive = !issue.inclusive && Number(issue.minimum) === 0;
+    problem = positive ? `${showValue(value)} is not positive` : `${showValue(value)} is ${issue.inclusive ? 'below the minimum' : 'not above'} ${String(issue.minimum)}`;
+    fix ??= `give ${positive ? 'a positive number' : `${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`}${reason ? ` (${reason})` : ''}`;
+  } else if (!zodDefault && !fix && /: /.test(issue.message)) {
+    // The schema's own message already names the fix (the MQTT sink's schema: "… is above 65535: give …").
+    return `${where} ${issue.message}`;
   } else if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     fix ??= 'use one of the listed values';
   }
@@ -38,7 +70,7 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
 export function parseRunConfig(value: unknown, origin = 'config'): RunConfig {
   const result = runConfigSchema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `${origin}: ${formatIssue(i)}`);
+  const lines = result.error.issues.map((i) => `${origin}: ${formatIssue(i, value)}`);
   throw new MmaerecError('E_CONFIG', lines.join('\n'));
 }
 

@@ -7,24 +7,40 @@ import { modeString, mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
  */
 const positiveInt = z.number().int().positive();
 
+/**
+ * Bounds on every number (issue 15, item 4): a setting beyond what the machine can mean is an E_CONFIG line at
+ * load time, not a hang or a crash later. Timers: setTimeout fires at once beyond 2^31 − 1 ms (≈ 24.8 days).
+ * Frame sides: the decoder's pixel limit (src/preprocess/decode.ts, 16383²). Threads: 256 per session here;
+ * `run` and `run --check` also refuse threads × sessions above 4 × the CPUs the machine has
+ * (src/config/check.ts, maxThreadsHere).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_INTERVAL_S = Math.floor(MAX_TIMER_MS / 1000);
+export const MAX_FRAME_SIDE = 0x3fff;
+export const MAX_THREADS = 256;
+export const MAX_QUEUE_CAPACITY = 1024;
+const ms = () => z.number().nonnegative().max(MAX_TIMER_MS);
+const positiveMs = () => z.number().positive().max(MAX_TIMER_MS);
+const side = () => positiveInt.max(MAX_FRAME_SIDE);
+
 export const roiSchema = z.strictObject({
-  x: z.number().int().nonnegative(),
-  y: z.number().int().nonnegative(),
-  width: positiveInt,
-  height: positiveInt,
+  x: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1),
+  y: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1),
+  width: side(),
+  height: side(),
 });
 
 export const queueSchema = z.strictObject({
   /** Frames buffered between capture and inspection. */
-  capacity: positiveInt.default(8),
+  capacity: positiveInt.max(MAX_QUEUE_CAPACITY).default(8),
   /** Default: `block` for files, `drop-oldest` for cameras. */
   policy: z.enum(['block', 'drop-oldest']).optional(),
 });
 
 const backoffSchema = z
   .strictObject({
-    initialMs: z.number().positive().default(250),
-    maxMs: z.number().positive().default(30_000),
+    initialMs: positiveMs().default(250),
+    maxMs: positiveMs().default(30_000),
   })
   // Checked here, as the capture Backoff would otherwise throw a bare RangeError when the source is built.
   .refine((b) => b.maxMs >= b.initialMs, { path: ['maxMs'], error: 'is below backoff.initialMs' });
@@ -36,8 +52,8 @@ export const filesSourceSchema = z.strictObject({
   /** Keep running and inspect files that appear later. */
   watch: z.boolean().default(false),
   includeExisting: z.boolean().default(true),
-  stableMs: z.number().nonnegative().default(150),
-  pollMs: z.number().positive().default(250),
+  stableMs: ms().default(150),
+  pollMs: z.number().min(10).max(MAX_TIMER_MS).default(250).describe('milliseconds between scans of the folders (at least 10)'),
   queue: queueSchema.optional(),
 });
 
@@ -45,14 +61,14 @@ const processSourceFields = {
   /** Video file, RTSP/HTTP URL, or V4L2 device. */
   input: z.string().min(1),
   /** Frame size the capture process scales to (usually the camera's native size). */
-  width: positiveInt,
-  height: positiveInt,
-  fps: z.number().positive().optional(),
+  width: side(),
+  height: side(),
+  fps: z.number().positive().max(1000).optional(),
   restart: z.boolean().optional(),
   backoff: backoffSchema.optional(),
-  maxRestarts: z.number().int().nonnegative().optional(),
-  stallTimeoutMs: z.number().nonnegative().default(10_000),
-  firstFrameTimeoutMs: z.number().nonnegative().optional(),
+  maxRestarts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  stallTimeoutMs: ms().default(10_000),
+  firstFrameTimeoutMs: ms().optional(),
   queue: queueSchema.optional(),
 };
 
@@ -113,12 +129,15 @@ export const runConfigSchema = z.strictObject({
   backend: z
     .strictObject({
       name: z.enum(['auto', 'onnxruntime', 'tensorrt']).default('auto'),
-      threads: positiveInt.optional().describe("CPU threads per session (ONNX Runtime intra-op); default: the runtime's choice"),
+      threads: positiveInt.max(MAX_THREADS).optional()
+        .describe("CPU threads per session (ONNX Runtime intra-op); default: the runtime's choice. `run` refuses threads × sessions above 4 × the machine's CPUs"),
       sessions: positiveInt.max(16).default(1)
         .describe('model sessions inferring frames side by side (ONNX Runtime); on 2 cores, 2 with threads 1 gives the most frames/s, 1 with threads 2 the lowest latency'),
       device: z.enum(['cpu', 'cuda']).optional(),
+      requireNativeScoring: z.boolean().default(true)
+        .describe('refuse to start (E_NATIVE) when the native scoring core did not load, instead of scoring with the TypeScript fallback (≈ 5–50× slower)'),
     })
-    .default({ name: 'auto', sessions: 1 }),
+    .default({ name: 'auto', sessions: 1, requireNativeScoring: true }),
   source: sourceSchema,
   roi: roiSchema.optional(),
   thresholds: z.strictObject({ image: z.number().optional(), pixel: z.number().optional() }).default({}),
@@ -129,7 +148,7 @@ export const runConfigSchema = z.strictObject({
       maxInFlight: positiveInt.max(64).optional().describe('frames inspected at once; default backend.sessions + 2, so that decoding and scoring overlap inference'),
       /** Bundle missing/tampered at start: `exit` (refuse to start) or `report` (E_BUNDLE record per frame, retry). */
       onBundleError: z.enum(['exit', 'report']).default('report'),
-      bundleRetryS: z.number().positive().default(10),
+      bundleRetryS: z.number().positive().max(MAX_INTERVAL_S).default(10),
     })
     .default({ onBundleError: 'report', bundleRetryS: 10 }),
   metrics: z
@@ -138,7 +157,7 @@ export const runConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
       host: z.string().default('127.0.0.1'),
       /** Seconds between one-line summaries in the log (0: off). */
-      summaryIntervalS: z.number().nonnegative().default(10),
+      summaryIntervalS: z.number().nonnegative().max(MAX_INTERVAL_S).default(10),
     })
     .default({ host: '127.0.0.1', summaryIntervalS: 10 }),
   logging: z

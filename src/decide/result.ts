@@ -1,4 +1,5 @@
 import type { Frame } from '../capture/frame.js';
+import type { ScoringEngine } from '../native.js';
 
 /** The outcome of inspecting one frame: what sinks (JSON lines, MQTT, …) receive. */
 
@@ -27,6 +28,11 @@ export interface ModelProvenance {
   /** sha256 of the bundle's manifest.json (which lists the sha256 of every other file). */
   bundleSha256: string;
   backend: string;
+  /**
+   * What computed the fused score: the native core on the CPU or on CUDA, or the TypeScript fallback (the addon
+   * did not load: ≈ 5–50× slower). Set by the Inspector; absent only in records made elsewhere.
+   */
+  scoringEngine?: ScoringEngine;
 }
 
 export interface Heatmap {

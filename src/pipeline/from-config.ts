@@ -2,6 +2,7 @@ import { FfmpegSource } from '../capture/ffmpeg-source.js';
 import { FilesSource } from '../capture/files-source.js';
 import { GstreamerSource } from '../capture/gstreamer-source.js';
 import type { FrameSource } from '../capture/source.js';
+import { startProblems } from '../config/check.js';
 import type { RunConfig, SinkConfig, SourceConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import { PipelineMetrics } from '../observe/metrics.js';
@@ -63,6 +64,10 @@ export interface RunHandle {
  * runner. Throws (before anything runs) on a bad bundle, back end, source or sink.
  */
 export async function startRun(config: RunConfig, options: { logger?: Logger } = {}): Promise<RunHandle> {
+  // Before anything starts: more inference threads than the machine can mean (a silent hang at 100000), or no
+  // native scoring core while backend.requireNativeScoring is on (a silent 46× slowdown).
+  const refused = startProblems(config)[0];
+  if (refused) throw refused;
   const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
   const inspectorOptions = {
     backend: config.backend.name,
@@ -80,7 +85,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const loaded = inspector instanceof BundleGuard ? inspector.current : inspector;
   if (loaded) {
     for (const s of loaded.skippedBackends) logger.warn({ backend: s.name }, `back end skipped: ${s.reason}`);
-    logger.info({ bundle: loaded.provenance, thresholds: loaded.thresholds }, 'model loaded');
+    logger.info({ bundle: loaded.provenance, thresholds: loaded.thresholds }, `model loaded (scoring engine ${loaded.provenance.scoringEngine})`);
   }
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let server: { url: string; close(): Promise<void> } | undefined;

@@ -14,6 +14,7 @@ import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import { scoringEngine } from '../native.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import { printable } from '../util/printable.js';
 import { Limiter } from './limiter.js';
@@ -115,7 +116,7 @@ export class Inspector {
     this.heatmap = options.heatmap ?? {};
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
     this.scoring = resolveScoringOptions({ ...bundle.manifest.scoring, ...options.scoring });
-    this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name };
+    this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name, scoringEngine: scoringEngine() };
     this.skippedBackends = (backend as { skipped?: { name: string; reason: string }[] }).skipped ?? [];
     const lanes = backend.concurrency ?? 1;
     this.inferLane = new Limiter(lanes);

@@ -17,7 +17,9 @@ export const STATUS_SCHEMA = 'mmaerec.status/1';
 const eventId = z.string().regex(ULID_PATTERN, 'a ULID (26 Crockford base-32 characters)')
   .describe('Unique, lexicographically time-sortable event id (ULID); deduplicate by it.');
 const isoTime = z.iso.datetime({ offset: false }).describe('ISO 8601 UTC time');
-const idPart = z.string().min(1).describe('An id configured on the device; never contains "/", "+" or "#".');
+const scoringEngineSchema = z.enum(['native-cpu', 'cuda', 'typescript'])
+  .describe('What computed the fused score: the native core on the CPU or on a CUDA device, or the TypeScript fallback (the native addon did not load: ≈ 5–50× slower; fix: npm run build:native). Absent from devices older than this field.');
+const idPart = z.string().regex(/^[^/+#\u0000]+$/, 'a non-empty id without "/", "+" or "#"').describe('An id configured on the device; never contains "/", "+" or "#".');
 
 const source = {
   line: idPart.describe('Production line id'),
@@ -39,6 +41,7 @@ export const modelProvenanceSchema = z.object({
   bundleName: z.string(),
   bundleSha256: z.string().regex(/^[0-9a-f]{64}$/).describe('sha256 of the bundle manifest.json'),
   backend: z.string().describe('Inference back end that produced the result'),
+  scoringEngine: scoringEngineSchema.optional(),
 });
 
 export const latencySchema = z.object({
@@ -109,6 +112,7 @@ export const statusEventSchema = z.object({
     dropped: z.number().int().nonnegative().describe('Events dropped by the drop-oldest policy since start'),
   }).optional(),
   delivered: z.number().int().nonnegative().optional().describe('Events acknowledged by the broker since start'),
+  scoringEngine: scoringEngineSchema.optional(),
 }).describe('Device status: retained birth/offline (last will) and periodic heartbeats.');
 
 export const eventSchema = z.discriminatedUnion('schema', [inspectionEventSchema, errorEventSchema, statusEventSchema]);

@@ -17,10 +17,25 @@ const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, factor: 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v) : v === undefined ? 'missing' : typeof v === 'object' ? typeof v : String(v));
 const BROKER_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
 
-const positiveInt = (what: string) =>
+/**
+ * Upper bounds (issue 15, item 4): timers stop at setTimeout's 2^31 − 1 ms (beyond it Node fires at once); MQTT
+ * limits its keep-alive to 65535 s, its packet ids (messages in flight) to 65535 and a packet to 256 MiB.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+export const MQTT_MAX_KEEPALIVE_S = 65_535;
+export const MQTT_MAX_INFLIGHT = 65_535;
+export const MQTT_MAX_PACKET_BYTES = 268_435_455;
+/** A spool larger than 1 TiB is a typo on a line-side controller. */
+export const MAX_SPOOL_BYTES = 2 ** 40;
+export const MAX_SEGMENT_BYTES = 2 ** 30;
+
+const positiveInt = (what: string, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: (i) => `${show(i.input)} is not a number: give ${what}` }).int({ error: (i) => `${show(i.input)} is not whole: give ${what}` })
-    .positive({ error: (i) => `${show(i.input)} is too small: give ${what}` });
-const idString = (what: string) => z.string({ error: (i) => `is ${show(i.input)}: give the ${what} as a string` }).min(1, { error: `is empty: give the ${what}` });
+    .positive({ error: (i) => `${show(i.input)} is too small: give ${what}` })
+    .max(max, { error: (i) => `${show(i.input)} is above ${max}: give ${what}, at most ${max}` });
+const idString = (what: string) => z.string({ error: (i) => `is ${show(i.input)}: give the ${what} as a string` }).min(1, { error: `is empty: give the ${what}` })
+  // The ids form the topics: a wildcard or a level separator would publish to (or subscribe) other topics.
+  .regex(/^[^/+#\u0000]+$/, { error: (i) => `${show(i.input)} cannot be part of an MQTT topic: use a non-empty id without "/", "+" or "#"` });
 
 const brokerUrl = z.string({ error: (i) => `is ${show(i.input)}: give the broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://broker:8883` })
   .superRefine((value, ctx) => {
@@ -54,11 +69,11 @@ export const modeString = (kind: 'file' | 'dir') =>
 const spoolSchema = z.strictObject({
   kind: z.enum(['disk', 'memory'], { error: (i) => `${show(i.input)} is not a spool kind: use "disk" (default) or "memory"` }).default('disk'),
   dir: z.string().min(1).optional(),
-  maxBytes: positiveInt('a positive number of bytes, e.g. 268435456 (256 MiB)').default(DEFAULT_SPOOL_MAX_BYTES),
+  maxBytes: positiveInt('a positive number of bytes, e.g. 268435456 (256 MiB)', MAX_SPOOL_BYTES).default(DEFAULT_SPOOL_MAX_BYTES),
   whenFull: z.enum(['reject-new', 'drop-oldest'], { error: (i) => `${show(i.input)} is not a policy: use "reject-new" (default) or "drop-oldest"` }).default('reject-new'),
   fsync: z.enum(['always', 'interval', 'never'], { error: (i) => `${show(i.input)} is not an fsync policy: use "always", "interval" (default) or "never"` }).default('interval'),
-  fsyncIntervalMs: positiveInt('a positive number of milliseconds').default(200),
-  segmentBytes: positiveInt('a number of bytes, at least 4096').min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024),
+  fsyncIntervalMs: positiveInt('a positive number of milliseconds', MAX_TIMER_MS).default(200),
+  segmentBytes: positiveInt('a number of bytes, at least 4096', MAX_SEGMENT_BYTES).min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024),
   fileMode: modeString('file').optional().describe('mode of the segment files and the lock, quoted octal (default "0600"), set whatever the umask'),
   dirMode: modeString('dir').optional().describe('mode of spool.dir when the sink creates it, quoted octal (default "0700")'),
 });
@@ -84,21 +99,23 @@ export const mqttSinkOptionsSchema = z.strictObject({
     status: z.string().optional(),
     heatmap: z.string().optional(),
   }).optional(),
-  heartbeatMs: z.number().int().nonnegative({ error: 'is negative: give milliseconds between heartbeats, or 0 to disable them' }).default(30_000),
-  keepaliveS: positiveInt('seconds, e.g. 30').default(30),
-  connectTimeoutMs: positiveInt('milliseconds, e.g. 10000').default(10_000),
+  heartbeatMs: z.number().int().nonnegative({ error: 'is negative: give milliseconds between heartbeats, or 0 to disable them' })
+    .max(MAX_TIMER_MS, { error: (i) => `${show(i.input)} is above ${MAX_TIMER_MS}: give milliseconds between heartbeats (e.g. 30000), or 0 to disable them` }).default(30_000),
+  keepaliveS: positiveInt('seconds, e.g. 30', MQTT_MAX_KEEPALIVE_S).default(30),
+  connectTimeoutMs: positiveInt('milliseconds, e.g. 10000', MAX_TIMER_MS).default(10_000),
   heatmap: z.strictObject({
     enabled: z.boolean().default(true),
-    maxBytes: positiveInt('a number of bytes, e.g. 262144').default(256 * 1024),
+    maxBytes: positiveInt('a number of bytes, e.g. 262144', MQTT_MAX_PACKET_BYTES).default(256 * 1024),
   }).default({ enabled: true, maxBytes: 256 * 1024 }),
   spool: spoolSchema.default(spoolSchema.parse({})),
   reconnect: z.strictObject({
-    initialMs: positiveInt('milliseconds').default(DEFAULT_BACKOFF.initialMs),
-    maxMs: positiveInt('milliseconds').default(DEFAULT_BACKOFF.maxMs),
-    factor: z.number().min(1, { error: 'is below 1: give a growth factor ≥ 1, e.g. 2' }).default(DEFAULT_BACKOFF.factor),
+    initialMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.initialMs),
+    maxMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.maxMs),
+    factor: z.number().min(1, { error: 'is below 1: give a growth factor ≥ 1, e.g. 2' })
+      .max(100, { error: (i) => `${show(i.input)} is above 100: give a growth factor from 1 to 100, e.g. 2` }).default(DEFAULT_BACKOFF.factor),
   }).default(DEFAULT_BACKOFF),
-  maxInflight: positiveInt('a number of messages, e.g. 256').default(256),
-  closeTimeoutMs: positiveInt('milliseconds').default(2000),
+  maxInflight: positiveInt('a number of messages, e.g. 256', MQTT_MAX_INFLIGHT).default(256),
+  closeTimeoutMs: positiveInt('milliseconds', MAX_TIMER_MS).default(2000),
 });
 
 export type MqttSinkConfig = z.input<typeof mqttSinkOptionsSchema>;

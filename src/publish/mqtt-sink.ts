@@ -7,6 +7,7 @@ import { backoffDelay } from '../util/backoff.js';
 import { parseModes } from '../util/files.js';
 import { closedWhilePublishing, connectError, publishRefused } from './broker-errors.js';
 import { newEventId, STATUS_SCHEMA, toEvent, type StatusEvent } from './events.js';
+import { scoringEngine } from '../native.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { loadTls, parseMqttConfig, redactConfig, redactUrl, type MqttSinkConfig, type ResolvedMqttConfig, type TlsMaterial } from './mqtt-config.js';
 import { decodeOutbox, encodeOutbox, type OutboxMessage } from './outbox-entry.js';
@@ -427,6 +428,7 @@ export class MqttSink extends EventEmitter implements Sink {
       at: new Date().toISOString(),
       clientId: this.clientId,
       sdkVersion: SDK_VERSION,
+      scoringEngine: scoringEngine(),
       ...(reason === 'connection-lost' ? {} : { uptimeS: Math.round((Date.now() - this.startedAt) / 1000), spool: { entries: s.entries, bytes: s.bytes, dropped: s.dropped }, delivered: this.delivered }),
     };
   }

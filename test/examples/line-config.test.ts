@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,10 +46,30 @@ describe('examples/line.yaml', () => {
     expect(m).toMatchObject({ protocol: '5', qos: 1, publish: 'all', username: 'mmaerec-line1', spool: { kind: 'disk', dir: path.join(examples, 'spool', 'line1') } });
   });
 
-  it('passes `mmaerec-edge run --check`', async () => {
+  it('as written, `run --check` names the TLS file this machine lacks and leaves nothing behind', async () => {
     const ran = await runNode([entry, 'run', '--check', '--config', LINE_YAML]);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain(`mmaerec-edge: ${LINE_YAML}: sinks.1.tls.ca: cannot read "/etc/mmaerec-edge/tls/ca.pem" (ENOENT): give the path of the broker's CA certificate (PEM)\n`);
+    // Everything it created to try the folders and files was removed again.
+    for (const made of ['logs', 'spool', 'heatmaps', 'results']) expect(existsSync(path.join(ROOT, 'examples', made)), made).toBe(false);
+  });
+
+  // --check runs the capture program's version probe (the camera itself is not tried) and needs openssl for the certificates.
+  needs(tools.openssl(), tools.ffmpeg()).it('with its TLS files in place, passes `mmaerec-edge run --check`', async () => {
+    const certs = path.join(dir, 'certs');
+    await mkdir(certs, { recursive: true });
+    const c = makeCertificates(certs);
+    const config = parseYaml(await readFile(LINE_YAML, 'utf8'));
+    config.model = path.join(ROOT, 'models', 'demo');
+    config.sinks[1].tls = { ...config.sinks[1].tls, ca: c.ca, cert: c.clientCert, key: c.clientKey };
+    config.metrics.port = 0;
+    const variant = path.join(dir, 'line-check.yaml');
+    await writeFile(variant, stringifyYaml(config));
+    const before = await readdir(dir);
+    const ran = await runNode([entry, 'run', '--check', '--config', variant]);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toBe(`${LINE_YAML}: valid\n`);
+    expect(ran.stdout.trimEnd().split('\n').at(-1)).toBe(`${variant}: valid (everything but the camera and the broker tried; nothing left behind)`);
+    expect(await readdir(dir)).toEqual(before);
   });
 
   needs(tools.ffmpeg()).it('its camera section as written (size, rate, ROI, queue) works when fed a video file instead of the RTSP stream', async () => {

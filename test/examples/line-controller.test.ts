@@ -65,7 +65,7 @@ describe('examples/line-controller.ts', () => {
     }
     expect(summary).toMatchObject({ frames: 8, ok: 4, defects: 4, errors: 0, rejected: 4, dropped: 0, stopped: false });
     expect(summary.thresholds).toEqual({ image: threshold, pixel: 0.5, source: 'override (bundle: test)' });
-    expect(summary.model).toEqual({ bundleName: 'tiny-example', bundleSha256: bundle.sha256, backend: expect.stringMatching(/^onnxruntime/) });
+    expect(summary.model).toEqual({ bundleName: 'tiny-example', bundleSha256: bundle.sha256, backend: expect.stringMatching(/^onnxruntime/), scoringEngine: expect.stringMatching(/^(native-cpu|cuda)$/) });
     expect(summary.latencyMs.p50).toBeGreaterThan(0);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
   });

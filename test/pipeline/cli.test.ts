@@ -59,7 +59,7 @@ describe('mmaerec-edge run', () => {
     expect(lines[0]).toMatchObject({ kind: 'error', code: 'E_INPUT', origin: path.join(images, 'broken.png') });
     for (const rec of lines.slice(1)) {
       expect(Object.keys(rec)).toEqual(expect.arrayContaining(INSPECTION_FIELDS));
-      expect(rec.model).toEqual({ bundleName: 'tiny', bundleSha256: bundle.sha256, backend: expect.stringMatching(/^onnxruntime/) });
+      expect(rec.model).toEqual({ bundleName: 'tiny', bundleSha256: bundle.sha256, backend: expect.stringMatching(/^onnxruntime/), scoringEngine: expect.stringMatching(/^(native-cpu|cuda)$/) });
       expect(Object.keys(rec.latency).sort()).toEqual(['decodeMs', 'inferMs', 'preprocessMs', 'scoreMs', 'totalMs']);
       expect(rec.heatmap).toMatchObject({ format: 'png', path: path.join(dir, 'heat', `${rec.frameId}.png`) });
     }

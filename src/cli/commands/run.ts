@@ -10,12 +10,21 @@ export function register(program: Command): void {
     .description('inspect frames from a camera, video or folder continuously and publish the results (YAML/JSON config)')
     .addHelpText('after', `\nExit status: 0 = finished, everything delivered; 1 = records could not be delivered, or the bundle never loaded;\n${EXIT_UNDELIVERED} = finished, but messages (events, heatmap images) are left undelivered in the MQTT spool: the broker never\nacknowledged them, and the next start on the same spool.dir delivers them; 130 = a second signal aborted the run.`)
     .requiredOption('-c, --config <file>', 'run config (YAML or JSON): model, source, roi, thresholds, sinks, heatmap, metrics, logging')
-    .option('--check', 'validate the config and exit')
+    .option('--check', 'check the config without a camera or a broker (bundle, back end, files, folders, TLS, password, topics, port) and exit')
     .action(async (flags: { config: string; check?: boolean }) => {
       const { loadRunConfig } = await import('../../config/load.js');
       const config = await loadRunConfig(flags.config);
       if (flags.check) {
-        process.stdout.write(`${flags.config}: valid\n`);
+        const { checkRunConfig } = await import('../../config/check.js');
+        const report = await checkRunConfig(config);
+        for (const line of report.passed) process.stdout.write(`${line}\n`);
+        for (const p of report.problems) process.stderr.write(`mmaerec-edge: ${flags.config}: ${p.message}\n`);
+        if (report.problems.length) {
+          process.stderr.write(`mmaerec-edge: ${flags.config}: ${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}; \`run\` would fail: fix ${report.problems.length > 1 ? 'them' : 'it'} and check again\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`${flags.config}: valid (everything but the camera and the broker tried; nothing left behind)\n`);
         return;
       }
       const { startRun } = await import('../../pipeline/from-config.js');
