@@ -82,7 +82,7 @@ describe('eval command', () => {
     expect(mb.threshold.source).toBe('best F1 on this data'); // the bundle's thresholds belong to its own scoring
 
     r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', '{shadingWindow: 8}']);
-    expect(r.stderr).toBe('mmaerec-edge: --scoring: Invalid scoring option shadingWindow: 8 is even; use 0 (off) or an odd window (e.g. 9)\n');
+    expect(r.stderr).toBe('mmaerec-edge: --scoring: shadingWindow: 8 is even; use 0 (off) or an odd window (e.g. 9): fix that key (docs/configuration.md lists the scoring keys)\n');
     r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', '{shading: 9}']);
     expect(r.stderr).toBe('mmaerec-edge: --scoring: (root): Unrecognized key: "shading": fix that key (docs/configuration.md lists the scoring keys)\n');
     r = await run(['eval', '--reference', 'blur', '--data', data, '--out', scored, '--scoring', join(dir, 'none.yaml')]);
