@@ -66,12 +66,24 @@ export function formatIssue(issue: z.core.$ZodIssue, root?: unknown): string {
   return `${where}: ${problem}: ${fix ?? 'fix that field (see docs/architecture.md, "Run config")'}`;
 }
 
-/** Validates a config object; every issue on its own line, each naming the field and the fix. */
+/**
+ * An invalid config: the message is its first problem (one line, as every SDK error), and `problems` holds every
+ * problem found, one line each, for `run --check` to list.
+ */
+export class ConfigProblems extends MmaerecError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    const more = problems.length - 1;
+    super('E_CONFIG', more > 0 ? `${problems[0]!} (and ${more} more problem${more > 1 ? 's' : ''}: \`mmaerec-edge run --check\` lists them all)` : problems[0]!);
+    this.problems = problems;
+  }
+}
+
+/** Validates a config object; every issue one line naming the field and the fix (ConfigProblems). */
 export function parseRunConfig(value: unknown, origin = 'config'): RunConfig {
   const result = runConfigSchema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `${origin}: ${formatIssue(i, value)}`);
-  throw new MmaerecError('E_CONFIG', lines.join('\n'));
+  throw new ConfigProblems(result.error.issues.map((i) => `${origin}: ${formatIssue(i, value)}`));
 }
 
 /**

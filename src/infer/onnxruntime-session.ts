@@ -47,7 +47,7 @@ export class OrtWorkerSession {
     // The worker source is CommonJS; a host started with --input-type=module would pass that flag on to it.
     // Stack: libonnxruntime walks /proc/self/cmdline recursively at session creation; with a long command
     // line (`inspect` given a few hundred image paths) that overflowed a worker's default 4 MiB stack.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const execArgv = workerExecArgv(process.execArgv);
     const worker = new Worker(ORT_WORKER_SOURCE, {
       eval: true, execArgv, resourceLimits: { stackSizeMb: 64 },
       workerData: { ortPath: spec.ortPath, onnxPath: spec.onnxPath, attempts: spec.attempts },
@@ -161,4 +161,20 @@ export function loadFailure(failure: string, onnxPath: string): string {
     .replace(/\[ONNXRuntimeError\] : \d+ : \w+ : /, '')
     .replace(/\.\s*$/, '');
   return printable(cause, 240);
+}
+
+/**
+ * The host's Node flags a worker may take: the loaders (`--import tsx`, …) yes; `--input-type` no (the worker
+ * source is CommonJS); V8's heap and stack sizes no — they are per process, and a Worker given them refuses to
+ * start (ERR_WORKER_INVALID_EXEC_ARGV: `node --max-old-space-size=768 … inspect` could not inspect at all).
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const perProcess = /^--(input-type|max-old-space-size|max-semi-space-size|max-young-generation-size|stack-size|max_old_space_size|max_semi_space_size)(=|$)/;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (!perProcess.test(a)) out.push(a);
+    else if (!a.includes('=') && execArgv[i + 1] !== undefined && !execArgv[i + 1]!.startsWith('-')) i++; // its value
+  }
+  return out;
 }

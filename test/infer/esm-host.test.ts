@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { workerExecArgv } from '../../src/infer/onnxruntime-session.js';
 import { ROOT, rootPath, runHostScript } from './host-script.js';
 
 describe('onnxruntime back end in an ESM host', () => {
@@ -16,6 +17,18 @@ describe('onnxruntime back end in an ESM host', () => {
       await be.dispose();`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, timeout: 60_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ name: 'onnxruntime-cpu', length: 3 * 96 * 96, finite: true });
+  });
+
+  it('runs when the host caps its heap (--max-old-space-size is per process: a worker given it refused to start)', async () => {
+    const script = `
+      const { createBackend } = await import('./src/infer/registry.ts');
+      const { loadBundle } = await import('./src/model/bundle.ts');
+      const be = await createBackend(await loadBundle('models/demo'), { backend: 'onnxruntime' });
+      console.log(be.name);
+      await be.dispose();`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=768', '--stack-size=2000', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, timeout: 60_000 });
+    expect(stdout.trim()).toBe('onnxruntime-cpu');
+    expect(workerExecArgv(['--max-old-space-size=768', '--import', 'tsx', '--stack-size', '2000', '--input-type=module', '--max_semi_space_size=8'])).toEqual(['--import', 'tsx']);
   });
 
   it('survives a long command line (libonnxruntime parses /proc/self/cmdline recursively at session creation)', async () => {

@@ -141,6 +141,20 @@ describe('mmaerec-edge run --check', () => {
     ]);
   });
 
+  it('a config the schema refuses: every problem on its own line, then the count; run itself says the first in one line', async () => {
+    const file = path.join(dir, 'schema.yaml');
+    await writeFile(file, stringifyYaml({ ...good(), metrics: { port: -1, colour: 1 }, heatmap: { mode: 'sometimes' } }));
+    const r = await cli(['run', '--check', '--config', file]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(new RegExp(`^mmaerec-edge: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (metrics|heatmap)`));
+    expect(lines[3]).toBe(`mmaerec-edge: ${file}: 3 problems; \`run\` would fail: fix them and check again`);
+    const run = await cli(['run', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([`${lines[0]} (and 2 more problems: \`mmaerec-edge run --check\` lists them all)`]);
+  });
+
   it('a good config: one line per check on stdout, then "valid", exit 0', async () => {
     const file = path.join(dir, 'good.yaml');
     await writeFile(file, stringifyYaml(good()));

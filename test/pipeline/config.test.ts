@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadRunConfig, parseRunConfig } from '../../src/config/load.js';
+import { ConfigProblems, loadRunConfig, parseRunConfig } from '../../src/config/load.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -42,15 +42,18 @@ describe('run config', () => {
     expect(c.source).toMatchObject({ type: 'ffmpeg', input: 'rtsp://cam/1', stallTimeoutMs: 10_000, loop: false });
   });
 
-  it('names every bad field and its fix, one line each', () => {
+  it('names every bad field and its fix, one line each; the error message is the first of them, on one line', () => {
     let message = '';
+    let lines: string[] = [];
     try {
       parseRunConfig({ model: 'b', source: { type: 'camera' }, sinks: [], roi: { x: -1, y: 0, width: 10, height: 10 }, treshold: 1 }, 'line.yaml');
     } catch (err) {
       expect(err).toMatchObject({ code: 'E_CONFIG' });
       message = (err as Error).message;
+      lines = (err as ConfigProblems).problems;
     }
-    const lines = message.split('\n');
+    expect(message).not.toContain('\n');
+    expect(message).toBe(`${lines[0]} (and ${lines.length - 1} more problems: \`mmaerec-edge run --check\` lists them all)`);
     expect(lines).toContain(`line.yaml: source.type: Invalid discriminator value. Expected 'files' | 'ffmpeg' | 'gstreamer': set source.type to files, ffmpeg or gstreamer`);
     expect(lines).toContain('line.yaml: sinks: Too small: expected array to have >=1 items: list at least one sink, e.g. sinks: [{ type: jsonl, path: results.jsonl }]');
     expect(lines.find((l) => l.startsWith('line.yaml: roi.x:'))).toMatch(/: give roi as integers/);

@@ -12,8 +12,18 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <file>', 'run config (YAML or JSON): model, source, roi, thresholds, sinks, heatmap, metrics, logging')
     .option('--check', 'check the config without a camera or a broker (bundle, back end, files, folders, TLS, password, topics, port) and exit')
     .action(async (flags: { config: string; check?: boolean }) => {
-      const { loadRunConfig } = await import('../../config/load.js');
-      const config = await loadRunConfig(flags.config);
+      const { loadRunConfig, ConfigProblems } = await import('../../config/load.js');
+      let config;
+      try {
+        config = await loadRunConfig(flags.config);
+      } catch (err) {
+        // --check lists every schema problem, one line each, then the count (run stops at the first)
+        if (!flags.check || !(err instanceof ConfigProblems)) throw err;
+        for (const p of err.problems) process.stderr.write(`mmaerec-edge: ${p}\n`);
+        process.stderr.write(`mmaerec-edge: ${flags.config}: ${err.problems.length} problem${err.problems.length > 1 ? 's' : ''}; \`run\` would fail: fix ${err.problems.length > 1 ? 'them' : 'it'} and check again\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (flags.check) {
         const { checkRunConfig } = await import('../../config/check.js');
         const report = await checkRunConfig(config);
