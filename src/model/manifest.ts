@@ -96,7 +96,7 @@ export const operatingPointSchema = z.object({
   rule: z.literal('false-alarm'),
   /** The false-alarm rate the image threshold targets (fraction of good frames flagged). */
   falseAlarmRate: z.number().gt(0).lt(0.5),
-  method: z.enum(['gumbel', 'order-statistic']),
+  method: z.enum(['gumbel', 'order-statistic', 'data-bound']),
   /** Good images the estimate rests on, and how many of them score at or above the threshold. */
   images: z.number().int().positive(),
   exceedances: z.number().int().nonnegative(),

@@ -101,7 +101,7 @@ describe('calibrate command', () => {
     // the default rule: a false-alarm budget on good images, with its uncertainty and the warning that 4 images are few
     r = await run(['calibrate', '--model', bundle, '--data', data, '--rate', '0.05', '--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\nsource: calibrate --rule false-alarm 5 % \(gumbel; pixels p99\.9\) on .* test\/good \(4 images\)\noperating point: 5\.00% false alarms \(gumbel on 4 good images; \d at or above; 95 % range of the rate [\d.]+%–[\d.]+%; threshold range [\d.e+-]+–[\d.e+-]+\)\nwarning: 4 good images cannot show a 5 % false-alarm rate/);
+    expect(r.stdout).toMatch(/\nsource: calibrate --rule false-alarm 5 % \((gumbel|data-bound); pixels p99\.9\) on .* test\/good \(4 images\)\noperating point: 5\.00% false alarms \((gumbel|data-bound) on 4 good images; \d at or above; 95 % range of the rate [\d.]+%–[\d.]+%; threshold range [\d.e+-]+–[\d.e+-]+\)\nwarning: 4 good images cannot show a 5 % false-alarm rate/);
     expect((await loadBundle(bundle)).sha256).toBe(before);
     r = await run(['calibrate', '--model', bundle, '--data', data, '--rule', 'good-percentile', '--json']);
     expect(r.code).toBe(0);

@@ -12,14 +12,18 @@ describe('falseAlarmThreshold', () => {
   test('recovers the 1 % quantile of Gumbel-distributed good scores from 60 images, with a range that covers it', () => {
     const truth = 1 + 0.1 * -Math.log(-Math.log(0.99)); // 1.460
     const hits: boolean[] = [];
+    const bound: boolean[] = [];
     for (let seed = 1; seed <= 20; seed++) {
       const t = falseAlarmThreshold(gumbel(60, 1, 0.1, seed), 0.01);
-      expect(t.method).toBe('gumbel');
+      expect(t.method).toMatch(/^(gumbel|data-bound)$/);
       expect(Math.abs(t.threshold - truth)).toBeLessThan(0.2);
+      bound.push(t.method === 'data-bound');
       hits.push(t.thresholdRange90[0] <= truth && truth <= t.thresholdRange90[1]);
     }
     // a 90 % bootstrap range: most seeds cover the true quantile
     expect(hits.filter(Boolean).length).toBeGreaterThanOrEqual(14);
+    // Gumbel data rarely contradicts its own fit
+    expect(bound.filter(Boolean).length).toBeLessThanOrEqual(4);
   });
 
   test('a plain max + margin would be far off: on 2000 images the order statistic flags ≈ 1 %', () => {
@@ -46,6 +50,18 @@ describe('falseAlarmThreshold', () => {
     expect(() => falseAlarmThreshold([1, 2, NaN, 4], 0.01)).toThrow(/finite/);
     // identical scores: no spread to fit, the maximum stands
     expect(falseAlarmThreshold([2, 2, 2, 2, 2], 0.01).threshold).toBe(2);
+  });
+
+  test('a tail heavier than the fit: raised to the lowest threshold the good images are consistent with', () => {
+    // 44 ordinary good images and 7 with high scores (as 7 of 51 held-out BSData images exceeded a quartile fit)
+    const scores = [...Array.from({ length: 44 }, (_, i) => 0.1 + i / 440), 0.9, 1.2, 1.6, 2.0, 2.5, 3.1, 4.0];
+    const t = falseAlarmThreshold(scores, 0.01);
+    expect(t.method).toBe('data-bound');
+    expect(t.exceedances).toBe(2); // 3 of 51 would put the exact lower bound of the rate above 1 %
+    expect(t.threshold).toBe(3.1);
+    expect(t.rateInterval95[0]).toBeLessThanOrEqual(0.01);
+    // with a 20 % budget the images allow it: the estimate stands
+    expect(falseAlarmThreshold(scores, 0.2).method).not.toBe('data-bound');
   });
 
   test('deterministic: same scores, same result', () => {
