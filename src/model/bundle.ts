@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TilingSpec } from '../preprocess/tiles.js';
 import { MmaerecError } from '../errors.js';
+import { jsonParseReason } from '../util/printable.js';
 import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkWeights, initWeights, type WeightMap } from './init.js';
@@ -150,7 +151,7 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new MmaerecError('E_BUNDLE', `${manifestPath} is not valid JSON (${(err as Error).message}): restore the file from the original bundle`);
+    throw new MmaerecError('E_BUNDLE', `${manifestPath} is not valid JSON (${jsonParseReason(err)}): restore the file from the original bundle`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
