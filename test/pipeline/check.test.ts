@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { checkRunConfig } from '../../src/config/check.js';
 import { parseRunConfig } from '../../src/config/load.js';
 import type { LoadedBundle } from '../../src/model/bundle.js';
 import { gradientPng, tinyBundle } from './helpers.js';
+import { runCli, writeCliEntry, type CliResult } from '../helpers/cli.js';
 
 // Issue 15, item 9: `run --check` tries everything that can be tried without a camera or a broker, and
 // leaves nothing behind.
@@ -21,8 +21,7 @@ let bundle: LoadedBundle;
 let badBundle: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-check-'));
-  entry = path.join(dir, 'entry.mjs');
-  await writeFile(entry, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  entry = await writeCliEntry(dir);
   bundle = await tinyBundle(path.join(dir, 'bundle'));
   badBundle = path.join(dir, 'bad-bundle');
   await tinyBundle(badBundle);
@@ -38,15 +37,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return runCli(entry, args, { env });
 }
 
 const good = () => ({

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptHuffmanJpeg } from '../helpers/corrupt-jpeg.js';
 import { gradientPng, tinyBundle } from './helpers.js';
+import { runCli, writeCliEntry, type CliResult } from '../helpers/cli.js';
 
 // `inspect --heatmaps DIR` on the issue's JPEG with a corrupt Huffman code: a verdict and a heatmap, not
 // E_INFER with a raw libvips line (issue 15, item 1); --heatmap-max-edge bounds the heatmap (item 2).
@@ -17,23 +17,15 @@ let bundleDir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-inspect-heatmap-'));
-  entry = path.join(dir, 'entry.mjs');
-  await writeFile(entry, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  entry = await writeCliEntry(dir);
   bundleDir = (await tinyBundle(path.join(dir, 'bundle'))).dir;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(entry, args);
 }
 const frameLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l && !/^scoring engine|^npm warn/.test(l));
 

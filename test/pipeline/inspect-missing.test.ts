@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientPng, tinyBundle } from './helpers.js';
+import { runCli, writeCliEntry, type CliResult } from '../helpers/cli.js';
 
 // `inspect` on a missing file or a folder: one message with the true reason, as that file's record, in text
 // and in --json; no second, bogus "empty image" record and no extra stderr line (issue 15, item 6).
@@ -15,8 +15,7 @@ let bundleDir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-inspect-missing-'));
-  entry = path.join(dir, 'entry.mjs');
-  await writeFile(entry, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  entry = await writeCliEntry(dir);
   bundleDir = (await tinyBundle(path.join(dir, 'bundle'))).dir;
   await writeFile(path.join(dir, 'good.png'), await gradientPng(40, 40));
   await mkdir(path.join(dir, 'frames'));
@@ -25,15 +24,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(entry, args);
 }
 
 /** stderr without lines that are not about the frames (the scoring-engine note, npm's config warnings). */

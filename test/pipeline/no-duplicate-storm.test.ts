@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,23 +10,12 @@ import { errorRecord } from '../publish/fixtures/records.js';
 import { silentLogger } from '../../src/publish/logger.js';
 import { tinyBundle } from './helpers.js';
 import { needs } from '../helpers/require-tool.js';
+import { runCli, writeCliEntry, type CliResult } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function cli(entry: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    // A run that never exits (a socket left open) is a failure too, not a test timeout.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function cli(entry: string, args: string[]): Promise<CliResult> {
+  return runCli(entry, args);
 }
 
 /**
@@ -42,8 +30,7 @@ needs(noMosquitto).describe('run with a source that fails at once', () => {
   let broker: Mosquitto;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-storm-'));
-    entry = path.join(dir, 'entry.mjs');
-    await writeFile(entry, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+    entry = await writeCliEntry(dir);
     bundle = await tinyBundle(path.join(dir, 'bundle'));
     broker = await startMosquitto();
   });

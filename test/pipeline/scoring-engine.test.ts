@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { inspectionEventSchema, statusEventSchema, toEvent } from '../../src/pub
 import { MqttSink } from '../../src/publish/mqtt-sink.js';
 import { collect } from '../publish/collector.js';
 import { FakeBackend, gradientPng, tinyBundle } from './helpers.js';
+import { runCli, writeCliEntry, type CliResult } from '../helpers/cli.js';
 
 // Issue 15, item 13: the scoring engine is in every result's provenance and in status heartbeats, and `run`
 // refuses to start without the native core unless told otherwise.
@@ -25,8 +25,7 @@ let bundle: LoadedBundle;
 let png: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-engine-'));
-  entry = path.join(dir, 'entry.mjs');
-  await writeFile(entry, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  entry = await writeCliEntry(dir);
   bundle = await tinyBundle(path.join(dir, 'bundle'));
   png = path.join(dir, 'a.png');
   await writeFile(png, await gradientPng(40, 40));
@@ -35,15 +34,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return runCli(entry, args, { env: { ...process.env, ...env } });
 }
 
 describe('results carry the scoring engine', () => {
