@@ -43,7 +43,9 @@ const gumbelZ = (p: number): number => -Math.log(-Math.log(p));
 const Z25 = gumbelZ(0.25);
 const Z75 = gumbelZ(0.75);
 
-function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+/** Quantile p of ascending `sorted` values, linear between order statistics (numpy's default); NaN when empty. */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
   const rank = p * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.min(lo + 1, sorted.length - 1);

@@ -6,7 +6,7 @@
  *           flagged DEFECT always has at least one region (its maximum pixel reaches the image threshold).
  * A rule on good images only; `calibrate` with labelled defects (EVAL) replaces it when such images exist.
  */
-import { falseAlarmThreshold, formatRate, type FalseAlarmThreshold } from '../eval/false-alarm.js';
+import { falseAlarmThreshold, formatRate, quantileSorted, type FalseAlarmThreshold } from '../eval/false-alarm.js';
 import type { ScoringOptions, Thresholds } from '../model/manifest.js';
 import type { Scorable } from './select-scoring.js';
 
@@ -18,14 +18,6 @@ export interface ValidationScores {
 
 /** The default false-alarm rate a freshly trained bundle is calibrated for. */
 export const DEFAULT_FALSE_ALARM_RATE = 0.01;
-
-function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 /** Scores the validation images (whole or tiled: select-scoring.ts Scorable) with the bundle's scoring options. */
 export async function scoreValidation(items: Scorable[], scoring: ScoringOptions): Promise<ValidationScores> {
@@ -72,7 +64,7 @@ const MIN_IMAGES_FOR_RATE = 4;
 function fewImagesThresholds(v: ValidationScores, pixel: number): ValidationThresholds {
   const scores = [...v.scores].sort((a, b) => a - b);
   const max = scores[scores.length - 1]!;
-  const image = max + 0.1 * (max - quantile(scores, 0.5));
+  const image = max + 0.1 * (max - quantileSorted(scores, 0.5));
   const capped = consistentPixelThreshold(image, pixel);
   const warnings = [
     `only ${scores.length} held-out good image(s): no false-alarm rate can be estimated, the image threshold is their maximum + 10 % of (max − median); train on more images or raise validationFraction, or run calibrate --rule false-alarm on more good images`,
@@ -86,9 +78,9 @@ function fewImagesThresholds(v: ValidationScores, pixel: number): ValidationThre
 
 export function thresholdsFromValidation(v: ValidationScores, falseAlarmRate = DEFAULT_FALSE_ALARM_RATE): ValidationThresholds {
   const pixels = Float32Array.from(v.pixels).sort();
-  if (v.scores.length < MIN_IMAGES_FOR_RATE) return fewImagesThresholds(v, quantile(pixels, 0.999));
+  if (v.scores.length < MIN_IMAGES_FOR_RATE) return fewImagesThresholds(v, quantileSorted(pixels, 0.999));
   const op = falseAlarmThreshold(v.scores, falseAlarmRate);
-  const capped = consistentPixelThreshold(op.threshold, quantile(pixels, 0.999));
+  const capped = consistentPixelThreshold(op.threshold, quantileSorted(pixels, 0.999));
   const warnings = [op.warning, capped.warning].filter((w): w is string => w !== undefined);
   const [lo, hi] = op.rateInterval95;
   return {
