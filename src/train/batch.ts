@@ -78,16 +78,18 @@ export async function makeBatch(set: ImageSet, batch: number, order: DataOrderSt
 
 /** Clean images (no anomalies) with their edge maps, e.g. for BatchNorm re-estimation and validation. */
 export async function cleanBatch(set: ImageSet, indices: number[]): Promise<{ image: tf.Tensor4D; edge: tf.Tensor4D; hwc: Float32Array[] }> {
-  const s = set.size;
-  const n = s * s;
-  const image = new Float32Array(indices.length * n * 3);
-  const edge = new Float32Array(indices.length * n);
-  const hwc: Float32Array[] = [];
-  for (const [b, i] of indices.entries()) {
-    const img = tileOf(set, i, 'center');
-    hwc.push(img);
+  const hwc = indices.map((i) => tileOf(set, i, 'center'));
+  return { ...(await imageTensors(hwc, set.size)), hwc };
+}
+
+/** Float HWC images of size×size stacked as the network's inputs: [B,H,W,3] images and their [B,H,W,1] edge maps. */
+export async function imageTensors(images: Float32Array[], size: number): Promise<{ image: tf.Tensor4D; edge: tf.Tensor4D }> {
+  const n = size * size;
+  const image = new Float32Array(images.length * n * 3);
+  const edge = new Float32Array(images.length * n);
+  for (const [b, img] of images.entries()) {
     image.set(img, b * n * 3);
-    edge.set(await edgeOf(img, s), b * n);
+    edge.set(await edgeOf(img, size), b * n);
   }
-  return { image: tf.tensor4d(image, [indices.length, s, s, 3]), edge: tf.tensor4d(edge, [indices.length, s, s, 1]), hwc };
+  return { image: tf.tensor4d(image, [images.length, size, size, 3]), edge: tf.tensor4d(edge, [images.length, size, size, 1]) };
 }

@@ -12,7 +12,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import type { TfjsNetwork } from '../model/tfjs-executor.js';
 import type { BackendChoice } from './backend.js';
-import { edgeOf } from './batch.js';
+import { imageTensors } from './batch.js';
 import { scoreValidation, thresholdsFromValidation } from './calibrate.js';
 import { toFloat, type Dataset } from './data.js';
 import { cropTile, tileLayout, tilesOf } from '../preprocess/tiles.js';
@@ -39,14 +39,7 @@ async function reconstruct(net: TfjsNetwork, images: Float32Array[], size: numbe
   const per = size * size * 3;
   for (let i = 0; i < images.length; i += batch) {
     const chunk = images.slice(i, i + batch);
-    const image = new Float32Array(chunk.length * per);
-    const edge = new Float32Array(chunk.length * size * size);
-    for (const [k, img] of chunk.entries()) {
-      image.set(img, k * per);
-      edge.set(await edgeOf(img, size), k * size * size);
-    }
-    const tImage = tf.tensor4d(image, [chunk.length, size, size, 3]);
-    const tEdge = tf.tensor4d(edge, [chunk.length, size, size, 1]);
+    const { image: tImage, edge: tEdge } = await imageTensors(chunk, size);
     const r = net.forward(tImage, tEdge, { training: false });
     const recon = (await r.recon.data()) as Float32Array;
     chunk.forEach((img, k) => pairs.push({ input: img, recon: recon.slice(k * per, (k + 1) * per) }));
