@@ -11,7 +11,7 @@
 import { loadBundle } from '../src/model/bundle.js';
 import { createOnnxRuntimeBackend } from '../src/infer/onnxruntime.js';
 import { createTensorRTBackend } from '../src/infer/tensorrt.js';
-import type { InferenceBackend } from '../src/infer/backend.js';
+import { runOutputs, type InferenceBackend } from '../src/infer/backend.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,11 +44,11 @@ try {
 
 async function time(backend: InferenceBackend): Promise<{ ms: number; recon: Float32Array }> {
   let recon: Float32Array = new Float32Array(0);
-  for (let i = 0; i < 5; i++) recon = await backend.run(inputs);
+  for (let i = 0; i < 5; i++) recon = runOutputs(await backend.run(inputs)).recon;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    recon = await backend.run(inputs);
+    recon = runOutputs(await backend.run(inputs)).recon;
     times.push(performance.now() - t0);
   }
   return { ms: median(times), recon };

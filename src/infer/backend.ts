@@ -10,6 +10,15 @@ export interface InferenceInputs {
   edge: Float32Array;
 }
 
+/**
+ * What a run of a bundle with a feature bank (model config `featureBank`) yields: the reconstruction and the
+ * nearest-normal distance map, 1×1×h×w at the bank's grid (stride 8).
+ */
+export interface InferenceOutputs {
+  recon: Float32Array;
+  featureDistance?: Float32Array;
+}
+
 export interface InferenceBackend {
   /** e.g. "onnxruntime-cpu", "onnxruntime-cuda", "tensorrt-fp16". */
   readonly name: string;
@@ -20,7 +29,16 @@ export interface InferenceBackend {
    * flight; more would only queue. Absent: 1.
    */
   readonly concurrency?: number;
-  /** Runs off the JS thread; resolves with the 1×3×H×W reconstruction (RGB, [0, 1] scale, not clamped). */
-  run(inputs: InferenceInputs): Promise<Float32Array>;
+  /**
+   * Runs off the JS thread; resolves with the 1×3×H×W reconstruction (RGB, [0, 1] scale, not clamped) — or,
+   * for a model with more outputs (a feature bank), with InferenceOutputs. Back ends written for bundles
+   * without a bank keep returning the bare reconstruction.
+   */
+  run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs>;
   dispose(): Promise<void>;
+}
+
+/** The outputs of a run, whichever form the back end resolved with. */
+export function runOutputs(out: Float32Array | InferenceOutputs): InferenceOutputs {
+  return out instanceof Float32Array ? { recon: out } : out;
 }

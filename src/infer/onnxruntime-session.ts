@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { MmaerecError } from '../errors.js';
 import { printable } from '../util/printable.js';
-import type { InferenceInputs } from './backend.js';
+import type { InferenceInputs, InferenceOutputs } from './backend.js';
 import { ORT_WORKER_SOURCE, type WorkerReply } from './onnxruntime-worker.js';
 
 /** How long close() waits for the worker to finish a run and exit before terminating it. */
@@ -27,7 +27,7 @@ export class OrtWorkerSession {
   readonly attempt: number;
   /** Why earlier attempts failed. */
   readonly failures: readonly string[];
-  private readonly pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: Float32Array | InferenceOutputs) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private dead: Error | undefined;
   private closing = false;
@@ -85,11 +85,11 @@ export class OrtWorkerSession {
     return this.pending.size;
   }
 
-  run(inputs: InferenceInputs): Promise<Float32Array> {
+  run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
     if (this.dead) return Promise.reject(new MmaerecError('E_INFER', `onnxruntime worker failed (${this.dead.message}): create a new back end`));
     const { width, height } = this.spec;
     const id = this.nextId++;
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise<Float32Array | InferenceOutputs>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref(); // keep the process alive while a run is in flight
       this.worker.postMessage({ type: 'run', id, image: inputs.image, edge: inputs.edge, width, height });
@@ -129,7 +129,7 @@ export class OrtWorkerSession {
     if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${printable(msg.error, 240)}): check the bundle and inputs`));
     else if (!msg.recon || msg.recon.length !== 3 * width * height) {
       p.reject(new MmaerecError('E_INFER', `onnxruntime returned no 1×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
-    } else p.resolve(msg.recon);
+    } else p.resolve(msg.featureDistance ? { recon: msg.recon, featureDistance: msg.featureDistance } : msg.recon);
   }
 
   private onExit(code: number): Error | undefined {

@@ -6,7 +6,7 @@
 export type WorkerReply =
   | { type: 'ready'; index: number; failures: string[] }
   | { type: 'failed'; failures: string[] }
-  | { type: 'result'; id: number; recon?: Float32Array; error?: string };
+  | { type: 'result'; id: number; recon?: Float32Array; featureDistance?: Float32Array; error?: string };
 
 export const ORT_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -48,7 +48,9 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
         edge: new ort.Tensor('float32', msg.edge, [1, 1, msg.height, msg.width]),
       });
       const recon = out.recon ? new Float32Array(out.recon.data) : undefined;
-      parentPort.postMessage({ type: 'result', id: msg.id, recon }, recon ? [recon.buffer] : []);
+      const featureDistance = out.featureDistance ? new Float32Array(out.featureDistance.data) : undefined;
+      const transfer = [recon, featureDistance].filter(Boolean).map((a) => a.buffer);
+      parentPort.postMessage({ type: 'result', id: msg.id, recon, featureDistance }, transfer);
     } catch (e) {
       parentPort.postMessage({ type: 'result', id: msg.id, error: firstLine(e) });
     }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
 import { assertFloat32Length } from '../util/is.js';
-import type { InferenceBackend, InferenceInputs } from './backend.js';
+import type { InferenceBackend, InferenceInputs, InferenceOutputs } from './backend.js';
 import type { BackendOptions } from './registry.js';
 import { OrtWorkerSession } from './onnxruntime-session.js';
 
@@ -81,7 +81,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const plane = width * height;
   let disposed = false;
 
-  function run(inputs: InferenceInputs): Promise<Float32Array> {
+  function run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
     try {
       assertFloat32Length('inputs.image', inputs.image, 3 * plane);

@@ -59,7 +59,13 @@ export function registerBackend(entry: BackendEntry): () => void {
 registerBackend({
   name: 'tensorrt',
   priority: 100,
-  create: async (bundle, options) => (await import('./tensorrt.js')).tensorrtBackendEntry.create(bundle, options),
+  create: async (bundle, options) => {
+    if (bundle.manifest.featureFusion && bundle.manifest.featureFusion.alpha > 0) {
+      // Not yet joined: the engine's second output would need its own binding in native/tensorrt.
+      throw new MmaerecError('E_UNSUPPORTED', "the TensorRT back end does not read a feature bank's featureDistance output yet, and this bundle fuses it: use the onnxruntime back end (chosen automatically), or a bundle without featureFusion");
+    }
+    return (await import('./tensorrt.js')).tensorrtBackendEntry.create(bundle, options);
+  },
 });
 registerBackend({
   name: 'onnxruntime',

@@ -7,7 +7,7 @@ import { jsonParseReason } from '../util/printable.js';
 import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkWeights, initWeights, type WeightMap } from './init.js';
-import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type Manifest, type ScoringOptions, type Thresholds } from './manifest.js';
+import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type FeatureFusion, type Manifest, type ScoringOptions, type Thresholds } from './manifest.js';
 import { backboneNormalization } from './backbone.js';
 import { buildNetwork } from './network.js';
 import { writeOnnx } from './onnx-writer.js';
@@ -51,6 +51,8 @@ export interface CreateBundleOptions {
   thresholds?: Thresholds;
   /** Tiled inspection (manifest input.tiling; preprocess/tiles.ts): absent = the ROI is stretched to the input. */
   tiling?: TilingSpec;
+  /** A feature bank's fusion into the map (manifest featureFusion); only with config.featureBank. */
+  featureFusion?: FeatureFusion;
   provenance?: Record<string, unknown>;
 }
 
@@ -68,6 +70,9 @@ export async function createBundle(options: CreateBundleOptions): Promise<Bundle
     throw new MmaerecError('E_MODEL', `weights do not fit the config: ${wrongShape[0]} (${wrongShape.length} problem(s)): use weights made for this config`);
   }
   const weights = initWeights(graph, seed, given);
+  if (options.featureFusion && !config.featureBank) {
+    throw new MmaerecError('E_MODEL', 'a featureFusion was given for a network without a feature bank: add model.featureBank to the config or drop the fusion');
+  }
   const warnings: string[] = [];
   const backboneGiven = graph.params.filter((p) => p.name.startsWith('backbone.')).every((p) => given.has(p.name));
   if (!backboneGiven) {
@@ -87,6 +92,7 @@ export async function createBundle(options: CreateBundleOptions): Promise<Bundle
       ...(options.tiling ? { tiling: options.tiling } : {}),
     },
     scoring: scoringSchema.parse(options.scoring ?? {}),
+    ...(options.featureFusion ? { featureFusion: options.featureFusion } : {}),
     thresholds: options.thresholds ?? UNCALIBRATED,
     provenance: {
       producer: `mmaerec-edge ${version}`,
@@ -166,6 +172,9 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   }
   const manifest = parsed.data;
   const config = parseModelConfig(manifest.config, `${manifestPath} config`);
+  if (manifest.featureFusion && !config.featureBank) {
+    throw new MmaerecError('E_BUNDLE', `${manifestPath}: featureFusion is set but config.featureBank is absent (the network has no feature distance output): remove featureFusion, or recreate the bundle`);
+  }
   for (const required of [WEIGHTS_FILE, ONNX_FILE]) {
     if (!manifest.files[required]) throw new MmaerecError('E_BUNDLE', `${manifestPath} lists no ${required}: recreate the bundle`);
   }

@@ -56,6 +56,19 @@ export const memoryConfigSchema = z.strictObject({
   levels: z.array(z.number().int().min(0).max(3)).default([0, 1, 2, 3]),
 });
 
+/**
+ * A bank of normal patch features on the frozen backbone (docs/architecture.md, "Feature distance"): the
+ * stride-8 and stride-16 levels, each position averaged over its 3×3 neighbourhood, the coarser one upsampled,
+ * concatenated; at export the bank is filled with a coreset of these vectors from the training images, and the
+ * network outputs each position's distance to its nearest bank item — a feature-level map fused with the
+ * image-space map. Useful with a pretrained backbone only (random features do not tell normal from not).
+ */
+export const featureBankConfigSchema = z.strictObject({
+  /** Bank size K (coreset of the training images' patch vectors). */
+  items: z.number().int().min(16).max(16384).default(1024)
+    .describe('bank size: a greedy coreset of this many patch vectors from the training images'),
+});
+
 export const modelConfigSchema = z.strictObject({
   /** Square input side in pixels; a multiple of 16 (four stride-2 stages). */
   inputSize: z
@@ -76,6 +89,8 @@ export const modelConfigSchema = z.strictObject({
   headChannels: z.number().int().min(1),
   memory: memoryConfigSchema.default({ items: 30, shrink: 1, epsilon: 1e-12, levels: [0, 1, 2, 3] }),
   attention: z.enum(ATTENTIONS).default('ca'),
+  /** Absent: no feature bank (the paper's network). */
+  featureBank: featureBankConfigSchema.optional(),
   /** BatchNorm ε (PyTorch's default, also torchvision's). */
   bnEpsilon: z.number().positive().default(1e-5),
 });

@@ -57,7 +57,14 @@ export type Op =
   | { op: 'globalMaxPool' }
   | { op: 'channelMean' }
   | { op: 'channelMax' }
-  | { op: 'concatChannels' };
+  | { op: 'concatChannels' }
+  /** 3×3 mean over each position's neighbourhood, stride 1, padding left out of the count (PatchCore's local aggregation). */
+  | { op: 'avgPool3' }
+  /**
+   * Distance of each position's feature vector to its nearest item of a bank of normal features [K, C]
+   * (docs/architecture.md, "Feature distance"): (B,C,h,w) → (B,1,h,w), ‖f − b*‖₂ with b* the nearest row.
+   */
+  | { op: 'nearestNormal'; bank: string; items: number; channels: number };
 
 export type OpKind = Op['op'];
 
@@ -80,6 +87,8 @@ export interface NetworkGraph {
     addressing: { level: number; value: string }[];
     /** The four backbone levels (strides 2/4/8/16) as the backbone delivers them, before memory and projection. */
     features: string[];
+    /** With a feature bank (config.featureBank): the patch features it compares (B,C,h,w) and their distance map (B,1,h,w). */
+    featureBank?: { patches: string; distance: string; bank: string };
   };
 }
 
@@ -227,6 +236,17 @@ export class GraphBuilder {
     const [c, h, w] = this.shape(x);
     const out: ValueShape = op === 'globalAvgPool' || op === 'globalMaxPool' ? [c, 1, 1] : [1, h, w];
     return this.node(name, { op }, [x], [out])[0]!;
+  }
+
+  avgPool3(x: string, name: string): string {
+    return this.node(name, { op: 'avgPool3' }, [x], [this.shape(x)])[0]!;
+  }
+
+  /** The nearest-normal distance map of `x` against a bank parameter [items, C] (filled at export, never trained). */
+  nearestNormal(x: string, prefix: string, items: number): string {
+    const [c, h, w] = this.shape(x);
+    const bank = this.param({ name: `${prefix}.bank`, shape: [items, c], init: 'zeros', trainable: false, buffer: true });
+    return this.node(prefix, { op: 'nearestNormal', bank, items, channels: c }, [x], [[1, h, w]])[0]!;
   }
 
   concatChannels(xs: string[], name: string): string {

@@ -124,6 +124,20 @@ export const thresholdsSchema = z.object({
   operatingPoint: operatingPointSchema.optional(),
 });
 
+/**
+ * How a bundle with a feature bank mixes its feature-level map into the image-space map (score/feature-fusion.ts):
+ * A' = (1 − α)·A/s_A + α·up(D)/s_D. Chosen at export on held-out good images and synthetic anomalies.
+ */
+export const featureFusionSchema = z.strictObject({
+  alpha: z.number().min(0).max(1).describe('share of the feature-level map in the fused map (0 = image-space map only)'),
+  mapScale: z.number().positive().describe("the image-space map's scale on held-out good images (mean image maximum)"),
+  featureScale: z.number().positive().describe("the feature distance's scale on held-out good images (mean image maximum)"),
+  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
+    .describe("the feature distance map's size (the model input / 8)"),
+});
+
+export type FeatureFusion = z.infer<typeof featureFusionSchema>;
+
 export const manifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   name: z.string().min(1),
@@ -144,6 +158,8 @@ export const manifestSchema = z.object({
     tiling: tilingSchema.optional(),
   }),
   scoring: scoringSchema,
+  /** Present when the network has a feature bank: how its distance map joins the scoring's map. */
+  featureFusion: featureFusionSchema.optional(),
   thresholds: thresholdsSchema,
   files: z.record(z.string(), fileEntrySchema),
   provenance: z.record(z.string(), z.unknown()),

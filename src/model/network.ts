@@ -79,7 +79,21 @@ export function buildNetwork(config: ModelConfig): NetworkGraph {
   v = convBnRelu(v, 'decoder.head.conv1', 'decoder.head.bn1', config.headChannels);
   const recon = g.conv(v, 'decoder.out', { out: 3, kernel: 3, bias: true, ...head });
 
-  return { inputs: { image, edge }, nodes: g.nodes, params: g.params, shapes: g.shapes, outputs: { recon, addressing, features: [...features] } };
+  const outputs: NetworkGraph['outputs'] = { recon, addressing, features: [...features] };
+  if (config.featureBank) outputs.featureBank = featureBankHead(g, features, config.featureBank.items);
+  return { inputs: { image, edge }, nodes: g.nodes, params: g.params, shapes: g.shapes, outputs };
+}
+
+/**
+ * PatchCore's locally aware patch features on levels 2 and 3 (strides 8, 16): 3×3 mean, level 3 upsampled to
+ * level 2's grid, concatenated; then the distance to the nearest normal bank item (filled at export).
+ */
+function featureBankHead(g: GraphBuilder, features: string[], items: number): { patches: string; distance: string; bank: string } {
+  const fine = g.avgPool3(features[2]!, 'featureBank.pool2');
+  const coarse = g.upsample2x(g.avgPool3(features[3]!, 'featureBank.pool3'), 'featureBank.up3');
+  const patches = g.concatChannels([fine, coarse], 'featureBank.patches');
+  const distance = g.nearestNormal(patches, 'featureBank', items);
+  return { patches, distance, bank: 'featureBank.bank' };
 }
 
 /** Attention per fused level: Coordinate Attention (paper), SE, CBAM or none (paper Table 6). */

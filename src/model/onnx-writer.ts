@@ -39,6 +39,22 @@ export function memoryConstants(m: Float32Array, items: number, channels: number
   return { cosine, readout };
 }
 
+/** The bank as a 1×1 conv: weights −2b [K,C] and bias ‖b‖² [K] (nearestNormal's ‖f‖² − 2f·b + ‖b‖²). */
+export function bankConstants(bank: Float32Array, items: number, channels: number): { weight: Float32Array; bias: Float32Array } {
+  const weight = new Float32Array(items * channels);
+  const bias = new Float32Array(items);
+  for (let i = 0; i < items; i++) {
+    let sq = 0;
+    for (let c = 0; c < channels; c++) {
+      const b = bank[i * channels + c]!;
+      weight[i * channels + c] = -2 * b;
+      sq += b * b;
+    }
+    bias[i] = sq;
+  }
+  return { weight, bias };
+}
+
 /**
  * Serialises the network with its weights as an ONNX model (NCHW): inputs `image` [1,3,S,S] (RGB in [0,1])
  * and `edge` [1,1,S,S]; output `recon` [1,3,S,S]. BatchNorm is emitted as BatchNormalization with the running
@@ -60,6 +76,8 @@ export function writeOnnx(
   const initializers: TensorMsg[] = [];
   const constants = new Map<string, string>();
   const rename = new Map<string, string>([[graph.outputs.recon, 'recon']]);
+  const bankOut = graph.outputs.featureBank;
+  if (bankOut) rename.set(bankOut.distance, 'featureDistance');
   const features = o.featureOutputs ? graph.outputs.features : [];
   // A level that is the graph input itself cannot be renamed; the backbone always has ops before its taps.
   features.forEach((f, l) => rename.set(f, `feature${l}`));
@@ -201,6 +219,26 @@ export function writeOnnx(
         return emit('ReduceMax', [x], [y], [ints('axes', [1]), int('keepdims', 1)]);
       case 'concatChannels':
         return emit('Concat', node.inputs.map(v), [y], [int('axis', 1)]);
+      case 'avgPool3':
+        return emit('AveragePool', [x], [y], [ints('kernel_shape', [3, 3]), ints('strides', [1, 1]), ints('pads', [1, 1, 1, 1]), int('count_include_pad', 0)]);
+      case 'nearestNormal': {
+        // ‖f‖² − 2f·b + ‖b‖² with the bank as constant 1×1 conv weights (−2b) and bias (‖b‖²), as the memory's
+        // cosine: TensorRT's parser wants constant conv weights. Min over the bank, clamp at 0, square root.
+        const { weight, bias } = bankConstants(weights.get(s.bank)!.data, s.items, s.channels);
+        const wName = `${s.bank}:conv`;
+        const bName = `${s.bank}:norm2`;
+        initializers.push(floatTensor(wName, [s.items, s.channels, 1, 1], weight));
+        initializers.push(floatTensor(bName, [s.items], bias));
+        derived.add(s.bank);
+        const t = (k: string): string => tmp(`${node.name}.${k}`);
+        const [cross, nearest, f2, d2, d2c] = ['cross', 'nearest', 'f2', 'd2', 'd2c'].map(t) as string[];
+        emit('Conv', [x, wName, bName], [cross!], [ints('kernel_shape', [1, 1])]);
+        emit('ReduceMin', [cross!], [nearest!], [ints('axes', [1]), int('keepdims', 1)]);
+        emit('ReduceSumSquare', [x], [f2!], [ints('axes', [1]), int('keepdims', 1)]);
+        emit('Add', [nearest!, f2!], [d2!]);
+        emit('Relu', [d2!], [d2c!]);
+        return emit('Sqrt', [d2c!], [y]);
+      }
     }
   }
 
@@ -218,6 +256,10 @@ export function writeOnnx(
     const [c, h, w] = graph.shapes.get(f)!;
     return valueInfo(`feature${l}`, c, h, w);
   });
+  if (bankOut) {
+    const [, h, w] = graph.shapes.get(bankOut.distance)!;
+    featureInfo.unshift(valueInfo('featureDistance', 1, h, w));
+  }
   const Model = onnxType('ModelProto');
   const model = Model.fromObject({
     ir_version: ONNX_IR_VERSION,

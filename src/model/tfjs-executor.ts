@@ -42,6 +42,11 @@ export interface ForwardOptions {
   updateRunningStats?: boolean;
   /** Also return the four backbone levels (`ForwardResult.features`), e.g. to check an imported backbone. */
   features?: boolean;
+  /**
+   * With a feature bank in the config: also run its head and return the patch features and/or their distance
+   * map (`ForwardResult.featureBank`). Off (the default) skips the head: training never needs it.
+   */
+  featureBank?: 'distance' | 'patches' | 'both';
 }
 
 export interface ForwardResult {
@@ -51,6 +56,8 @@ export interface ForwardResult {
   addressing: { level: number; weights: TF.Tensor4D }[];
   /** With `features: true`: the backbone levels, [B,h,w,C] each. */
   features?: TF.Tensor4D[];
+  /** With `featureBank` set: the patch features [B,h,w,C] and/or the nearest-normal distance map [B,h,w,1]. */
+  featureBank?: { patches?: TF.Tensor4D; distance?: TF.Tensor4D };
 }
 
 const OIHW_TO_HWIO = [2, 3, 1, 0];
@@ -127,7 +134,10 @@ export class TfjsNetwork {
         [this.graph.inputs.edge, edge],
       ]);
       const backboneStats = options.backboneBatchStats ?? this.config.backbone.trainable;
+      const bank = this.graph.outputs.featureBank;
+      const wanted = options.featureBank;
       for (const node of this.graph.nodes) {
+        if (node.name.startsWith('featureBank') && (!wanted || (wanted === 'patches' && node.spec.op === 'nearestNormal'))) continue;
         const outs = this.run(node, node.inputs.map((i) => values.get(i)!), options, backboneStats);
         node.outputs.forEach((name, i) => values.set(name, outs[i]!));
       }
@@ -135,6 +145,14 @@ export class TfjsNetwork {
         recon: values.get(this.graph.outputs.recon) as TF.Tensor4D,
         addressing: this.graph.outputs.addressing.map((a) => ({ level: a.level, weights: values.get(a.value) as TF.Tensor4D })),
         ...(options.features ? { features: this.graph.outputs.features.map((f) => values.get(f) as TF.Tensor4D) } : {}),
+        ...(bank && wanted
+          ? {
+              featureBank: {
+                ...(wanted !== 'distance' ? { patches: values.get(bank.patches) as TF.Tensor4D } : {}),
+                ...(wanted !== 'patches' ? { distance: values.get(bank.distance) as TF.Tensor4D } : {}),
+              },
+            }
+          : {}),
       };
     });
   }
@@ -216,7 +234,22 @@ export class TfjsNetwork {
         return [tf.max(x, 3, true)];
       case 'concatChannels':
         return [tf.concat(inputs as TF.Tensor4D[], 3)];
+      case 'avgPool3':
+        // 'same' padding: TF (and tfjs) leave the padding out of the count, as ONNX count_include_pad = 0.
+        return [tf.avgPool(x, 3, 1, 'same')];
+      case 'nearestNormal':
+        return [this.nearestNormal(x, v(s.bank) as unknown as TF.Tensor2D)];
     }
+  }
+
+  /** ‖f − b*‖₂ per position, b* the nearest bank row: ‖f‖² − 2f·b + ‖b‖², minimised over the bank, clamped at 0. */
+  private nearestNormal(x: TF.Tensor4D, bank: TF.Tensor2D): TF.Tensor4D {
+    const tf = this.tf;
+    const [b, h, w, c] = x.shape;
+    const f = tf.reshape(x, [b * h * w, c]) as TF.Tensor2D;
+    const cross = tf.matMul(f, bank, false, true);
+    const d2 = tf.add(tf.sub(tf.sum(tf.square(bank), 1), tf.mul(cross, 2)), tf.sum(tf.square(f), 1, true));
+    return tf.reshape(tf.sqrt(tf.relu(tf.min(d2, 1))), [b, h, w, 1]);
   }
 
   /** MeAM (method.md §3): cosine softmax addressing, hard shrinkage, L1 renormalisation, read-out ŵM. */

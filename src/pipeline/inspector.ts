@@ -5,7 +5,7 @@ import { regions as findRegions } from '../decide/regions.js';
 import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProvenance, type PipelineRecord, type RecordWarning } from '../decide/result.js';
 import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
-import type { InferenceBackend } from '../infer/backend.js';
+import { runOutputs, type InferenceBackend } from '../infer/backend.js';
 import { createBackend } from '../infer/registry.js';
 import { loadBundle, type LoadedBundle } from '../model/bundle.js';
 import { prepareFrame, prepareTiledFrame } from '../preprocess/preprocess.js';
@@ -13,7 +13,8 @@ import { stitchTiles, type TilingSpec } from '../preprocess/tiles.js';
 import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
-import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import { resolveScoringOptions } from '../score/fused.js';
+import { fusedScoreWithFeatures, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
 import { scoringEngine } from '../native.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import { printable } from '../util/printable.js';
@@ -180,14 +181,15 @@ export class Inspector {
   }
 
   /** One inference on the back end's lane; the reconstruction checked (size, finite) and made HWC. */
-  private async infer(frame: Frame, image: Float32Array, edge: Float32Array, width: number, height: number): Promise<{ recon: Float32Array; ms: number }> {
+  private async infer(frame: Frame, image: Float32Array, edge: Float32Array, width: number, height: number): Promise<{ recon: Float32Array; featureDistance?: Float32Array; ms: number }> {
     let ms = 0;
-    const recon = await this.inferLane.run(async () => {
+    const out = runOutputs(await this.inferLane.run(async () => {
       const t = performance.now();
-      const out = await this.backend.run({ image, edge });
+      const r = await this.backend.run({ image, edge });
       ms = performance.now() - t;
-      return out;
-    });
+      return r;
+    }));
+    const { recon } = out;
     if (recon.length !== 3 * width * height) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} returned ${recon.length} values, expected 3×${height}×${width}: rebuild the engine or re-export the bundle`);
     }
@@ -195,16 +197,27 @@ export class Inspector {
     if (bad >= 0) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${recon[bad]} at reconstruction element ${bad}: the model or engine is broken (re-export the bundle, rebuild the engine, or try --backend onnxruntime)`);
     }
-    return { recon: planarToHwc(recon, width, height), ms };
+    return { recon: planarToHwc(recon, width, height), ms, ...(out.featureDistance ? { featureDistance: out.featureDistance } : {}) };
+  }
+
+  /** The feature bank's part of the scoring, when the bundle fuses one: the run must have produced its map. */
+  private featureInput(frame: Frame, distance: Float32Array | undefined): FeatureInput | undefined {
+    const fusion = this.bundle.manifest.featureFusion;
+    if (!fusion || fusion.alpha === 0) return undefined;
+    if (!distance) {
+      throw new MmaerecError('E_INFER', `frame ${frame.id}: the bundle fuses a feature distance map but back end ${this.backend.name} returned none: use --backend onnxruntime, or a bundle without featureFusion`);
+    }
+    return { distance, fusion };
   }
 
   /** Whole-frame path: the ROI stretched to the model input, one inference, one fused score. */
   private async reconstructWhole(frame: Frame): Promise<Reconstructed> {
     const { width, height } = this.bundle.manifest.input;
     const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
-    const { recon, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
+    const { recon, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
     const tScore = performance.now();
-    const { map, score } = await fusedScore(prepared.hwc, recon, width, height, this.scoring);
+    const feature = this.featureInput(frame, featureDistance);
+    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scoring, feature);
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
   }
 
@@ -213,15 +226,23 @@ export class Inspector {
     const tile = this.bundle.manifest.input.width;
     const prepared = await this.prepareSlots.run(() => prepareTiledFrame(frame, tile, tiling, this.roi));
     const recons: Float32Array[] = [];
+    const distances: Float32Array[] = [];
     let inferMs = 0;
+    let fusion: FeatureFusion | undefined;
     for (const t of prepared.tiles) {
-      const { recon, ms } = await this.infer(frame, t.image, t.edge, tile, tile);
+      const { recon, featureDistance, ms } = await this.infer(frame, t.image, t.edge, tile, tile);
       recons.push(recon);
+      const feature = this.featureInput(frame, featureDistance);
+      if (feature) {
+        distances.push(feature.distance);
+        fusion = feature.fusion;
+      }
       inferMs += ms;
     }
     const tScore = performance.now();
     const { layout } = prepared;
-    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring);
+    const features = fusion ? { distances, fusion } : undefined;
+    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring, features);
     const recon = stitchTiles(recons, layout, 3);
     return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
   }

@@ -7,7 +7,7 @@
 import type { ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
-import { fusedScore } from './fused.js';
+import { fusedScoreWithFeatures, type FeatureFusion } from './feature-fusion.js';
 import { aggregateRef } from './reference/fused.js';
 
 export interface TiledScore {
@@ -17,13 +17,23 @@ export interface TiledScore {
   engine: ScoringEngine;
 }
 
-/** `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. */
-export async function fusedScoreTiles(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, scoring: ScoringOptions): Promise<TiledScore> {
+/**
+ * `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. `features`: with a feature
+ * bank, each tile's distance map and the bundle's fusion (each tile's map is fused before stitching).
+ */
+export async function fusedScoreTiles(
+  inputs: Float32Array[],
+  recons: Float32Array[],
+  layout: TileLayout,
+  scoring: ScoringOptions,
+  features?: { distances: Float32Array[]; fusion: FeatureFusion },
+): Promise<TiledScore> {
   const t = layout.tile;
   const maps: Float32Array[] = [];
   let engine: ScoringEngine = 'typescript';
   for (let i = 0; i < inputs.length; i++) {
-    const r = await fusedScore(inputs[i]!, recons[i]!, t, t, scoring);
+    const feature = features ? { distance: features.distances[i]!, fusion: features.fusion } : undefined;
+    const r = await fusedScoreWithFeatures(inputs[i]!, recons[i]!, t, t, scoring, feature);
     maps.push(r.map);
     engine = r.engine;
   }

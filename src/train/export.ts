@@ -19,6 +19,10 @@ import { cropTile, tileLayout, tilesOf } from '../preprocess/tiles.js';
 import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, tiledScorable, type ReconstructedPair, type Scorable, type ScoringSelection } from './select-scoring.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
+import { fillFeatureBank, spread } from './feature-bank.js';
+
+/** Model-size images (or tiles) the feature bank's patches are collected from. */
+const MAX_BANK_IMAGES = 240;
 
 export interface ExportContext {
   net: TfjsNetwork;
@@ -33,17 +37,27 @@ export interface ExportContext {
   backboneAttribution?: Record<string, unknown>;
 }
 
-/** Reconstructs HWC float images with `net` in inference mode, `batch` at a time. */
+/**
+ * Reconstructs HWC float images with `net` in inference mode, `batch` at a time; with a feature bank, each
+ * image's distance map comes from the same pass.
+ */
 async function reconstruct(net: TfjsNetwork, images: Float32Array[], size: number, batch: number): Promise<ReconstructedPair[]> {
   const pairs: ReconstructedPair[] = [];
   const per = size * size * 3;
+  const bank = net.graph.outputs.featureBank !== undefined;
   for (let i = 0; i < images.length; i += batch) {
     const chunk = images.slice(i, i + batch);
     const { image: tImage, edge: tEdge } = await imageTensors(chunk, size);
-    const r = net.forward(tImage, tEdge, { training: false });
+    const r = net.forward(tImage, tEdge, { training: false, ...(bank ? { featureBank: 'distance' as const } : {}) });
     const recon = (await r.recon.data()) as Float32Array;
-    chunk.forEach((img, k) => pairs.push({ input: img, recon: recon.slice(k * per, (k + 1) * per) }));
-    tf.dispose([tImage, tEdge, r.recon, ...r.addressing.map((a) => a.weights)]);
+    const dist = r.featureBank?.distance;
+    const distance = dist ? ((await dist.data()) as Float32Array) : undefined;
+    const cells = dist ? dist.shape[1] * dist.shape[2] : 0;
+    chunk.forEach((img, k) => pairs.push({
+      input: img, recon: recon.slice(k * per, (k + 1) * per),
+      ...(distance ? { distance: distance.slice(k * cells, (k + 1) * cells) } : {}),
+    }));
+    tf.dispose([tImage, tEdge, r.recon, ...(dist ? [dist] : []), ...r.addressing.map((a) => a.weights)]);
   }
   return pairs;
 }
@@ -61,7 +75,8 @@ async function reconstructImages(net: TfjsNetwork, images: Float32Array[], dims:
     const layout = tileLayout(width, height, { shortEdge: Math.min(width, height), overlap: o.tiling.overlap }, size);
     const tiles = tilesOf(layout).map(({ x, y }) => cropTile(img, width, 3, x, y, size));
     const pairs = await reconstruct(net, tiles, size, o.batch);
-    out.push(tiledScorable(tiles, pairs.map((p) => p.recon), layout));
+    const distances = pairs.every((p) => p.distance) ? pairs.map((p) => p.distance!) : undefined;
+    out.push(tiledScorable(tiles, pairs.map((p) => p.recon), layout, distances));
   }
   return out;
 }
@@ -72,13 +87,35 @@ async function reconstructImages(net: TfjsNetwork, images: Float32Array[], dims:
  */
 async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: Scorable[], images: Float32Array[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection }> {
   const base = bundleScoring(o);
-  const grid = searchableGrid({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) });
+  const featureGrid = bankGrid(net);
+  const grid = searchableGrid({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) }, undefined, { featureBank: featureGrid !== undefined });
   if (!o.selectScoring || Object.keys(grid).length === 0 || clean.length < 4) return { scoring: base };
   const val = data.validation;
   const synthetic = syntheticAnomalies(images, val.dims ?? val.size, o.augment, o.seed);
   const anomalous = await reconstructImages(net, synthetic, val.dims, o, val.size);
-  const selection = await selectScoring({ clean, anomalous, base, grid });
+  const selection = await selectScoring({ clean, anomalous, base, grid, ...(featureGrid ? { featureGrid } : {}) });
   return { scoring: selection.scoring, selection };
+}
+
+/** The feature distance map's size of a network with a feature bank. */
+function bankGrid(net: TfjsNetwork): { width: number; height: number } | undefined {
+  const bank = net.graph.outputs.featureBank;
+  if (!bank) return undefined;
+  const [, height, width] = net.graph.shapes.get(bank.distance)!;
+  return { width, height };
+}
+
+/** Model-size training inputs for the feature bank: the images, or (tiled) their tiles, spread over the set. */
+function bankImages(data: Dataset, o: TrainOptions): Float32Array[] {
+  const train = data.train;
+  const size = train.size;
+  if (!o.tiling || !train.dims) return spread(train.pixels, MAX_BANK_IMAGES).map(toFloat);
+  const cuts: { image: number; x: number; y: number }[] = [];
+  train.dims.forEach(({ width, height }, image) => {
+    const layout = tileLayout(width, height, { shortEdge: Math.min(width, height), overlap: o.tiling!.overlap }, size);
+    for (const { x, y } of tilesOf(layout)) cuts.push({ image, x, y });
+  });
+  return spread(cuts, MAX_BANK_IMAGES).map(({ image, x, y }) => cropTile(toFloat(train.pixels[image]!), train.dims![image]!.width, 3, x, y, size));
 }
 
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
@@ -86,10 +123,12 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
   const o = c.options;
   const val = c.data.validation;
   const images = val.pixels.map(toFloat);
+  const bankFill = c.net.config.featureBank ? await fillFeatureBank(c.net, bankImages(c.data, o), c.data.train.size, { batch: o.batch, seed: o.seed }) : undefined;
   const clean = await reconstructImages(c.net, images, val.dims, o, val.size);
   const { scoring, selection } = await chooseScoring(c.net, c.data, o, clean, images);
+  const fusion = selection?.fusion;
   // thresholds with the bundle's own scoring, on the scale of the scores it will produce
-  const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring), o.falseAlarmRate);
+  const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring, fusion), o.falseAlarmRate);
   const thresholds = calibration.thresholds;
   const d = c.data;
   const contents = await createBundle({
@@ -101,6 +140,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
     scoring,
     thresholds,
     ...(o.tiling ? { tiling: o.tiling } : {}),
+    ...(fusion ? { featureFusion: fusion } : {}),
     ...(o.name ? { name: o.name } : {}),
     provenance: {
       trainedBy: 'mmaerec-edge train',
@@ -126,6 +166,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
             auroc: selection.auroc, paperAuroc: selection.baseAuroc, top: selection.top }
         : { off: o.selectScoring ? 'every scoring key fixed by the config, or fewer than 4 held-out images' : 'selectScoring: false' },
       thresholdRule: calibration.thresholds.operatingPoint ?? null,
+      featureBank: bankFill ? { ...bankFill, from: 'training images (not the held-out slice)', coreset: 'greedy k-centre', fusedWithAlpha: fusion?.alpha ?? 0 } : null,
     },
   });
   return { bundle: await writeBundle(dir, contents), warnings: [...contents.warnings, ...calibration.warnings] };

@@ -48,6 +48,12 @@ export const trainOptionsSchema = z.strictObject({
   backbone: z.string().optional(),
   /** What to do about a randomly initialised backbone (no --backbone); see docs/training.md. */
   noPretrained: z.enum(NO_PRETRAINED_STRATEGIES).default('skip-memory'),
+  /**
+   * The feature bank (model config featureBank; docs/architecture.md, "Feature distance"): a coreset of the
+   * backbone's patch features of the training images, whose nearest-item distance is fused into the map.
+   * 'auto' (default): on with a pretrained --backbone, off with a random one.
+   */
+  featureBank: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   /** Batches of clean training images used to re-estimate the backbone's BatchNorm statistics. */
   bnBatches: z.number().int().positive().default(16),
   resume: z.boolean().default(false),

@@ -9,8 +9,9 @@
  * Keys the user set in the train config are not searched.
  */
 import { imageAuroc } from '../eval/metrics.js';
-import type { ScoringOptions } from '../model/manifest.js';
-import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import type { FeatureFusion, ScoringOptions } from '../model/manifest.js';
+import { resolveScoringOptions } from '../score/fused.js';
+import { fusedScoreWithFeatures } from '../score/feature-fusion.js';
 import { aggregateRef } from '../score/reference/fused.js';
 import { fusedScoreTiles } from '../score/tiled.js';
 import type { TileLayout } from '../preprocess/tiles.js';
@@ -21,30 +22,47 @@ import { Rng } from './rng.js';
 export interface ReconstructedPair {
   input: Float32Array;
   recon: Float32Array;
+  /** With a feature bank: the nearest-normal distance map at the bank's grid. */
+  distance?: Float32Array;
 }
 
-/** A reconstructed image that can be scored under any scoring: its fused map (with its size) and image score. */
+/**
+ * A reconstructed image that can be scored under any scoring (and, with a feature bank, any fusion): its map
+ * (with its size) and image score.
+ */
 export interface Scorable {
-  score(scoring: ScoringOptions): Promise<{ map: Float32Array; width: number; height: number; score: number }>;
+  score(scoring: ScoringOptions, fusion?: FeatureFusion): Promise<{ map: Float32Array; width: number; height: number; score: number }>;
+  /** With a feature bank: the largest feature distance over the image (for the fusion's scale). */
+  featureMax?: number;
 }
+
+const maxOf = (values: Float32Array[]): number => values.reduce((m, d) => d.reduce((a, v) => (v > a ? v : a), m), -Infinity);
 
 /** A whole-image pair at the model size. */
 export function pairScorable(p: ReconstructedPair, size: number): Scorable {
+  const { distance } = p;
   return {
-    async score(scoring) {
-      const r = await fusedScore(p.input, p.recon, size, size, scoring);
+    async score(scoring, fusion) {
+      const feature = fusion && distance ? { distance, fusion } : undefined;
+      const r = await fusedScoreWithFeatures(p.input, p.recon, size, size, scoring, feature);
       return { map: r.map, width: size, height: size, score: r.score };
     },
+    ...(distance ? { featureMax: maxOf([distance]) } : {}),
   };
 }
 
-/** A tiled image: per-tile inputs and reconstructions in the layout's raster order, maps stitched (score/tiled.ts). */
-export function tiledScorable(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout): Scorable {
+/**
+ * A tiled image: per-tile inputs and reconstructions (and distance maps, with a feature bank) in the layout's
+ * raster order, maps stitched (score/tiled.ts).
+ */
+export function tiledScorable(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, distances?: Float32Array[]): Scorable {
   return {
-    async score(scoring) {
-      const r = await fusedScoreTiles(inputs, recons, layout, scoring);
+    async score(scoring, fusion) {
+      const features = fusion && distances ? { distances, fusion } : undefined;
+      const r = await fusedScoreTiles(inputs, recons, layout, scoring, features);
       return { map: r.map, width: layout.width, height: layout.height, score: r.score };
     },
+    ...(distances ? { featureMax: maxOf(distances) } : {}),
   };
 }
 
@@ -53,12 +71,15 @@ export interface ScoringGrid {
   shadingWindow: number[];
   mu: number[];
   margin: number[];
+  /** The feature map's share α (score/feature-fusion.ts); searched only for a network with a feature bank. */
+  alpha: number[];
 }
 
 export const DEFAULT_SCORING_GRID: ScoringGrid = {
   shadingWindow: [0, 9, 17, 33],
   mu: [0.001, 0.002, 0.005],
   margin: [0, 0.04, 0.08],
+  alpha: [0, 0.25, 0.5, 0.75, 1],
 };
 
 export interface ScoringSelection {
@@ -73,6 +94,8 @@ export interface ScoringSelection {
   searched: string[];
   /** The five best candidates, for the record. */
   top: { setting: Record<string, number>; auroc: number }[];
+  /** With a feature bank: the chosen fusion (α, possibly 0, with both maps' scales on the good images). */
+  fusion?: FeatureFusion;
 }
 
 /** Seed offset of the selection's anomaly generator: never the training stream's. */
@@ -118,38 +141,58 @@ function rotate180(img: Float32Array): Float32Array {
 
 type Grid = Partial<Record<keyof ScoringGrid, number[]>>;
 
-/** The grid without the keys the user fixed (`fixed` holds the train config's scoring keys). */
-export function searchableGrid(fixed: { shadingWindow?: unknown; mu?: unknown; aggregation?: unknown }, grid: ScoringGrid = DEFAULT_SCORING_GRID): Grid {
+/** The grid without the keys the user fixed (`fixed` holds the train config's scoring keys); α only with a feature bank. */
+export function searchableGrid(fixed: { shadingWindow?: unknown; mu?: unknown; aggregation?: unknown }, grid: ScoringGrid = DEFAULT_SCORING_GRID, o: { featureBank?: boolean } = {}): Grid {
   const out: Grid = {};
   if (fixed.shadingWindow === undefined) out.shadingWindow = grid.shadingWindow;
   if (fixed.mu === undefined) out.mu = grid.mu;
   if (fixed.aggregation === undefined) out.margin = grid.margin;
+  if (o.featureBank) out.alpha = grid.alpha; // the fusion exists only where the network has a feature bank
   return out;
 }
 
-/** Chooses the scoring from `clean` (held-out good) and `anomalous` (synthetic) images over `grid`. */
+/** Mean of the held-out good images' largest value: the scale that puts a map on the good images' footing. */
+const meanMax = (values: number[]): number => Math.max(values.reduce((a, v) => a + v, 0) / values.length, 1e-12);
+
+/**
+ * Chooses the scoring from `clean` (held-out good) and `anomalous` (synthetic) images over `grid`. With a feature
+ * bank (`grid.alpha` and every scorable's featureMax), the fusion's α is searched too, each map scaled by its
+ * mean image maximum on the clean images.
+ */
 export async function selectScoring(o: {
   clean: Scorable[];
   anomalous: Scorable[];
   base: ScoringOptions;
   grid: Grid;
+  /** The feature distance map's size (with a feature bank). */
+  featureGrid?: { width: number; height: number };
 }): Promise<ScoringSelection> {
   const pairs = [...o.clean, ...o.anomalous];
   const labels = pairs.map((_, i) => (i < o.clean.length ? 0 : 1));
   const shadings = o.grid.shadingWindow ?? [o.base.shadingWindow];
   const mus = o.grid.mu ?? [o.base.mu];
   const margins = o.grid.margin ?? [o.base.aggregation.margin ?? 0];
-  const rows: { scoring: ScoringOptions; setting: Record<string, number>; auroc: number }[] = [];
+  const withFeatures = o.featureGrid !== undefined && pairs.every((p) => p.featureMax !== undefined);
+  const alphas = withFeatures ? (o.grid.alpha ?? [0]) : [0];
+  const featureScale = withFeatures ? meanMax(o.clean.map((p) => p.featureMax!)) : 1;
+  const rows: { scoring: ScoringOptions; setting: Record<string, number>; auroc: number; fusion?: FeatureFusion }[] = [];
   for (const shadingWindow of shadings) {
     for (const mu of mus) {
       const mapped = resolveScoringOptions({ ...o.base, shadingWindow, mu });
-      const maps = [];
-      for (const p of pairs) maps.push(await p.score(mapped));
-      for (const margin of margins) {
-        const aggregation = { ...mapped.aggregation, margin };
-        const scores = maps.map((m) => aggregateRef(m.map, aggregation, m.width, m.height));
-        const setting = { shadingWindow, mu, margin };
-        rows.push({ scoring: { ...mapped, aggregation }, setting, auroc: imageAuroc(scores, labels) });
+      const plain = [];
+      for (const p of pairs) plain.push(await p.score(mapped));
+      const mapScale = meanMax(plain.slice(0, o.clean.length).map((m) => m.map.reduce((a, v) => (v > a ? v : a), -Infinity)));
+      for (const alpha of alphas) {
+        const fusion = withFeatures && alpha > 0 ? { alpha, mapScale, featureScale, grid: o.featureGrid! } : undefined;
+        const maps = [];
+        if (!fusion) maps.push(...plain);
+        else for (const p of pairs) maps.push(await p.score(mapped, fusion));
+        for (const margin of margins) {
+          const aggregation = { ...mapped.aggregation, margin };
+          const scores = maps.map((m) => aggregateRef(m.map, aggregation, m.width, m.height));
+          const setting = { shadingWindow, mu, margin, ...(withFeatures ? { alpha } : {}) };
+          rows.push({ scoring: { ...mapped, aggregation }, setting, auroc: imageAuroc(scores, labels), ...(fusion ? { fusion } : {}) });
+        }
       }
     }
   }
@@ -162,7 +205,8 @@ export async function selectScoring(o: {
     baseAuroc: rows[0]!.auroc,
     candidates: rows.length,
     on: `${o.clean.length} held-out good images vs ${o.anomalous.length} synthetic anomalies in copies of them (generator seed apart from training's); criterion image AUROC`,
-    searched: Object.keys(o.grid),
+    searched: [...Object.keys(o.grid).filter((k) => k !== 'alpha'), ...(withFeatures ? ['alpha'] : [])],
     top,
+    ...(best.fusion ? { fusion: best.fusion } : {}),
   };
 }

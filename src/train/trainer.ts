@@ -97,6 +97,10 @@ export function resolveModelConfig(o: TrainOptions, backbone?: BackboneFileInfo)
   if (!o.backbone && o.noPretrained === 'skip-memory') {
     overrides.memory = { ...((overrides.memory as object) ?? {}), levels: [] };
   }
+  // The feature bank compares pretrained features; random ones do not tell normal from not (issue 16: 0.55).
+  const bank = o.featureBank === 'auto' ? o.backbone !== undefined : o.featureBank;
+  if (bank && overrides.featureBank === undefined) overrides.featureBank = {};
+  if (!bank) delete overrides.featureBank;
   return presetConfig(o.preset, overrides);
 }
 

@@ -1,3 +1,4 @@
+import { runOutputs } from '../../src/infer/backend.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export async function checkParity(config: ModelConfig, name: string) {
   const out = net.forward(nhwc(image, 3, s), nhwc(edge, 1, s), { training: false });
   const tfRecon = (await tf.transpose(out.recon, [0, 3, 1, 2]).data()) as Float32Array;
   const backend = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads: 2 });
-  const ortRecon = await backend.run({ image, edge });
+  const ortRecon = runOutputs(await backend.run({ image, edge })).recon;
   await backend.dispose();
 
   let maxDiff = 0;

@@ -126,6 +126,23 @@ describe('train (tiny config, 32², wasm)', () => {
     expect(r.warnings.some((w) => /^\d+ good images cannot show a 1 % false-alarm rate/.test(w))).toBe(true);
   }, 240_000);
 
+  it('with a feature bank: fills it from training images and searches the fusion α beside the scoring keys', async () => {
+    const r = await train({ ...base(), out: join(dir, 'bank'), steps: 2, validationFraction: 0.5, featureBank: true, model: { ...tiny, featureBank: { items: 16 } } });
+    const m = r.bundle!.manifest;
+    const sel = m.provenance.scoringSelection as { searched: string[]; candidates: number; chosen: Record<string, number> };
+    expect(sel.searched).toEqual(['shadingWindow', 'mu', 'margin', 'alpha']);
+    expect(sel.candidates).toBe(4 * 3 * 3 * 5);
+    expect(m.provenance.featureBank).toMatchObject({ items: 16, coreset: 'greedy k-centre', fusedWithAlpha: sel.chosen.alpha });
+    if (sel.chosen.alpha === 0) expect(m.featureFusion).toBeUndefined();
+    else expect(m.featureFusion).toMatchObject({ alpha: sel.chosen.alpha, grid: { width: 4, height: 4 } });
+    const bank = (await loadBundleWeights(r.bundle!)).get('featureBank.bank')!;
+    expect(bank.shape).toEqual([16, 8 + 16]); // resnet18 / 16: layer2 (8) + layer3 (16) channels
+    expect(bank.data.some((v) => v !== 0)).toBe(true);
+    // off by default without a pretrained backbone
+    const plain = await train({ ...base(), out: join(dir, 'no-bank'), steps: 1 });
+    expect(plain.bundle!.config.featureBank).toBeUndefined();
+  }, 240_000);
+
   it('tiled: learns aspect-kept tiles of wide images, calibrates on stitched maps, and the bundle inspects tile by tile', async () => {
     const wide = join(dir, 'wide');
     await makeImages(wide, 8, 96, 48);

@@ -48,6 +48,7 @@ export function register(program: Command): void {
     .option('--aggregation <rule>', 'image score from the map: max (paper) | topk:<fraction>, with optional ,margin:<fraction> of each side left out', aggregation)
     .option('--false-alarm-rate <fraction>', 'image threshold for this false-alarm rate on the held-out good images (default 0.01)', num('false-alarm-rate', false))
     .option('--tile-short-edge <px>', 'tiled training and inspection: images keep their aspect ratio at this short edge, cut into model-size tiles', num('tile-short-edge', true))
+    .option('--no-feature-bank', 'with --backbone: leave out the feature bank (a coreset of the backbone\'s patch features fused into the map; on by default with --backbone)')
     .option('--name <name>', 'bundle name in the manifest')
     .action(async (flags: Record<string, unknown>) => {
       const { train } = await import('../../train/trainer.js');
@@ -57,6 +58,7 @@ export function register(program: Command): void {
       const options: Record<string, unknown> = { ...fromFile };
       for (const k of keys) if (flags[k] !== undefined) options[k] = flags[k];
       if (flags.randomBackbone !== undefined) options.noPretrained = flags.randomBackbone;
+      if (flags.featureBank === false) options.featureBank = false;
       if (flags.tileShortEdge !== undefined) options.tiling = { ...(options.tiling as object | undefined), shortEdge: flags.tileShortEdge };
       options.command = ['mmaerec-edge', ...process.argv.slice(process.argv.findIndex((a) => a === 'train'))].join(' ');
       const controller = new AbortController();

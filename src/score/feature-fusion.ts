@@ -1,0 +1,80 @@
+/**
+ * Fusion of the image-space map with the feature-level map of a bundle with a feature bank (docs/architecture.md,
+ * "Feature distance"). The network's `featureDistance` output (distance of each stride-8 patch to its nearest
+ * normal bank item) is resized to the map's size and mixed with the fused MSGMS + CIELAB map:
+ *
+ *   A' = (1 − α) · A / s_A + α · up(D) / s_D
+ *
+ * s_A and s_D put both on the scale of good images (each the mean image maximum on the held-out good images), α
+ * is chosen at export on held-out good images against synthetic anomalies — never on test labels. Thresholds,
+ * regions and heatmaps then work on A' as on any map.
+ */
+import type { FeatureFusion, ScoringOptions } from '../model/manifest.js';
+import type { ScoringEngine } from '../native.js';
+import { fusedScore } from './fused.js';
+import { aggregateRef } from './reference/fused.js';
+
+export type { FeatureFusion };
+
+/**
+ * Bilinear resize of a single-channel map with half-pixel centres (ONNX Resize "half_pixel", tf resizeBilinear
+ * halfPixelCenters), edges clamped.
+ */
+export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  const out = new Float32Array(dw * dh);
+  const sx = sw / dw;
+  const sy = sh / dh;
+  for (let y = 0; y < dh; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, sh - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, sw - 1);
+      const wx = fx - x0;
+      const top = src[y0 * sw + x0]! * (1 - wx) + src[y0 * sw + x1]! * wx;
+      const bottom = src[y1 * sw + x0]! * (1 - wx) + src[y1 * sw + x1]! * wx;
+      out[y * dw + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}
+
+/** A' for one model-size map (width × height) and its distance map (fusion.grid); a new array. */
+export function fuseFeatureMap(map: Float32Array, width: number, height: number, distance: Float32Array, fusion: FeatureFusion): Float32Array {
+  const { grid } = fusion;
+  if (distance.length !== grid.width * grid.height) {
+    throw new RangeError(`Expected a ${grid.width}×${grid.height} feature distance map (${grid.width * grid.height} values) but received ${distance.length}`);
+  }
+  const up = resizeBilinear(distance, grid.width, grid.height, width, height);
+  const a = (1 - fusion.alpha) / fusion.mapScale;
+  const d = fusion.alpha / fusion.featureScale;
+  for (let i = 0; i < up.length; i++) up[i] = a * map[i]! + d * up[i]!;
+  return up;
+}
+
+/** A feature bank's part of a scoring: the run's distance map and the bundle's fusion. */
+export interface FeatureInput {
+  distance: Float32Array;
+  fusion: FeatureFusion;
+}
+
+/**
+ * The fused score of one model-size pair, with the feature-level map mixed in when `feature` is given: the
+ * image score is then aggregated over A' (the bundle's aggregation, margin included).
+ */
+export async function fusedScoreWithFeatures(
+  input: Float32Array,
+  recon: Float32Array,
+  width: number,
+  height: number,
+  scoring: ScoringOptions,
+  feature?: FeatureInput,
+): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
+  const r = await fusedScore(input, recon, width, height, scoring);
+  if (!feature) return r;
+  const map = fuseFeatureMap(r.map, width, height, feature.distance, feature.fusion);
+  return { map, score: aggregateRef(map, scoring.aggregation, width, height), engine: r.engine };
+}
