@@ -33,7 +33,7 @@ export interface Dataset {
   digest: string;
 }
 
-async function listImages(root: string): Promise<string[]> {
+export async function listImages(root: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(root, { recursive: true, withFileTypes: true });

@@ -32,15 +32,19 @@ export const trainOptionsSchema = z.strictObject({
   data: z.string().min(1),
   /** Bundle folder to write (checkpoints go to <out>/checkpoint). */
   out: z.string().min(1),
-  preset: z.enum(['lite', 'paper']).default('lite'),
+  /** The network preset; 'edge' (default) is the recipe measured in BENCHMARKS.md, lite at half width. */
+  preset: z.enum(['edge', 'lite', 'paper']).default('edge'),
   /** Overrides deep-merged into the preset's network config (e.g. { inputSize: 64 }). */
   model: z.record(z.string(), z.unknown()).default({}),
   /** Total optimiser steps; `epochs` converts to steps (ceil(train images / batch) per epoch). */
   steps: z.number().int().positive().optional(),
   epochs: z.number().int().positive().optional(),
   batch: z.number().int().positive().max(256).default(4),
-  /** Initial learning rate (the paper does not give it; EdgRec and MemAE use 1e-4). */
-  lr: z.number().positive().max(1).default(1e-4),
+  /**
+   * Initial learning rate. The paper does not give it; EdgRec and MemAE use 1e-4 over long GPU runs. The default
+   * recipe's hour on a CPU (≈ 1500 steps) needs 1e-3 (BENCHMARKS.md, "Training").
+   */
+  lr: z.number().positive().max(1).default(1e-3),
   lrFactor: z.number().positive().max(1).default(0.2),
   lrMilestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.8]),
   seed: z.number().int().min(0).default(0),
@@ -97,6 +101,11 @@ export const trainOptionsSchema = z.strictObject({
     shortEdge: z.number().int().positive().max(16384),
     overlap: z.number().min(0).max(0.9).default(0.25),
   }).optional(),
+  /**
+   * Without `tiling`: tile images whose median long/short side ratio is ≥ 1.5, at a short edge of twice the
+   * model input (train/auto-tiling.ts); false stretches every image to the model input (the paper's protocol).
+   */
+  autoTiling: z.boolean().default(true),
   /** Shorthand for scoring.aggregation (the `--aggregation` flag); wins over it when both are given. */
   aggregation: aggregationSchema.optional(),
   /**

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
 import { presetConfig, type ModelConfig } from '../model/config.js';
+import { autoTiling } from './auto-tiling.js';
 import { initWeights, type WeightMap } from '../model/init.js';
 import { buildNetwork } from '../model/network.js';
 import { parseBackboneFileMetadata, type BackboneFileInfo } from '../model/import-backbone.js';
@@ -20,7 +21,7 @@ import { describeBackend, selectTrainBackend, type BackendChoice } from './backe
 import { cleanBatch, initialOrder, makeBatch } from './batch.js';
 import { exportBundle } from './export.js';
 import { CHECKPOINT_DIR, CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { assertDataFolder, loadDataset, type Dataset } from './data.js';
+import { assertDataFolder, listImages, loadDataset, type Dataset } from './data.js';
 import { assertWritable } from './disk.js';
 import { reconstructionLoss } from './losses.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
@@ -104,10 +105,24 @@ export function resolveModelConfig(o: TrainOptions, backbone?: BackboneFileInfo)
   return presetConfig(o.preset, overrides);
 }
 
+/** Steps when neither --steps nor --epochs is given. */
+export const DEFAULT_STEPS = 1500;
+
 function totalStepsFor(o: TrainOptions, trainImages: number): number {
   if (o.steps !== undefined) return o.steps;
-  const epochs = o.epochs ?? 100;
-  return epochs * Math.ceil(trainImages / o.batch);
+  // the default recipe: an hour of CPU training at the edge preset's ≈ 2.4 s a step (BENCHMARKS.md)
+  if (o.epochs === undefined) return DEFAULT_STEPS;
+  return o.epochs * Math.ceil(trainImages / o.batch);
+}
+
+/** The options with the tiling the default recipe picks from the images' shapes (auto-tiling.ts), said in the log. */
+async function withAutoTiling(o: TrainOptions, inputSize: number, log: (line: string) => void): Promise<TrainOptions> {
+  if (o.tiling || !o.autoTiling) return o;
+  const files = await listImages(o.data);
+  const { tiling, aspect, sampled } = await autoTiling(o.limit !== undefined ? files.slice(0, o.limit) : files, inputSize);
+  if (!tiling) return o;
+  log(`tiling: the images' median aspect ratio is ${aspect.toFixed(2)} (${sampled} sampled), so they are tiled at short edge ${tiling.shortEdge}, not stretched (--no-auto-tiling to stretch)`);
+  return { ...o, tiling };
 }
 
 /** What must match for `--resume` to continue a run (everything that changes the numbers). */
@@ -162,14 +177,15 @@ async function reestimateBackboneStats(net: TfjsNetwork, data: Dataset, o: Train
 /** Trains a model on a folder of good images and writes a ready bundle to `options.out`. */
 export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = Date.now();
-  const o = parseTrainOptions(input);
-  const out = resolve(o.out);
-  const progress = new ProgressBar(process.stderr, 10, o.progress);
+  const parsed = parseTrainOptions(input);
+  const out = resolve(parsed.out);
+  const progress = new ProgressBar(process.stderr, 10, parsed.progress);
   const log = hooks.log ?? ((line: string) => progress.log(line));
   const warnings: string[] = [];
-  await assertDataFolder(o.data);
-  const backboneFile = o.backbone ? await loadBackboneFile(o.backbone) : undefined;
-  const config = resolveModelConfig(o, backboneFile?.info);
+  await assertDataFolder(parsed.data);
+  const backboneFile = parsed.backbone ? await loadBackboneFile(parsed.backbone) : undefined;
+  const config = resolveModelConfig(parsed, backboneFile?.info);
+  const o = await withAutoTiling(parsed, config.inputSize, log);
   const graph = buildNetwork(config);
   const given = backboneFile?.weights ?? new Map();
   const attribution = backboneFile?.info.attribution ? { backboneAttribution: { ...backboneFile.info.attribution } } : {};

@@ -8,7 +8,7 @@ export function register(program: Command): void {
   program
     .command('create')
     .description('write a model bundle (manifest.json, weights.safetensors, model.onnx) with initialised weights')
-    .option('--preset <name>', 'network preset: lite | paper')
+    .option('--preset <name>', 'network preset: edge | lite | paper')
     .option('--config <file>', 'network config (JSON/YAML); with --preset it overrides the preset')
     .option('--backbone <file>', 'ImageNet backbone weights (.safetensors, torchvision names) for the config\'s arch')
     .option('--seed <n>', 'seed of the random initialisation', '0')

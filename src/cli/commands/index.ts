@@ -4,7 +4,7 @@ import { defineCommand } from '../registry.js';
 export function registerAll(): void {
   defineCommand('run', 'inspect frames from a camera, video or folder continuously and publish the results', () => import('./run.js'));
   defineCommand('inspect', 'inspect image files once: verdict, score, regions, optional heatmaps', () => import('./inspect.js'));
-  defineCommand('create', 'write a model bundle with initialised weights (preset lite | paper)', () => import('./create.js'));
+  defineCommand('create', 'write a model bundle with initialised weights (preset edge | lite | paper)', () => import('./create.js'));
   defineCommand('info', 'show a bundle: parameters, GMACs, file hashes', () => import('./info.js'));
   defineCommand('import-backbone', 'check ImageNet backbone weights (torchvision names) for create --backbone', () => import('./import-backbone.js'));
   defineCommand('train', 'train a model on good images and write a ready bundle', () => import('./train.js'));
