@@ -138,6 +138,25 @@ export const featureFusionSchema = z.strictObject({
 
 export type FeatureFusion = z.infer<typeof featureFusionSchema>;
 
+/**
+ * Per-position statistics of good images' maps (score/position-norm.ts): the map is scored as
+ * (A − μ) / σ, the grid resized to the map. Chosen at export on held-out good images and synthetic anomalies.
+ */
+export const positionNormSchema = z.strictObject({
+  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
+    .describe('the statistics grid (coarse, resized bilinearly to the map)'),
+  mean: z.array(z.number()).describe('μ per grid cell, row-major: the map\'s mean on good training images'),
+  std: z.array(z.number().positive()).describe('σ per grid cell (floored at a quarter of the mean σ)'),
+  images: z.number().int().positive().describe('good training images the statistics come from'),
+}).superRefine((n, ctx) => {
+  const cells = n.grid.width * n.grid.height;
+  if (n.mean.length !== cells || n.std.length !== cells) {
+    ctx.addIssue({ code: 'custom', path: ['mean'], message: `mean and std must hold ${cells} values (grid ${n.grid.width}×${n.grid.height}), not ${n.mean.length} and ${n.std.length}` });
+  }
+});
+
+export type PositionNorm = z.infer<typeof positionNormSchema>;
+
 export const manifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   name: z.string().min(1),
@@ -160,6 +179,8 @@ export const manifestSchema = z.object({
   scoring: scoringSchema,
   /** Present when the network has a feature bank: how its distance map joins the scoring's map. */
   featureFusion: featureFusionSchema.optional(),
+  /** Present when the map is normalised per position by good images' statistics. */
+  positionNorm: positionNormSchema.optional(),
   thresholds: thresholdsSchema,
   files: z.record(z.string(), fileEntrySchema),
   provenance: z.record(z.string(), z.unknown()),

@@ -217,7 +217,8 @@ export class Inspector {
     const { recon, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
     const tScore = performance.now();
     const feature = this.featureInput(frame, featureDistance);
-    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scoring, feature);
+    const norm = this.bundle.manifest.positionNorm;
+    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scoring, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
   }
 
@@ -241,8 +242,9 @@ export class Inspector {
     }
     const tScore = performance.now();
     const { layout } = prepared;
-    const features = fusion ? { distances, fusion } : undefined;
-    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring, features);
+    const norm = this.bundle.manifest.positionNorm;
+    const extras = { ...(fusion ? { features: { distances, fusion } } : {}), ...(norm ? { norm } : {}) };
+    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring, extras);
     const recon = stitchTiles(recons, layout, 3);
     return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
   }

@@ -9,9 +9,10 @@
  * is chosen at export on held-out good images against synthetic anomalies — never on test labels. Thresholds,
  * regions and heatmaps then work on A' as on any map.
  */
-import type { FeatureFusion, ScoringOptions } from '../model/manifest.js';
+import type { FeatureFusion, PositionNorm, ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { fusedScore } from './fused.js';
+import { normalizeMap } from './position-norm.js';
 import { aggregateRef } from './reference/fused.js';
 
 export type { FeatureFusion };
@@ -61,9 +62,15 @@ export interface FeatureInput {
   fusion: FeatureFusion;
 }
 
+/** What a bundle adds to the fused map: a feature bank's distance map and fusion, a per-position normalisation. */
+export interface MapExtras {
+  feature?: FeatureInput;
+  norm?: PositionNorm;
+}
+
 /**
- * The fused score of one model-size pair, with the feature-level map mixed in when `feature` is given: the
- * image score is then aggregated over A' (the bundle's aggregation, margin included).
+ * The fused score of one model-size pair, with the feature-level map mixed in and the map normalised per position
+ * when `extras` says so: the image score is then aggregated over the final map (the bundle's aggregation).
  */
 export async function fusedScoreWithFeatures(
   input: Float32Array,
@@ -71,10 +78,11 @@ export async function fusedScoreWithFeatures(
   width: number,
   height: number,
   scoring: ScoringOptions,
-  feature?: FeatureInput,
+  extras: MapExtras = {},
 ): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
   const r = await fusedScore(input, recon, width, height, scoring);
-  if (!feature) return r;
-  const map = fuseFeatureMap(r.map, width, height, feature.distance, feature.fusion);
+  if (!extras.feature && !extras.norm) return r;
+  let map = extras.feature ? fuseFeatureMap(r.map, width, height, extras.feature.distance, extras.feature.fusion) : r.map;
+  if (extras.norm) map = normalizeMap(map, width, height, extras.norm);
   return { map, score: aggregateRef(map, scoring.aggregation, width, height), engine: r.engine };
 }

@@ -8,6 +8,7 @@ import type { ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
 import { fusedScoreWithFeatures, type FeatureFusion } from './feature-fusion.js';
+import { normalizeMap, type PositionNorm } from './position-norm.js';
 import { aggregateRef } from './reference/fused.js';
 
 export interface TiledScore {
@@ -18,25 +19,28 @@ export interface TiledScore {
 }
 
 /**
- * `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. `features`: with a feature
- * bank, each tile's distance map and the bundle's fusion (each tile's map is fused before stitching).
+ * `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. `extras.features`: with a
+ * feature bank, each tile's distance map and the bundle's fusion (each tile's map is fused before stitching);
+ * `extras.norm`: the per-position normalisation, applied to the stitched map (its positions are the frame's).
  */
 export async function fusedScoreTiles(
   inputs: Float32Array[],
   recons: Float32Array[],
   layout: TileLayout,
   scoring: ScoringOptions,
-  features?: { distances: Float32Array[]; fusion: FeatureFusion },
+  extras: { features?: { distances: Float32Array[]; fusion: FeatureFusion }; norm?: PositionNorm } = {},
 ): Promise<TiledScore> {
+  const { features } = extras;
   const t = layout.tile;
   const maps: Float32Array[] = [];
   let engine: ScoringEngine = 'typescript';
   for (let i = 0; i < inputs.length; i++) {
     const feature = features ? { distance: features.distances[i]!, fusion: features.fusion } : undefined;
-    const r = await fusedScoreWithFeatures(inputs[i]!, recons[i]!, t, t, scoring, feature);
+    const r = await fusedScoreWithFeatures(inputs[i]!, recons[i]!, t, t, scoring, feature ? { feature } : {});
     maps.push(r.map);
     engine = r.engine;
   }
-  const map = stitchTiles(maps, layout, 1);
+  const stitched = stitchTiles(maps, layout, 1);
+  const map = extras.norm ? normalizeMap(stitched, layout.width, layout.height, extras.norm) : stitched;
   return { map, score: aggregateRef(map, scoring.aggregation, layout.width, layout.height), engine };
 }

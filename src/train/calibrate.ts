@@ -7,7 +7,7 @@
  * A rule on good images only; `calibrate` with labelled defects (EVAL) replaces it when such images exist.
  */
 import { falseAlarmThreshold, formatRate, quantileSorted, type FalseAlarmThreshold } from '../eval/false-alarm.js';
-import type { FeatureFusion, ScoringOptions, Thresholds } from '../model/manifest.js';
+import type { FeatureFusion, PositionNorm, ScoringOptions, Thresholds } from '../model/manifest.js';
 import type { Scorable } from './select-scoring.js';
 
 export interface ValidationScores {
@@ -20,11 +20,11 @@ export interface ValidationScores {
 export const DEFAULT_FALSE_ALARM_RATE = 0.01;
 
 /** Scores the validation images (whole or tiled: select-scoring.ts Scorable) with the bundle's scoring options. */
-export async function scoreValidation(items: Scorable[], scoring: ScoringOptions, fusion?: FeatureFusion): Promise<ValidationScores> {
+export async function scoreValidation(items: Scorable[], scoring: ScoringOptions, fusion?: FeatureFusion, norm?: PositionNorm): Promise<ValidationScores> {
   const scores: number[] = [];
   const maps: Float32Array[] = [];
   for (const item of items) {
-    const { map, score } = await item.score(scoring, fusion);
+    const { map, score } = await item.score(scoring, fusion, norm);
     scores.push(score);
     maps.push(map);
   }

@@ -20,6 +20,7 @@ import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, tiledS
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
 import { fillFeatureBank, spread } from './feature-bank.js';
+import { choosePositionNorm } from './position-choice.js';
 
 /** Model-size images (or tiles) the feature bank's patches are collected from. */
 const MAX_BANK_IMAGES = 240;
@@ -85,7 +86,7 @@ async function reconstructImages(net: TfjsNetwork, images: Float32Array[], dims:
  * The scoring: the config's keys, and for the keys it leaves open (shading window, μ, margin) the best on
  * held-out good vs synthetic anomalies — unless `selectScoring` is off or the slice is too small to rank.
  */
-async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: Scorable[], images: Float32Array[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection }> {
+async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, clean: Scorable[], images: Float32Array[]): Promise<{ scoring: ScoringOptions; selection?: ScoringSelection; anomalous?: Scorable[] }> {
   const base = bundleScoring(o);
   const featureGrid = bankGrid(net);
   const grid = searchableGrid({ ...o.scoring, ...(o.aggregation ? { aggregation: o.aggregation } : {}) }, undefined, { featureBank: featureGrid !== undefined });
@@ -94,7 +95,7 @@ async function chooseScoring(net: TfjsNetwork, data: Dataset, o: TrainOptions, c
   const synthetic = syntheticAnomalies(images, val.dims ?? val.size, o.augment, o.seed);
   const anomalous = await reconstructImages(net, synthetic, val.dims, o, val.size);
   const selection = await selectScoring({ clean, anomalous, base, grid, ...(featureGrid ? { featureGrid } : {}) });
-  return { scoring: selection.scoring, selection };
+  return { scoring: selection.scoring, selection, anomalous };
 }
 
 /** The feature distance map's size of a network with a feature bank. */
@@ -103,6 +104,16 @@ function bankGrid(net: TfjsNetwork): { width: number; height: number } | undefin
   if (!bank) return undefined;
   const [, height, width] = net.graph.shapes.get(bank.distance)!;
   return { width, height };
+}
+
+/** Good training images (not the held-out slice) the position statistics come from, spread over the set. */
+const POSITION_STATS_IMAGES = 64;
+
+/** Reconstructed training images for the position statistics, as the held-out ones are (tiled or not). */
+async function trainScorables(net: TfjsNetwork, data: Dataset, o: TrainOptions): Promise<Scorable[]> {
+  const idx = spread(data.train.pixels.map((_, i) => i), POSITION_STATS_IMAGES);
+  const dims = data.train.dims ? idx.map((i) => data.train.dims![i]!) : undefined;
+  return reconstructImages(net, idx.map((i) => toFloat(data.train.pixels[i]!)), dims, o, data.train.size);
 }
 
 /** Model-size training inputs for the feature bank: the images, or (tiled) their tiles, spread over the set. */
@@ -125,10 +136,12 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
   const images = val.pixels.map(toFloat);
   const bankFill = c.net.config.featureBank ? await fillFeatureBank(c.net, bankImages(c.data, o), c.data.train.size, { batch: o.batch, seed: o.seed }) : undefined;
   const clean = await reconstructImages(c.net, images, val.dims, o, val.size);
-  const { scoring, selection } = await chooseScoring(c.net, c.data, o, clean, images);
+  const { scoring, selection, anomalous } = await chooseScoring(c.net, c.data, o, clean, images);
   const fusion = selection?.fusion;
+  const position = o.positionNorm && anomalous ? await choosePositionNorm({ train: await trainScorables(c.net, c.data, o), clean, anomalous, scoring, ...(fusion ? { fusion } : {}) }) : undefined;
+  const norm = position?.norm;
   // thresholds with the bundle's own scoring, on the scale of the scores it will produce
-  const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring, fusion), o.falseAlarmRate);
+  const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring, fusion, norm), o.falseAlarmRate);
   const thresholds = calibration.thresholds;
   const d = c.data;
   const contents = await createBundle({
@@ -141,6 +154,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
     thresholds,
     ...(o.tiling ? { tiling: o.tiling } : {}),
     ...(fusion ? { featureFusion: fusion } : {}),
+    ...(norm ? { positionNorm: norm } : {}),
     ...(o.name ? { name: o.name } : {}),
     provenance: {
       trainedBy: 'mmaerec-edge train',
@@ -166,6 +180,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
             auroc: selection.auroc, paperAuroc: selection.baseAuroc, top: selection.top }
         : { off: o.selectScoring ? 'every scoring key fixed by the config, or fewer than 4 held-out images' : 'selectScoring: false' },
       thresholdRule: calibration.thresholds.operatingPoint ?? null,
+      positionNorm: position ? { chosen: norm !== undefined, syntheticAuroc: position.auroc, statsImages: position.statsImages, from: 'training images (not the held-out slice)' } : null,
       featureBank: bankFill ? { ...bankFill, from: 'training images (not the held-out slice)', coreset: 'greedy k-centre', fusedWithAlpha: fusion?.alpha ?? 0 } : null,
     },
   });

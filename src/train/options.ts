@@ -102,6 +102,11 @@ export const trainOptionsSchema = z.strictObject({
     overlap: z.number().min(0).max(0.9).default(0.25),
   }).optional(),
   /**
+   * Offer the per-position normalisation of the map (score/position-norm.ts) at export: kept only if it separates
+   * held-out good images from synthetic anomalies better than the map without it (train/position-choice.ts).
+   */
+  positionNorm: z.boolean().default(true),
+  /**
    * Without `tiling`: tile images whose median long/short side ratio is ≥ 1.5, at a short edge of twice the
    * model input (train/auto-tiling.ts); false stretches every image to the model input (the paper's protocol).
    */

@@ -9,7 +9,7 @@
  * Keys the user set in the train config are not searched.
  */
 import { imageAuroc } from '../eval/metrics.js';
-import type { FeatureFusion, ScoringOptions } from '../model/manifest.js';
+import type { FeatureFusion, PositionNorm, ScoringOptions } from '../model/manifest.js';
 import { resolveScoringOptions } from '../score/fused.js';
 import { fusedScoreWithFeatures } from '../score/feature-fusion.js';
 import { aggregateRef } from '../score/reference/fused.js';
@@ -31,7 +31,7 @@ export interface ReconstructedPair {
  * (with its size) and image score.
  */
 export interface Scorable {
-  score(scoring: ScoringOptions, fusion?: FeatureFusion): Promise<{ map: Float32Array; width: number; height: number; score: number }>;
+  score(scoring: ScoringOptions, fusion?: FeatureFusion, norm?: PositionNorm): Promise<{ map: Float32Array; width: number; height: number; score: number }>;
   /** With a feature bank: the largest feature distance over the image (for the fusion's scale). */
   featureMax?: number;
 }
@@ -42,9 +42,9 @@ const maxOf = (values: Float32Array[]): number => values.reduce((m, d) => d.redu
 export function pairScorable(p: ReconstructedPair, size: number): Scorable {
   const { distance } = p;
   return {
-    async score(scoring, fusion) {
+    async score(scoring, fusion, norm) {
       const feature = fusion && distance ? { distance, fusion } : undefined;
-      const r = await fusedScoreWithFeatures(p.input, p.recon, size, size, scoring, feature);
+      const r = await fusedScoreWithFeatures(p.input, p.recon, size, size, scoring, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
       return { map: r.map, width: size, height: size, score: r.score };
     },
     ...(distance ? { featureMax: maxOf([distance]) } : {}),
@@ -57,9 +57,9 @@ export function pairScorable(p: ReconstructedPair, size: number): Scorable {
  */
 export function tiledScorable(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, distances?: Float32Array[]): Scorable {
   return {
-    async score(scoring, fusion) {
+    async score(scoring, fusion, norm) {
       const features = fusion && distances ? { distances, fusion } : undefined;
-      const r = await fusedScoreTiles(inputs, recons, layout, scoring, features);
+      const r = await fusedScoreTiles(inputs, recons, layout, scoring, { ...(features ? { features } : {}), ...(norm ? { norm } : {}) });
       return { map: r.map, width: layout.width, height: layout.height, score: r.score };
     },
     ...(distances ? { featureMax: maxOf(distances) } : {}),

@@ -133,6 +133,11 @@ describe('train (tiny config, 32², wasm)', () => {
     expect(sel.searched).toEqual(['shadingWindow', 'mu', 'margin', 'alpha']);
     expect(sel.candidates).toBe(4 * 3 * 3 * 5);
     expect(m.provenance.featureBank).toMatchObject({ items: 16, coreset: 'greedy k-centre', fusedWithAlpha: sel.chosen.alpha });
+    // the position normalisation was offered, measured both ways, and kept only if it separated better
+    const pos = m.provenance.positionNorm as { chosen: boolean; syntheticAuroc: { off: number; on: number }; statsImages: number };
+    expect(pos.chosen).toBe(pos.syntheticAuroc.on > pos.syntheticAuroc.off);
+    expect(pos.statsImages).toBeGreaterThan(0);
+    expect(m.positionNorm !== undefined).toBe(pos.chosen);
     if (sel.chosen.alpha === 0) expect(m.featureFusion).toBeUndefined();
     else expect(m.featureFusion).toMatchObject({ alpha: sel.chosen.alpha, grid: { width: 4, height: 4 } });
     const bank = (await loadBundleWeights(r.bundle!)).get('featureBank.bank')!;
