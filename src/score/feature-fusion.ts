@@ -82,7 +82,12 @@ export async function fusedScoreWithFeatures(
 ): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
   const r = await fusedScore(input, recon, width, height, scoring);
   if (!extras.feature && !extras.norm) return r;
-  let map = extras.feature ? fuseFeatureMap(r.map, width, height, extras.feature.distance, extras.feature.fusion) : r.map;
-  if (extras.norm) map = normalizeMap(map, width, height, extras.norm);
-  return { map, score: aggregateRef(map, scoring.aggregation, width, height), engine: r.engine };
+  return { ...finishMap(r.map, width, height, scoring, extras), engine: r.engine };
+}
+
+/** A fused map with the extras applied (fusion, then normalisation) and its image score; `map` is left alone. */
+export function finishMap(map: Float32Array, width: number, height: number, scoring: ScoringOptions, extras: MapExtras): { map: Float32Array; score: number } {
+  let out = extras.feature ? fuseFeatureMap(map, width, height, extras.feature.distance, extras.feature.fusion) : map;
+  if (extras.norm) out = normalizeMap(out, width, height, extras.norm);
+  return { map: out, score: aggregateRef(out, scoring.aggregation, width, height) };
 }

@@ -7,7 +7,8 @@
 import type { ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
-import { fusedScoreWithFeatures, type FeatureFusion } from './feature-fusion.js';
+import { fuseFeatureMap, type FeatureFusion } from './feature-fusion.js';
+import { fusedScore } from './fused.js';
 import { normalizeMap, type PositionNorm } from './position-norm.js';
 import { aggregateRef } from './reference/fused.js';
 
@@ -18,29 +19,39 @@ export interface TiledScore {
   engine: ScoringEngine;
 }
 
+/** A tiled bundle's additions: each tile's feature distance map and the fusion, a per-position normalisation. */
+export interface TiledExtras {
+  features?: { distances: Float32Array[]; fusion: FeatureFusion };
+  norm?: PositionNorm;
+}
+
 /**
  * `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. `extras.features`: with a
  * feature bank, each tile's distance map and the bundle's fusion (each tile's map is fused before stitching);
  * `extras.norm`: the per-position normalisation, applied to the stitched map (its positions are the frame's).
  */
-export async function fusedScoreTiles(
-  inputs: Float32Array[],
-  recons: Float32Array[],
-  layout: TileLayout,
-  scoring: ScoringOptions,
-  extras: { features?: { distances: Float32Array[]; fusion: FeatureFusion }; norm?: PositionNorm } = {},
-): Promise<TiledScore> {
-  const { features } = extras;
+export async function fusedScoreTiles(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, scoring: ScoringOptions, extras: TiledExtras = {}): Promise<TiledScore> {
   const t = layout.tile;
   const maps: Float32Array[] = [];
   let engine: ScoringEngine = 'typescript';
   for (let i = 0; i < inputs.length; i++) {
-    const feature = features ? { distance: features.distances[i]!, fusion: features.fusion } : undefined;
-    const r = await fusedScoreWithFeatures(inputs[i]!, recons[i]!, t, t, scoring, feature ? { feature } : {});
+    const r = await fusedScore(inputs[i]!, recons[i]!, t, t, scoring);
     maps.push(r.map);
     engine = r.engine;
   }
-  const stitched = stitchTiles(maps, layout, 1);
+  return { ...combineTiles(maps, layout, scoring, extras), engine };
+}
+
+/**
+ * The tiles' fused maps (model size, raster order) made into the frame's map and score: each fused with its
+ * feature distance, stitched, normalised per position, aggregated. Separate from fusedScoreTiles so that the
+ * export's search rescores the same tile maps under many fusions without recomputing them.
+ */
+export function combineTiles(maps: Float32Array[], layout: TileLayout, scoring: ScoringOptions, extras: TiledExtras = {}): { map: Float32Array; score: number } {
+  const t = layout.tile;
+  const { features } = extras;
+  const fused = features ? maps.map((m, i) => fuseFeatureMap(m, t, t, features.distances[i]!, features.fusion)) : maps;
+  const stitched = stitchTiles(fused, layout, 1);
   const map = extras.norm ? normalizeMap(stitched, layout.width, layout.height, extras.norm) : stitched;
-  return { map, score: aggregateRef(map, scoring.aggregation, layout.width, layout.height), engine };
+  return { map, score: aggregateRef(map, scoring.aggregation, layout.width, layout.height) };
 }

@@ -10,10 +10,10 @@
  */
 import { imageAuroc } from '../eval/metrics.js';
 import type { FeatureFusion, PositionNorm, ScoringOptions } from '../model/manifest.js';
-import { resolveScoringOptions } from '../score/fused.js';
-import { fusedScoreWithFeatures } from '../score/feature-fusion.js';
+import { fusedScore, resolveScoringOptions } from '../score/fused.js';
+import { finishMap } from '../score/feature-fusion.js';
 import { aggregateRef } from '../score/reference/fused.js';
-import { fusedScoreTiles } from '../score/tiled.js';
+import { combineTiles } from '../score/tiled.js';
 import type { TileLayout } from '../preprocess/tiles.js';
 import { blendPerlinTexture, cutPasteRotated, type AugmentOptions } from './augment.js';
 import { Rng } from './rng.js';
@@ -38,13 +38,31 @@ export interface Scorable {
 
 const maxOf = (values: Float32Array[]): number => values.reduce((m, d) => d.reduce((a, v) => (v > a ? v : a), m), -Infinity);
 
+/**
+ * The fused maps of the last scoring asked for, kept: the search asks for the same scoring under many fusions
+ * and normalisations in a row, and the fused maps are the costly part.
+ */
+function lastScoringCache(compute: (scoring: ScoringOptions) => Promise<Float32Array[]>): (scoring: ScoringOptions) => Promise<Float32Array[]> {
+  let key = '';
+  let maps: Float32Array[] = [];
+  return async (scoring) => {
+    const k = JSON.stringify(scoring);
+    if (k !== key) {
+      maps = await compute(scoring);
+      key = k;
+    }
+    return maps;
+  };
+}
+
 /** A whole-image pair at the model size. */
 export function pairScorable(p: ReconstructedPair, size: number): Scorable {
   const { distance } = p;
+  const base = lastScoringCache(async (scoring) => [(await fusedScore(p.input, p.recon, size, size, scoring)).map]);
   return {
     async score(scoring, fusion, norm) {
       const feature = fusion && distance ? { distance, fusion } : undefined;
-      const r = await fusedScoreWithFeatures(p.input, p.recon, size, size, scoring, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
+      const r = finishMap((await base(scoring))[0]!, size, size, scoring, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
       return { map: r.map, width: size, height: size, score: r.score };
     },
     ...(distance ? { featureMax: maxOf([distance]) } : {}),
@@ -56,10 +74,16 @@ export function pairScorable(p: ReconstructedPair, size: number): Scorable {
  * raster order, maps stitched (score/tiled.ts).
  */
 export function tiledScorable(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, distances?: Float32Array[]): Scorable {
+  const t = layout.tile;
+  const base = lastScoringCache(async (scoring) => {
+    const maps: Float32Array[] = [];
+    for (let i = 0; i < inputs.length; i++) maps.push((await fusedScore(inputs[i]!, recons[i]!, t, t, scoring)).map);
+    return maps;
+  });
   return {
     async score(scoring, fusion, norm) {
       const features = fusion && distances ? { distances, fusion } : undefined;
-      const r = await fusedScoreTiles(inputs, recons, layout, scoring, { ...(features ? { features } : {}), ...(norm ? { norm } : {}) });
+      const r = combineTiles(await base(scoring), layout, scoring, { ...(features ? { features } : {}), ...(norm ? { norm } : {}) });
       return { map: r.map, width: layout.width, height: layout.height, score: r.score };
     },
     ...(distances ? { featureMax: maxOf(distances) } : {}),
