@@ -7,7 +7,7 @@ import { jsonParseReason } from '../util/printable.js';
 import { sha256File } from '../util/sha256.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkWeights, initWeights, type WeightMap } from './init.js';
-import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type FeatureFusion, type Manifest, type ScoringOptions, type Thresholds } from './manifest.js';
+import { BUNDLE_FORMAT, manifestSchema, scoringSchema, type FeatureFusion, type Manifest, type PositionNorm, type ScoringOptions, type Thresholds } from './manifest.js';
 import { backboneNormalization } from './backbone.js';
 import { buildNetwork } from './network.js';
 import { writeOnnx } from './onnx-writer.js';
@@ -53,6 +53,8 @@ export interface CreateBundleOptions {
   tiling?: TilingSpec;
   /** A feature bank's fusion into the map (manifest featureFusion); only with config.featureBank. */
   featureFusion?: FeatureFusion;
+  /** Per-position normalisation of the map (manifest positionNorm; score/position-norm.ts). */
+  positionNorm?: PositionNorm;
   provenance?: Record<string, unknown>;
 }
 
@@ -93,6 +95,7 @@ export async function createBundle(options: CreateBundleOptions): Promise<Bundle
     },
     scoring: scoringSchema.parse(options.scoring ?? {}),
     ...(options.featureFusion ? { featureFusion: options.featureFusion } : {}),
+    ...(options.positionNorm ? { positionNorm: options.positionNorm } : {}),
     thresholds: options.thresholds ?? UNCALIBRATED,
     provenance: {
       producer: `mmaerec-edge ${version}`,

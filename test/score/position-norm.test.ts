@@ -61,3 +61,39 @@ describe('position normalisation', () => {
     expect(plain.norm).toBeUndefined();
   });
 });
+
+describe('a bundle with a position normalisation', () => {
+  it('keeps it through write and load, and the Inspector scores the normalised map', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createBundle, writeBundle, loadBundle } = await import('../../src/model/bundle.js');
+    const { presetConfig } = await import('../../src/model/config.js');
+    const { Inspector } = await import('../../src/pipeline/inspector.js');
+    const dir = await mkdtemp(join(tmpdir(), 'mmaerec-pn-'));
+    try {
+      const config = presetConfig('lite', { inputSize: 32, backbone: { widthDivisor: 16 }, levelChannels: [4, 4, 8, 8], headChannels: 4 });
+      // μ = 1 everywhere, σ = 0.5: A'' = (A − 1) / 0.5
+      const positionNorm = { grid: { width: 4, height: 4 }, mean: new Array(16).fill(1), std: new Array(16).fill(0.5), images: 3 };
+      const plainDir = join(dir, 'plain');
+      const normDir = join(dir, 'norm');
+      await writeBundle(plainDir, await createBundle({ config, seed: 2 }));
+      await writeBundle(normDir, await createBundle({ config, seed: 2, positionNorm }));
+      const loaded = await loadBundle(normDir);
+      expect(loaded.manifest.positionNorm).toEqual(positionNorm);
+      const frame = { id: 'p', capturedAt: 0, image: { width: 32, height: 32, channels: 3 as const, data: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 37) % 256) } };
+      const scores = [];
+      for (const d of [plainDir, normDir]) {
+        const inspector = await Inspector.create(d, { threads: 1 });
+        try {
+          scores.push((await inspector.analyze(frame)).result.score);
+        } finally {
+          await inspector.close();
+        }
+      }
+      expect(scores[1]).toBeCloseTo((scores[0]! - 1) / 0.5, 4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
