@@ -147,7 +147,7 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
   const contents = await createBundle({
     config: c.config,
     weights: c.net.exportWeights(),
-    backboneSource: o.backbone ? `--backbone ${o.backbone}` : `random (${o.noPretrained})`,
+    backboneSource: o.backbone ? (o.backbone.startsWith('default: ') ? o.backbone : `--backbone ${o.backbone}`) : `random (${o.noPretrained})`,
     ...(c.backboneAttribution ? { backboneAttribution: c.backboneAttribution } : {}),
     seed: o.seed,
     scoring,

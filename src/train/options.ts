@@ -50,6 +50,11 @@ export const trainOptionsSchema = z.strictObject({
   seed: z.number().int().min(0).default(0),
   /** Imported backbone weights (.safetensors with backbone.* tensors, see import-backbone). */
   backbone: z.string().optional(),
+  /**
+   * Without `backbone`: 'auto' (default) uses the pretrained MobileNetV2 of the nsfwjs package when it is
+   * installed (train/default-backbone.ts); 'none' keeps the backbone random (then `noPretrained` applies).
+   */
+  pretrained: z.enum(['auto', 'none']).default('auto'),
   /** What to do about a randomly initialised backbone (no --backbone); see docs/training.md. */
   noPretrained: z.enum(NO_PRETRAINED_STRATEGIES).default('skip-memory'),
   /**
@@ -137,7 +142,9 @@ export function parseTrainOptions(value: unknown, source = 'train options'): Tra
     const where = issue.path.length ? issue.path.join('.') : '(root)';
     throw new MmaerecError('E_CONFIG', `${source}: ${where}: ${issue.message}: fix that value (see docs/training.md)`);
   }
-  const o = r.data;
+  // asking for a random-backbone strategy is asking for a random backbone
+  const asked = value as { noPretrained?: unknown; pretrained?: unknown } | null;
+  const o = asked && asked.noPretrained !== undefined && asked.pretrained === undefined ? { ...r.data, pretrained: 'none' as const } : r.data;
   if (o.steps !== undefined && o.epochs !== undefined) {
     throw new MmaerecError('E_CONFIG', `${source}: both steps and epochs given: pass only one of --steps / --epochs`);
   }
@@ -145,10 +152,10 @@ export function parseTrainOptions(value: unknown, source = 'train options'): Tra
     throw new MmaerecError('E_CONFIG', `${source}: augment ranges are empty (min ≥ max): make each min smaller than its max`);
   }
   const levels = (o.model.memory as { levels?: unknown } | undefined)?.levels;
-  if (!o.backbone && o.noPretrained === 'skip-memory' && Array.isArray(levels) && levels.length > 0) {
+  if (!o.backbone && o.pretrained === 'none' && o.noPretrained === 'skip-memory' && Array.isArray(levels) && levels.length > 0) {
     throw new MmaerecError(
       'E_CONFIG',
-      `${source}: model.memory.levels is [${levels.join(', ')}] but without --backbone the strategy skip-memory (the default) leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels`,
+      `${source}: model.memory.levels is [${levels.join(', ')}] but with a random backbone the strategy skip-memory leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels`,
     );
   }
   // The scoring is first used at the end, for the thresholds: check it now, not after hours of training.

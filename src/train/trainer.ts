@@ -11,6 +11,7 @@ import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
 import { presetConfig, type ModelConfig } from '../model/config.js';
 import { autoTiling } from './auto-tiling.js';
+import { defaultBackbone } from './default-backbone.js';
 import { initWeights, type WeightMap } from '../model/init.js';
 import { buildNetwork } from '../model/network.js';
 import { parseBackboneFileMetadata, type BackboneFileInfo } from '../model/import-backbone.js';
@@ -115,6 +116,23 @@ function totalStepsFor(o: TrainOptions, trainImages: number): number {
   return o.epochs * Math.ceil(trainImages / o.batch);
 }
 
+/**
+ * The backbone: --backbone's file; else, unless a random-backbone strategy was asked for, the default pretrained
+ * one (default-backbone.ts), named in the options as if given; else random, with the warning that says why.
+ */
+async function withBackbone(o: TrainOptions, warnings: string[]): Promise<{ options: TrainOptions; backboneFile?: BackboneFile }> {
+  if (o.backbone) return { options: o, backboneFile: await loadBackboneFile(o.backbone) };
+  // a config that names another architecture chose it: its pretrained weights come with --backbone
+  const arch = (o.model.backbone as { arch?: string } | undefined)?.arch;
+  if (o.pretrained === 'none' || (arch !== undefined && arch !== 'mobilenet_v2')) return { options: o };
+  const found = await defaultBackbone();
+  if ('missing' in found) {
+    warnings.push(found.missing);
+    return { options: o };
+  }
+  return { options: { ...o, backbone: found.label }, backboneFile: { weights: found.weights, info: found.info } };
+}
+
 /** The options with the tiling the default recipe picks from the images' shapes (auto-tiling.ts), said in the log. */
 async function withAutoTiling(o: TrainOptions, inputSize: number, log: (line: string) => void): Promise<TrainOptions> {
   if (o.tiling || !o.autoTiling) return o;
@@ -177,13 +195,13 @@ async function reestimateBackboneStats(net: TfjsNetwork, data: Dataset, o: Train
 /** Trains a model on a folder of good images and writes a ready bundle to `options.out`. */
 export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = Date.now();
-  const parsed = parseTrainOptions(input);
-  const out = resolve(parsed.out);
-  const progress = new ProgressBar(process.stderr, 10, parsed.progress);
+  const given0 = parseTrainOptions(input);
+  const out = resolve(given0.out);
+  const progress = new ProgressBar(process.stderr, 10, given0.progress);
   const log = hooks.log ?? ((line: string) => progress.log(line));
   const warnings: string[] = [];
-  await assertDataFolder(parsed.data);
-  const backboneFile = parsed.backbone ? await loadBackboneFile(parsed.backbone) : undefined;
+  await assertDataFolder(given0.data);
+  const { options: parsed, backboneFile } = await withBackbone(given0, warnings);
   const config = resolveModelConfig(parsed, backboneFile?.info);
   const o = await withAutoTiling(parsed, config.inputSize, log);
   const graph = buildNetwork(config);

@@ -56,9 +56,9 @@ describe('train command', () => {
       'mmaerec-edge: train options: scoring.shadingWindow: 16 is even; use 0 (off) or an odd window (e.g. 17): fix that value (see docs/training.md)\n',
     );
     await writeFile(join(dir, 'memory.yaml'), 'model:\n  memory: { levels: [2, 3] }\n');
-    r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'memory.yaml')]);
+    r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--config', join(dir, 'memory.yaml'), '--random-backbone', 'skip-memory']);
     expect(r.stderr).toBe(
-      'mmaerec-edge: train options: model.memory.levels is [2, 3] but without --backbone the strategy skip-memory (the default) leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels\n',
+      'mmaerec-edge: train options: model.memory.levels is [2, 3] but with a random backbone the strategy skip-memory leaves the memory modules out: pass --random-backbone bn-reestimate to keep them with a random backbone, or drop model.memory.levels\n',
     );
     r = await run(['train', '--data', data, '--out', join(dir, 'o'), '--random-backbone', 'imagenet']);
     expect(r.stderr).toMatch(/^mmaerec-edge: train options: noPretrained: .*fix that value \(see docs\/training.md\)\n$/);
@@ -78,9 +78,14 @@ describe('train command', () => {
     expect(r.stdout).toMatch(/^bundle .*bundle \(4 steps on wasm, .*final loss/);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${join(dir, 'tiny.yaml')} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003 --aggregation max,margin:0.1`);
-    // No --backbone: the default strategy skip-memory re-estimates the backbone's BN and leaves memory out.
-    expect(manifest.provenance.noPretrained).toBe('skip-memory');
-    expect(manifest.config.memory.levels).toEqual([]);
+    // No --backbone: the default recipe's pretrained MobileNetV2 from the nsfwjs package, memory modules on (the
+    // paper), the feature bank filled; its licence travels with the bundle.
+    expect(manifest.provenance.backbone).toBe('default: nsfwjs@4.4.0 dist/models/mobilenet_v2');
+    expect(manifest.provenance.backboneWeights).toMatchObject({ package: 'nsfwjs@4.4.0', license: 'MIT' });
+    expect(manifest.provenance.noPretrained).toBeNull();
+    expect(manifest.config.backbone.arch).toBe('mobilenet_v2');
+    expect(manifest.config.memory.levels).toEqual([0, 1, 2, 3]);
+    expect(manifest.config.featureBank).toEqual({ items: 1024 });
     // The config's scoring and the --aggregation shorthand, the rest the paper's.
     expect(manifest.scoring).toEqual({ scales: 4, c: 0.0026, mu: 0.002, structureWindow: 21, colorWindow: 11, border: 'valid', shadingWindow: 9, aggregation: { kind: 'max', margin: 0.1 } });
     expect(await readdir(join(out, 'snapshots'))).toEqual(['step-000002']);
