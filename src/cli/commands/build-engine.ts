@@ -3,19 +3,20 @@ import type { Command } from 'commander';
 import { buildEngine, temporaryBuildFiles } from '../../engine/build.js';
 import { parseBuildEngineOptions } from '../../engine/options.js';
 import { BuildProgress } from '../../engine/progress.js';
+import { modelOption } from '../grammar.js';
 
 /** `mmaerec-edge build-engine`: wiring only; the work is in src/engine/build.ts. */
 export function register(program: Command): void {
   program
     .command('build-engine')
     .description('build a TensorRT engine for this GPU from a model bundle (run it on the Jetson itself; takes minutes)')
-    .requiredOption('--model <bundle>', 'model bundle directory (manifest.json, model.onnx)')
+    .addOption(modelOption())
     .option('--fp16', 'allow FP16 kernels (TensorRT 10; recommended on Jetson)')
     .option('--int8', 'INT8 with entropy calibration (TensorRT 10; needs --calib)')
     .option('--calib <dir>', 'folder of good images for INT8 calibration')
     .option('--calib-limit <n>', 'use at most n calibration images', '500')
     .option('--workspace <MiB>', 'builder workspace memory in MiB', '1024')
-    .option('--out <file>', 'engine file (default <bundle>/engine.plan; metadata goes to <file>.json)')
+    .option('--out <file>', 'engine file; metadata goes to <file>.json (default: <bundle>/engine.plan)')
     .option('--device <index>', 'CUDA device index', '0')
     .action(async (flags: Record<string, unknown>) => {
       const { planPath } = parseBuildEngineOptions(flags); // flag errors first, before anything is started
