@@ -72,7 +72,7 @@ export interface NativeStatus {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const localBuildDir = join(packageRoot, 'build', 'Release');
 /** The one command that builds the addon here, whatever installed the package (named in every fix). */
-const BUILD_FIX = `run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler)`;
+export const NATIVE_BUILD_FIX = `run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler)`;
 
 let cached: { addon: NativeAddon | null; status: NativeStatus } | undefined;
 let warned = false;
@@ -128,7 +128,7 @@ export function nativeAddon(): NativeAddon | null {
   if (!cached.addon && !warned) {
     warned = true;
     process.stderr.write(
-      `mmaerec-edge: native addon not loaded (${cached.status.reason}); using the TypeScript kernels, much slower: ${BUILD_FIX}\n`,
+      `mmaerec-edge: native addon not loaded (${cached.status.reason}); using the TypeScript kernels, much slower: ${NATIVE_BUILD_FIX}\n`,
     );
   }
   return cached.addon;
@@ -165,6 +165,6 @@ export function requireNativeScoring(field = 'backend.requireNativeScoring'): vo
   if (status.loaded) return;
   throw new MmaerecError(
     'E_NATIVE',
-    `the native scoring core is not loaded (${status.reason}) and ${field} is true: ${BUILD_FIX}, or set ${field}: false to accept the TypeScript fallback (≈ 5–50× slower)`,
+    `the native scoring core is not loaded (${status.reason}) and ${field} is true: ${NATIVE_BUILD_FIX}, or set ${field}: false to accept the TypeScript fallback (≈ 5–50× slower)`,
   );
 }

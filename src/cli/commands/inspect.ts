@@ -68,8 +68,8 @@ export function register(program: Command): void {
         threads,
         sessions,
       });
-      const { scoringEngine } = await import('../../native.js');
-      process.stderr.write(`scoring engine: ${scoringEngine()}${scoringEngine() === 'typescript' ? ' (TypeScript fallback, ≈ 5–50× slower: run `npm run build:native`)' : ''}\n`);
+      const { scoringEngine, NATIVE_BUILD_FIX } = await import('../../native.js');
+      process.stderr.write(`scoring engine: ${scoringEngine()}${scoringEngine() === 'typescript' ? ` (TypeScript fallback, ≈ 5–50× slower: ${NATIVE_BUILD_FIX})` : ''}\n`);
       process.exitCode = stats.errors > 0 ? 1 : stats.defects > 0 ? 2 : 0;
     });
 }
