@@ -1,5 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,22 @@ import { needs, ROOT, tools } from '../helpers/require-tool.js';
 // prebuilt), and where neither a prebuilt nor a build works the install says so and fails.
 
 const work = mkdtempSync(path.join(tmpdir(), 'mmaerec-install-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => rm(work, { recursive: true, force: true }), 300_000); // the installed tree is ≈ 650 MB
+
+/**
+ * Runs a command without blocking the test worker (npm install takes minutes: a spawnSync would starve vitest's
+ * own messages and time them out).
+ */
+function run(cmd: string, args: string[], o: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 /** A bin folder with node, npm and sh only: no g++, c++, cc, make or python on PATH. */
 function compilerFreePath(): string {
@@ -25,10 +41,12 @@ function compilerFreePath(): string {
 const onX64 = process.platform === 'linux' && process.arch === 'x64' ? undefined : `the host is ${process.platform}-${process.arch}; this test installs the linux-x64 prebuilt`;
 
 needs(onX64, tools.gxx(), tools.npmRegistry()).describe('the packed tarball on a machine without a compiler', () => {
-  it('installs from the registry with the prebuilt, and inspect scores on the native CPU core', () => {
+  it('installs from the registry with the prebuilt, and inspect scores on the native CPU core', async () => {
     // The prebuilt (cached in .cache/arm64 by the sources' hash: the same build the emulation suite uses).
-    execFileSync('bash', [path.join(ROOT, 'scripts/prebuild.sh'), 'x64'], { cwd: ROOT, stdio: 'pipe', timeout: 600_000 });
-    execFileSync('npm', ['pack', '--pack-destination', work, '--loglevel=error'], { cwd: ROOT, stdio: 'pipe', timeout: 300_000 });
+    const prebuilt = await run('bash', [path.join(ROOT, 'scripts/prebuild.sh'), 'x64'], { cwd: ROOT });
+    expect(prebuilt.status, prebuilt.stderr).toBe(0);
+    const packed = await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], { cwd: ROOT });
+    expect(packed.status, packed.stderr).toBe(0);
     const tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
     const app = path.join(work, 'app');
     mkdirSync(app);
@@ -37,13 +55,13 @@ needs(onX64, tools.gxx(), tools.npmRegistry()).describe('the packed tarball on a
     for (const tool of ['g++', 'c++', 'cc', 'make', 'python3']) {
       expect(spawnSync('sh', ['-c', `command -v ${tool}`], { env }).status, `${tool} must not be on the test PATH`).not.toBe(0);
     }
-    const install = spawnSync('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts'], { cwd: app, env, encoding: 'utf8', timeout: 900_000 });
+    const install = await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts'], { cwd: app, env });
     expect(install.status, install.stdout + install.stderr).toBe(0);
     expect(install.stdout + install.stderr).toContain('mmaerec-edge native: using the prebuilt CPU core prebuilds/linux-x64/node.napi.glibc.node');
     const pkg = path.join(app, 'node_modules', 'mmaerec-edge');
     expect(existsSync(path.join(pkg, 'build')), 'nothing was compiled').toBe(false);
 
-    const r = spawnSync(process.execPath, [path.join(pkg, 'bin/mmaerec-edge.js'), 'inspect', '--json', '--model', path.join(pkg, 'models/demo'), path.join(pkg, 'examples/frames/crack-1.png')], { cwd: app, env, encoding: 'utf8', timeout: 120_000 });
+    const r = await run(process.execPath, [path.join(pkg, 'bin/mmaerec-edge.js'), 'inspect', '--json', '--model', path.join(pkg, 'models/demo'), path.join(pkg, 'examples/frames/crack-1.png')], { cwd: app, env });
     expect(r.status, r.stderr).toBe(2); // a defect
     expect(r.stderr).toMatch(/^scoring engine: native-cpu$/m);
     const record = JSON.parse(r.stdout.trim().split('\n')[0]!) as { verdict: string; model: { scoringEngine: string } };
@@ -57,11 +75,11 @@ describe('install-native.mjs without a prebuilt or a compiler', () => {
   mkdirSync(path.join(pkg, 'scripts'), { recursive: true });
   for (const f of ['package.json', 'binding.gyp', 'scripts/install-native.mjs', 'scripts/build-native.mjs', 'scripts/find-tensorrt.mjs']) cpSync(path.join(ROOT, f), path.join(pkg, f));
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
-  const run = (extra: Record<string, string> = {}) =>
+  const install = (extra: Record<string, string> = {}) =>
     spawnSync(process.execPath, [path.join(pkg, 'scripts/install-native.mjs')], { cwd: pkg, env: { PATH: compilerFreePath(), ...extra }, encoding: 'utf8', timeout: 60_000 });
 
   it('fails the install with a banner naming both reasons and the fixes', () => {
-    const r = run();
+    const r = install();
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`mmaerec-edge: NO NATIVE SCORING CORE for ${process.platform}-${process.arch}.`);
     expect(r.stderr).toContain(`mmaerec-edge:   prebuilt: no prebuilt for ${process.platform}-${process.arch} (prebuilts: linux-x64, linux-arm64 with glibc)`);
@@ -70,13 +88,13 @@ describe('install-native.mjs without a prebuilt or a compiler', () => {
   });
 
   it('MMAEREC_NATIVE_OPTIONAL=1 accepts the TypeScript fallback: same banner, exit 0', () => {
-    const r = run({ MMAEREC_NATIVE_OPTIONAL: '1' });
+    const r = install({ MMAEREC_NATIVE_OPTIONAL: '1' });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('NO NATIVE SCORING CORE');
   });
 
   it('MMAEREC_BUILD_FROM_SOURCE=1 skips the prebuilt and says so', () => {
-    const r = run({ MMAEREC_BUILD_FROM_SOURCE: '1' });
+    const r = install({ MMAEREC_BUILD_FROM_SOURCE: '1' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('mmaerec-edge:   prebuilt: skipped: MMAEREC_BUILD_FROM_SOURCE=1');
   });
