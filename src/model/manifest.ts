@@ -133,8 +133,10 @@ export const featureFusionSchema = z.strictObject({
   alpha: z.number().min(0).max(1).describe('share of the feature-level map in the fused map (0 = image-space map only)'),
   mapScale: z.number().positive().describe("the image-space map's scale on held-out good images (mean image maximum)"),
   featureScale: z.number().positive().describe("the feature distance's scale on held-out good images (mean image maximum)"),
-  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
-    .describe("the feature distance map's size (the model input / 8)"),
+  grid: z.strictObject({
+    width: z.number().int().positive().describe("width of the feature distance map (the model input / 8)"),
+    height: z.number().int().positive().describe("height of the feature distance map (the model input / 8)"),
+  }),
 });
 
 export type FeatureFusion = z.infer<typeof featureFusionSchema>;
@@ -144,8 +146,10 @@ export type FeatureFusion = z.infer<typeof featureFusionSchema>;
  * (A − μ) / σ, the grid resized to the map. Chosen at export on held-out good images and synthetic anomalies.
  */
 export const positionNormSchema = z.strictObject({
-  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
-    .describe('the statistics grid (coarse, resized bilinearly to the map)'),
+  grid: z.strictObject({
+    width: z.number().int().positive().describe('columns of the statistics grid (coarse, resized bilinearly to the map)'),
+    height: z.number().int().positive().describe('rows of the statistics grid'),
+  }),
   mean: z.array(z.number()).describe('μ per grid cell, row-major: the map\'s mean on good training images'),
   std: z.array(z.number().positive()).describe('σ per grid cell (floored at a quarter of the mean σ)'),
   images: z.number().int().positive().describe('good training images the statistics come from'),
