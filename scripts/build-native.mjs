@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Builds the native addon (npm's install step and `npm run build:native`). Never fails the install: without
-// a compiler (or on any build error) it says why, and the package falls back to its TypeScript kernels.
+// Builds the native addon from source into build/Release (`npm run build:native`; npm's install step runs it
+// through scripts/install-native.mjs when no prebuilt fits or MMAEREC_BUILD_FROM_SOURCE=1). Exits 1 when it
+// cannot build: install-native.mjs decides what that means for the install.
 //  - Offline: node-gyp downloads Node's headers unless told where they are; when /usr/include/node exists
 //    and no nodedir is configured (npm config or npm_config_nodedir), it passes --nodedir=/usr.
 //  - CUDA: when nvcc is found (MMAEREC_NVCC, PATH or $CUDA_HOME/bin) the CUDA kernels are built in, linked
 //    with the static CUDA runtime. MMAEREC_CUDA=0 skips them; MMAEREC_CUDA_GENCODE overrides the targets.
-//  - MMAEREC_NATIVE_STRICT=1 turns a failed build into a failed command (CI, development).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { findTensorRT } from './find-tensorrt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const strict = process.env.MMAEREC_NATIVE_STRICT === '1';
 const log = (msg) => console.error(`mmaerec-edge native: ${msg}`);
 
 function which(cmd) {
@@ -50,14 +49,15 @@ function nodeGypBin() {
 }
 
 function fail(msg) {
-  log(`${msg}`);
-  log('the package will use its TypeScript kernels (slower); fix the above and run `npm run build:native`.');
-  process.exit(strict ? 1 : 0);
+  log(msg);
+  process.exit(1);
 }
 
 if (!which(process.env.CXX || 'c++') && !which('g++') && !which('clang++')) {
-  fail('no C++ compiler found (install build-essential or g++)');
+  fail('no C++ compiler found (install g++, make and python3: apt-get install g++ make python3)');
 }
+if (!which('make')) fail('make is not on PATH (node-gyp needs it: apt-get install make)');
+if (!which('python3') && !which('python')) fail('python3 is not on PATH (node-gyp needs it: apt-get install python3)');
 const gyp = nodeGypBin();
 if (!gyp) fail('node-gyp is not installed (it is a dependency: reinstall the package)');
 

@@ -1,9 +1,9 @@
 /**
- * Typed loading of the native addon (build/Release/mmaerec_native.node). Where it cannot load, callers fall
+ * Typed loading of the native addon: a local build (build/Release/mmaerec_native.node) if there is one, else
+ * the CPU prebuilt for this platform (prebuilds/linux-x64, prebuilds/linux-arm64). Where neither loads, callers fall
  * back to the TypeScript reference kernels in score/reference, and one line on stderr says why and how to fix
  * it. `MMAEREC_NATIVE=0` disables the addon on purpose (tests of the fallback, debugging).
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,31 +61,64 @@ export const SCORING_ENGINES: readonly ScoringEngine[] = ['native-cpu', 'cuda', 
 
 export interface NativeStatus {
   loaded: boolean;
-  /** The .node file tried. */
+  /** The .node file tried (the local build, else the prebuilt for this platform), or the folder searched. */
   path: string;
+  /** Where that file came from: a build on this machine (build/Release) or the package's prebuilt (prebuilds/). */
+  source?: 'local build' | 'prebuilt';
   /** Why it is not loaded (absent when loaded). */
   reason?: string;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const addonPath = join(packageRoot, 'build', 'Release', 'mmaerec_native.node');
+const localBuildDir = join(packageRoot, 'build', 'Release');
+/** The one command that builds the addon here, whatever installed the package (named in every fix). */
+export const NATIVE_BUILD_FIX = `run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler)`;
 
 let cached: { addon: NativeAddon | null; status: NativeStatus } | undefined;
 let warned = false;
 
+/**
+ * Which .node file to load, the way sharp and node-gyp-build order it: a local build (build/Release, what
+ * `npm run build:native` writes, with CUDA/TensorRT when the target has them) wins; else the CPU prebuilt for
+ * this platform shipped in prebuilds/<platform>-<arch>/ (scripts/prebuild.sh). node-gyp-build does the matching
+ * (platform, arch, libc, N-API tags), so the names follow prebuildify's convention.
+ */
+function locate(): { path: string; source: 'local build' | 'prebuilt' } | { reason: string } {
+  const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as { resolve(dir: string): string };
+  try {
+    const path = nodeGypBuild.resolve(packageRoot);
+    return { path, source: path.startsWith(localBuildDir) ? 'local build' : 'prebuilt' };
+  } catch {
+    return {
+      reason: `no local build in ${localBuildDir} and no prebuilt for ${process.platform}-${process.arch} in ${join(packageRoot, 'prebuilds')} (prebuilts exist for linux-x64 and linux-arm64 with glibc)`,
+    };
+  }
+}
+
+/** Why a found .node file failed to load, with what to do about it. */
+function loadFailure(path: string, source: 'local build' | 'prebuilt', err: unknown): string {
+  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const glibc = /(GLIBC(?:XX)?_[0-9.]+)' not found/.exec(first);
+  if (source === 'prebuilt' && glibc) {
+    return `loading the prebuilt ${path} failed: this system's C library lacks ${glibc[1]} (the prebuilt needs glibc ≥ 2.34 and libstdc++ ≥ GLIBCXX_3.4.30: Ubuntu 22.04, JetPack 6, Debian 12); build it for this system instead`;
+  }
+  if (source === 'local build') {
+    return `loading the local build ${path} failed: ${first}; rebuild it, or delete ${dirname(localBuildDir)} to use the prebuilt`;
+  }
+  return `loading ${path} failed: ${first}`;
+}
+
 function load(): { addon: NativeAddon | null; status: NativeStatus } {
   if (process.env.MMAEREC_NATIVE === '0') {
-    return { addon: null, status: { loaded: false, path: addonPath, reason: 'disabled by MMAEREC_NATIVE=0' } };
+    return { addon: null, status: { loaded: false, path: localBuildDir, reason: 'disabled by MMAEREC_NATIVE=0' } };
   }
-  if (!existsSync(addonPath)) {
-    return { addon: null, status: { loaded: false, path: addonPath, reason: `${addonPath} does not exist` } };
-  }
+  const found = locate();
+  if ('reason' in found) return { addon: null, status: { loaded: false, path: localBuildDir, reason: found.reason } };
   try {
-    const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-    return { addon, status: { loaded: true, path: addonPath } };
+    const addon = createRequire(import.meta.url)(found.path) as NativeAddon;
+    return { addon, status: { loaded: true, path: found.path, source: found.source } };
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    return { addon: null, status: { loaded: false, path: addonPath, reason: `loading ${addonPath} failed: ${reason}` } };
+    return { addon: null, status: { loaded: false, path: found.path, source: found.source, reason: loadFailure(found.path, found.source, err) } };
   }
 }
 
@@ -95,8 +128,7 @@ export function nativeAddon(): NativeAddon | null {
   if (!cached.addon && !warned) {
     warned = true;
     process.stderr.write(
-      `mmaerec-edge: native addon not loaded (${cached.status.reason}); using the TypeScript kernels, much slower: ` +
-        `run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler)\n`,
+      `mmaerec-edge: native addon not loaded (${cached.status.reason}); using the TypeScript kernels, much slower: ${NATIVE_BUILD_FIX}\n`,
     );
   }
   return cached.addon;
@@ -133,6 +165,6 @@ export function requireNativeScoring(field = 'backend.requireNativeScoring'): vo
   if (status.loaded) return;
   throw new MmaerecError(
     'E_NATIVE',
-    `the native scoring core is not loaded (${status.reason}) and ${field} is true: run \`npm run build:native\` in ${packageRoot} (needs a C++ compiler), or set ${field}: false to accept the TypeScript fallback (≈ 5–50× slower)`,
+    `the native scoring core is not loaded (${status.reason}) and ${field} is true: ${NATIVE_BUILD_FIX}, or set ${field}: false to accept the TypeScript fallback (≈ 5–50× slower)`,
   );
 }

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isMmaerecError, type MmaerecError } from '../errors.js';
+import { configureGrammar } from './grammar.js';
 import { commands } from './registry.js';
 
 /**
@@ -20,7 +21,7 @@ export interface MainHooks {
 export async function main(argv: string[], hooks: MainHooks = {}): Promise<number> {
   const { registerAll } = await import('./commands/index.js');
   registerAll();
-  const program = new Command('mmaerec-edge')
+  const program = configureGrammar(new Command('mmaerec-edge'))
     .description('MMAERec anomaly detection for line-side controllers')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

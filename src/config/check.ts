@@ -13,6 +13,7 @@ import { loadTls, parseMqttConfig } from '../publish/mqtt-config.js';
 import { resolveTopics } from '../publish/topics.js';
 import { makeDirs } from '../util/make-dirs.js';
 import type { RunConfig } from './schema.js';
+import { formatBox } from '../util/format.js';
 
 /**
  * `mmaerec-edge run --check`: everything about a run config that can be tried without a camera or a broker
@@ -160,7 +161,7 @@ async function checkSource(config: RunConfig, passed: string[]): Promise<Mmaerec
   }
   if (config.roi && (config.roi.x + config.roi.width > s.width || config.roi.y + config.roi.height > s.height)) {
     const r = config.roi;
-    return new MmaerecError('E_CONFIG', `roi ${r.width}×${r.height}+${r.x}+${r.y} does not fit the ${s.width}×${s.height} frames of source.width/height: make x + width ≤ ${s.width} and y + height ≤ ${s.height}`);
+    return new MmaerecError('E_CONFIG', `roi ${formatBox(r)} does not fit the ${s.width}×${s.height} frames of source.width/height: make x + width ≤ ${s.width} and y + height ≤ ${s.height}`);
   }
   const [exe, flag, setting] = s.type === 'ffmpeg' ? [s.ffmpegPath ?? 'ffmpeg', '-version', 'source.ffmpegPath'] : [s.gstLaunchPath ?? 'gst-launch-1.0', '--version', 'source.gstLaunchPath'];
   if (!executableRuns(exe, flag)) {

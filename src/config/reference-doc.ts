@@ -2,7 +2,7 @@ import { modelConfigSchema } from '../model/config.js';
 import { manifestSchema } from '../model/manifest.js';
 import { mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
 import { schemaReference } from './reference.js';
-import { runConfigSchema } from './schema.js';
+import { jsonlSinkSchema, runConfigSchema, stdoutSinkSchema } from './schema.js';
 
 /** docs/configuration.md: every setting of the run config, the MQTT sink, the network and the bundle manifest. */
 export function configurationReference(): string {
@@ -17,7 +17,15 @@ export function configurationReference(): string {
     '',
     schemaReference(runConfigSchema),
     '',
-    '## MQTT sink (`sinks[].mqtt` in the run config, `MqttSink.create(options)` in the SDK)',
+    '## JSON-lines sink (`sinks[]` with `type: jsonl`)',
+    '',
+    schemaReference(jsonlSinkSchema),
+    '',
+    '## stdout sink (`sinks[]` with `type: stdout`)',
+    '',
+    schemaReference(stdoutSinkSchema),
+    '',
+    '## MQTT sink (`sinks[]` with `type: mqtt` in the run config, `MqttSink.create(options)` in the SDK)',
     '',
     schemaReference(mqttSinkOptionsSchema),
     '',

@@ -24,85 +24,81 @@ const positiveMs = () => z.number().positive().max(MAX_TIMER_MS);
 const side = () => positiveInt.max(MAX_FRAME_SIDE);
 
 export const roiSchema = z.strictObject({
-  x: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1),
-  y: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1),
-  width: side(),
-  height: side(),
+  x: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1).describe('left edge of the region of interest, in frame pixels'),
+  y: z.number().int().nonnegative().max(MAX_FRAME_SIDE - 1).describe('top edge of the region of interest, in frame pixels'),
+  width: side().describe('width of the region of interest in pixels; x + width must fit the frame'),
+  height: side().describe('height of the region of interest in pixels; y + height must fit the frame'),
 });
 
 export const queueSchema = z.strictObject({
-  /** Frames buffered between capture and inspection. */
-  capacity: positiveInt.max(MAX_QUEUE_CAPACITY).default(8),
-  /** Default: `block` for files, `drop-oldest` for cameras. */
-  policy: z.enum(['block', 'drop-oldest']).optional(),
+  capacity: positiveInt.max(MAX_QUEUE_CAPACITY).default(8).describe('frames buffered between capture and inspection'),
+  policy: z.enum(['block', 'drop-oldest']).optional()
+    .describe('when the buffer is full: `block` pauses capture (no frame lost), `drop-oldest` drops the oldest frame (live cameras); default: block for files and video files, drop-oldest for live inputs'),
 });
 
 const backoffSchema = z
   .strictObject({
-    initialMs: positiveMs().default(250),
-    maxMs: positiveMs().default(30_000),
+    initialMs: positiveMs().default(250).describe('milliseconds before the first restart of the capture process (jittered, doubling after each failed restart)'),
+    maxMs: positiveMs().default(30_000).describe('longest wait between restarts, in milliseconds (at least initialMs)'),
   })
   // Checked here, as the capture Backoff would otherwise throw a bare RangeError when the source is built.
   .refine((b) => b.maxMs >= b.initialMs, { path: ['maxMs'], error: 'is below backoff.initialMs' });
 
 export const filesSourceSchema = z.strictObject({
-  type: z.literal('files'),
-  /** Glob pattern(s) or folder(s). */
-  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  /** Keep running and inspect files that appear later. */
-  watch: z.boolean().default(false),
-  includeExisting: z.boolean().default(true),
-  stableMs: ms().default(150),
+  type: z.literal('files').describe('image files from folders or glob patterns'),
+  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('glob pattern(s) or folder(s) of images (relative to the config file)'),
+  watch: z.boolean().default(false).describe('keep running and inspect files that appear later (otherwise: the files present, then exit)'),
+  includeExisting: z.boolean().default(true).describe('watch mode: also inspect the files present at start'),
+  stableMs: ms().default(150).describe('watch mode: a new file is read once its size and modification time have not changed for this many milliseconds (still being written otherwise)'),
   pollMs: z.number().min(10).max(MAX_TIMER_MS).default(250).describe('milliseconds between scans of the folders (at least 10)'),
   queue: queueSchema.optional(),
 });
 
 const processSourceFields = {
-  /** Video file, RTSP/HTTP URL, or V4L2 device. */
-  input: z.string().min(1),
-  /** Frame size the capture process scales to (usually the camera's native size). */
-  width: side(),
-  height: side(),
-  fps: z.number().positive().max(1000).optional(),
-  restart: z.boolean().optional(),
+  input: z.string().min(1).describe('video file, RTSP/HTTP/UDP URL, or V4L2 device such as /dev/video0'),
+  width: side().describe("frame width the capture process scales to (usually the camera's native width)"),
+  height: side().describe("frame height the capture process scales to (usually the camera's native height)"),
+  fps: z.number().positive().max(1000).optional().describe("frames per second delivered (frames are dropped or repeated to match); default: the input's rate"),
+  restart: z.boolean().optional().describe('restart the capture process when it exits or stalls; default: true for live inputs, false for video files'),
   backoff: backoffSchema.optional(),
-  maxRestarts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-  stallTimeoutMs: ms().default(10_000),
-  firstFrameTimeoutMs: ms().optional(),
+  maxRestarts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional()
+    .describe('give up after this many restarts in a row without a frame in between; default: never'),
+  stallTimeoutMs: ms().default(10_000).describe('no frame for this many milliseconds while running: the process is killed and restarted (0 = off)'),
+  firstFrameTimeoutMs: ms().optional().describe('patience for the first frame after a (re)start, in milliseconds (connecting to a camera takes longer); default: max(stallTimeoutMs, 30000)'),
   queue: queueSchema.optional(),
 };
 
 export const ffmpegSourceSchema = z.strictObject({
-  type: z.literal('ffmpeg'),
+  type: z.literal('ffmpeg').describe('frames decoded by an ffmpeg child process (cameras, streams, video files)'),
   ...processSourceFields,
-  realtime: z.boolean().default(false),
-  loop: z.boolean().default(false),
-  inputArgs: z.array(z.string()).default([]),
-  ffmpegPath: z.string().optional(),
+  realtime: z.boolean().default(false).describe('read a video file at its native rate, as a camera would deliver it (ffmpeg -re)'),
+  loop: z.boolean().default(false).describe('loop a video file forever (ffmpeg -stream_loop -1), e.g. to simulate a camera'),
+  inputArgs: z.array(z.string()).default([]).describe('extra ffmpeg arguments before -i, e.g. ["-input_format", "mjpeg"] for a V4L2 camera'),
+  ffmpegPath: z.string().optional().describe('ffmpeg executable; default: ffmpeg on PATH'),
 });
 
 export const gstreamerSourceSchema = z.strictObject({
-  type: z.literal('gstreamer'),
+  type: z.literal('gstreamer').describe('frames from a gst-launch-1.0 pipeline (Jetson CSI cameras: nvarguscamerasrc)'),
   ...processSourceFields,
-  sourceElements: z.string().optional(),
-  gstLaunchPath: z.string().optional(),
+  sourceElements: z.string().optional().describe('replaces the source elements (everything before the caps conversion), e.g. "nvarguscamerasrc sensor-id=0"; default: chosen from input'),
+  gstLaunchPath: z.string().optional().describe('gst-launch-1.0 executable; default: gst-launch-1.0 on PATH'),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [filesSourceSchema, ffmpegSourceSchema, gstreamerSourceSchema]);
 
 export const jsonlSinkSchema = z.strictObject({
-  type: z.literal('jsonl'),
-  path: z.string().min(1),
-  heatmaps: z.enum(['omit', 'inline']).default('omit'),
-  fsync: z.boolean().default(true),
+  type: z.literal('jsonl').describe('one JSON line per result appended to a file'),
+  path: z.string().min(1).describe('the file (relative to the config file); created if missing, appended to otherwise'),
+  heatmaps: z.enum(['omit', 'inline']).default('omit').describe('`inline` adds each heatmap as base64 to its line; `omit` records only its path'),
+  fsync: z.boolean().default(true).describe('fsync the file when the sink is flushed, so that a result the sink acknowledged survives a power cut (each line is one write either way)'),
   fileMode: modeString('file').optional().describe('mode of the file when the sink creates it, quoted octal (default "0600"); an existing file keeps its mode'),
   dirMode: modeString('dir').optional().describe('mode of the folders the sink creates for the file, quoted octal (default "0700")'),
 });
 
 export const stdoutSinkSchema = z.strictObject({
-  type: z.literal('stdout'),
-  format: z.enum(['json', 'text']).default('json'),
-  heatmaps: z.enum(['omit', 'inline']).default('omit'),
+  type: z.literal('stdout').describe('results on standard output (logs go to stderr)'),
+  format: z.enum(['json', 'text']).default('json').describe('`json`: one JSON line per result; `text`: one human-readable line'),
+  heatmaps: z.enum(['omit', 'inline']).default('omit').describe('`inline` adds each heatmap as base64 to its JSON line'),
 });
 
 /** The MQTT sink's own option schema (src/publish/mqtt-config.ts), plus the `type` tag. */
@@ -111,60 +107,59 @@ export const mqttSinkSchema = mqttSinkOptionsSchema.extend({ type: z.literal('mq
 export const sinkSchema = z.discriminatedUnion('type', [jsonlSinkSchema, stdoutSinkSchema, mqttSinkSchema]);
 
 export const heatmapPolicySchema = z.strictObject({
-  /** Which frames get a heatmap: none, defects only, or every frame. */
-  mode: z.enum(['off', 'defects', 'all']).default('off'),
-  format: z.enum(['png', 'jpeg']).default('png'),
-  quality: z.number().int().min(1).max(100).default(85),
+  mode: z.enum(['off', 'defects', 'all']).default('off').describe('which frames get a heatmap overlay: none, defects only, or every frame'),
+  format: z.enum(['png', 'jpeg']).default('png').describe('image format of the heatmaps'),
+  quality: z.number().int().min(1).max(100).default(85).describe('JPEG quality (format jpeg only)'),
   maxEdge: positiveInt.max(16384).default(1024)
     .describe('longest edge of a heatmap in pixels; larger frames are drawn scaled down (aspect kept), so that a heatmap costs bounded time and memory whatever the camera resolution'),
-  /** Save each heatmap as <dir>/<frame id>.<format>; the record then carries its path. */
-  dir: z.string().min(1).optional(),
+  dir: z.string().min(1).optional()
+    .describe('save each heatmap as <dir>/<frame id without extension>.heatmap.png (or .jpg); the record then carries its path. Absent: heatmaps go only to the sinks'),
   fileMode: modeString('file').optional().describe('mode of the saved heatmap files, quoted octal (default "0600"), set whatever the umask'),
   dirMode: modeString('dir').optional().describe('mode of heatmap.dir when the run creates it, quoted octal (default "0700")'),
 });
 
 export const runConfigSchema = z.strictObject({
-  /** Bundle directory (relative paths are relative to the config file). */
-  model: z.string().min(1),
+  model: z.string().min(1).describe('model bundle directory (relative to the config file)'),
   backend: z
     .strictObject({
-      name: z.enum(['auto', 'onnxruntime', 'tensorrt']).default('auto'),
+      name: z.enum(['auto', 'onnxruntime', 'tensorrt']).default('auto')
+        .describe('inference back end; `auto` tries TensorRT (a built engine.plan), then ONNX Runtime, and logs why a better one was skipped'),
       threads: positiveInt.max(MAX_THREADS).optional()
         .describe("CPU threads per session (ONNX Runtime intra-op); default: the runtime's choice. `run` refuses threads × sessions above 4 × the machine's CPUs"),
       sessions: positiveInt.max(16).default(1)
         .describe('model sessions inferring frames side by side (ONNX Runtime); on 2 cores, 2 with threads 1 gives the most frames/s, 1 with threads 2 the lowest latency'),
-      device: z.enum(['cpu', 'cuda']).optional(),
+      device: z.enum(['cpu', 'cuda']).optional().describe("`cuda` requires the GPU, `cpu` forbids it; default: the GPU when one is usable, else the CPU"),
       requireNativeScoring: z.boolean().default(true)
         .describe('refuse to start (E_NATIVE) when the native scoring core did not load, instead of scoring with the TypeScript fallback (≈ 5–50× slower)'),
     })
     .default({ name: 'auto', sessions: 1, requireNativeScoring: true }),
-  source: sourceSchema,
+  source: sourceSchema.describe('where frames come from: one of the `type`s below'),
   roi: roiSchema.optional(),
-  thresholds: z.strictObject({ image: z.number().optional(), pixel: z.number().optional() }).default({}),
-  sinks: z.array(sinkSchema).min(1),
+  thresholds: z.strictObject({
+    image: z.number().optional().describe("image score at or above which a frame is a defect; default: the bundle's"),
+    pixel: z.number().optional().describe("map value at or above which a pixel belongs to a defect region; default: the bundle's"),
+  }).default({}),
+  sinks: z.array(sinkSchema).min(1).describe('where results go: one or more of `{type: jsonl}`, `{type: stdout}`, `{type: mqtt}` (their settings: the tables below)'),
   heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85, maxEdge: 1024 }),
   pipeline: z
     .strictObject({
       maxInFlight: positiveInt.max(64).optional().describe('frames inspected at once; default backend.sessions + 2, so that decoding and scoring overlap inference'),
-      /** Bundle missing/tampered at start: `exit` (refuse to start) or `report` (E_BUNDLE record per frame, retry). */
-      onBundleError: z.enum(['exit', 'report']).default('report'),
-      bundleRetryS: z.number().positive().max(MAX_INTERVAL_S).default(10),
+      onBundleError: z.enum(['exit', 'report']).default('report')
+        .describe('bundle missing or tampered with at start: `exit` refuses to start; `report` gives every frame an E_BUNDLE record and retries'),
+      bundleRetryS: z.number().positive().max(MAX_INTERVAL_S).default(10).describe('onBundleError report: seconds between attempts to load the bundle again'),
     })
     .default({ onBundleError: 'report', bundleRetryS: 10 }),
   metrics: z
     .strictObject({
-      /** Prometheus endpoint port (absent: no endpoint). */
-      port: z.number().int().min(0).max(65535).optional(),
-      host: z.string().default('127.0.0.1'),
-      /** Seconds between one-line summaries in the log (0: off). */
-      summaryIntervalS: z.number().nonnegative().max(MAX_INTERVAL_S).default(10),
+      port: z.number().int().min(0).max(65535).optional().describe('port of the Prometheus endpoint (/metrics); absent: no endpoint'),
+      host: z.string().default('127.0.0.1').describe('address the metrics endpoint listens on (0.0.0.0: every interface)'),
+      summaryIntervalS: z.number().nonnegative().max(MAX_INTERVAL_S).default(10).describe('seconds between one-line summaries in the log (0: off)'),
     })
     .default({ host: '127.0.0.1', summaryIntervalS: 10 }),
   logging: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      /** Log file (default stderr). */
-      file: z.string().optional(),
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('least severe log level written (pino levels)'),
+      file: z.string().optional().describe('log file (JSON lines, appended); default: stderr'),
     })
     .default({ level: 'info' }),
 });

@@ -12,6 +12,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../publish/embedded-br
 import type { ErrorEvent, InspectionEvent } from '../publish/events.js';
 import { MqttSink } from '../publish/mqtt-sink.js';
 import { startDemoSubscriber, type DemoSubscriber } from './subscriber.js';
+import { formatBox, formatScore } from '../util/format.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DEMO_BUNDLE = path.join(packageRoot, 'models', 'demo');
@@ -144,9 +145,9 @@ function describeEvent(event: InspectionEvent | ErrorEvent, topic: string): stri
   const verdict = event.verdict === 'defect' ? 'DEFECT' : 'ok    ';
   const where = event.regions
     .slice(0, 3)
-    .map((r) => `${r.width}×${r.height}@(${r.x},${r.y})`)
+    .map(formatBox)
     .join(' ');
-  return `mqtt ← ${topic}  frame ${event.frameId}  ${verdict} score ${event.score.toFixed(4)} (threshold ${event.imageThreshold.toFixed(4)})${event.regions.length ? `  regions ${event.regions.length}: ${where}` : ''}`;
+  return `mqtt ← ${topic}  frame ${event.frameId}  ${verdict} score ${formatScore(event.score)} (threshold ${formatScore(event.imageThreshold)})${event.regions.length ? `  regions ${event.regions.length}: ${where}` : ''}`;
 }
 
 export function formatSummary(s: DemoSummary): string {

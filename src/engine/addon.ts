@@ -1,4 +1,5 @@
 import { MmaerecError } from '../errors.js';
+import { NATIVE_BUILD_FIX } from '../native.js';
 import type { NativeBuildEvent } from './progress.js';
 
 /**
@@ -53,7 +54,7 @@ export type TensorRTAvailability = { ok: true; trt: TensorRTNative } | { ok: fal
 
 /** How to get a TensorRT-enabled addon; appended to every "not available" message. */
 export const HOW_TO_GET_TENSORRT =
-  'on a Jetson install JetPack 6 (TensorRT 10.3; `sudo apt install nvidia-jetpack`), on x86 install TensorRT 10 and set TENSORRT_ROOT to it, then run `npm run build:native` (see docs/tensorrt.md)';
+  `on a Jetson install JetPack 6 (TensorRT 10.3; \`sudo apt install nvidia-jetpack\`), on x86 install TensorRT 10 and set TENSORRT_ROOT to it, then ${NATIVE_BUILD_FIX} (see docs/tensorrt.md)`;
 
 /**
  * Picks the TensorRT interface out of a loaded addon (or explains its absence). Pure, so the fallback path is
@@ -69,7 +70,7 @@ export function tensorrtFromAddon(addon: unknown, loadProblem?: string): TensorR
   }
   const t = trt as Partial<TensorRTNative>;
   if (typeof t.version !== 'function' || typeof t.queryDevice !== 'function' || typeof t.buildEngine !== 'function' || typeof t.Engine !== 'function') {
-    return { ok: false, reason: 'the native addon\'s TensorRT interface is incomplete (addon and package versions differ): run `npm run build:native` again' };
+    return { ok: false, reason: `the native addon's TensorRT interface is incomplete (addon and package versions differ): ${NATIVE_BUILD_FIX} again` };
   }
   try {
     t.version();

@@ -1,5 +1,6 @@
 import type { CalibrationResult } from './calibrate.js';
 import type { SubsetMetrics } from './summarize.js';
+import { formatScore } from '../util/format.js';
 
 /** Human-readable summaries for the CLI (the JSON files hold everything). */
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '  n/a' : (v * 100).toFixed(1).padStart(5));
@@ -12,7 +13,7 @@ export function formatMetrics(metrics: Record<string, unknown>): string {
   lines.push(row('all', m.overall));
   for (const [name, s] of Object.entries(m.perDefect)) lines.push(row(name, s));
   if (m.threshold) {
-    lines.push(`threshold ${m.threshold.image.toPrecision(5)} (${m.threshold.source}): false alarms ${pct(m.threshold.falsePositiveRate).trim()}%, misses ${pct(m.threshold.missRate).trim()}%`);
+    lines.push(`threshold ${formatScore(m.threshold.image)} (${m.threshold.source}): false alarms ${pct(m.threshold.falsePositiveRate).trim()}%, misses ${pct(m.threshold.missRate).trim()}%`);
   }
   for (const n of m.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -22,11 +23,11 @@ export function formatCalibration(r: CalibrationResult): string {
   const rate = (v: number | null) => (v === null ? 'n/a (no such data)' : `${(v * 100).toFixed(2)}%`);
   const op = r.thresholds.operatingPoint;
   return [
-    `image threshold ${r.thresholds.image.toPrecision(6)}, pixel threshold ${r.thresholds.pixel.toPrecision(6)}`,
+    `image threshold ${formatScore(r.thresholds.image)}, pixel threshold ${formatScore(r.thresholds.pixel)}`,
     `source: ${r.thresholds.source}`,
     ...(op
       ? [`operating point: ${rate(op.falseAlarmRate)} false alarms (${op.method} on ${op.images} good images; ${op.exceedances} at or above; ` +
-          `95 % range of the rate ${rate(op.rateInterval95[0])}–${rate(op.rateInterval95[1])}; threshold range ${op.thresholdRange90[0].toPrecision(4)}–${op.thresholdRange90[1].toPrecision(4)})`]
+          `95 % range of the rate ${rate(op.rateInterval95[0])}–${rate(op.rateInterval95[1])}; threshold range ${formatScore(op.thresholdRange90[0])}–${formatScore(op.thresholdRange90[1])})`]
       : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     `expected on the data seen (${r.images.good} good, ${r.images.defective} defective images):`,

@@ -18,12 +18,12 @@ const require = createRequire(import.meta.url);
  */
 export function cudaAvailable(ort: Ort): { ok: boolean; reason: string } {
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
-  if (!cuda) return { ok: false, reason: 'this onnxruntime-node build has no CUDA execution provider' };
+  if (!cuda) return { ok: false, reason: `this onnxruntime-node build has no CUDA execution provider (${process.platform}-${process.arch}): use --backend tensorrt on a Jetson (docs/tensorrt.md)` };
   if (cuda.bundled) return { ok: true, reason: '' };
   const dir = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
   for (const lib of ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so']) {
     if (!existsSync(join(dir, lib))) {
-      return { ok: false, reason: `onnxruntime-node's CUDA provider is not installed (${lib} missing; it is downloaded by the package's install step)` };
+      return { ok: false, reason: `onnxruntime-node's CUDA provider is not installed (${lib} missing: onnxruntime-node downloads it at install unless ONNXRUNTIME_NODE_INSTALL=skip; to get it, with network access: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)` };
     }
   }
   return { ok: true, reason: '' };

@@ -22,20 +22,22 @@ export const ATTENTIONS = ['ca', 'se', 'cbam', 'none'] as const;
 export type AttentionKind = (typeof ATTENTIONS)[number];
 
 export const backboneConfigSchema = z.strictObject({
-  arch: z.enum(BACKBONE_ARCHS),
+  arch: z.enum(BACKBONE_ARCHS).describe('backbone network: Wide-ResNet50-2 (paper), ResNet-18 (lite), or MobileNetV2 (weights from a TensorFlow.js model)'),
   /**
    * Divides every backbone width (stem and block planes). 1 = torchvision's network, the only value whose
    * tensors match ImageNet checkpoints; larger values exist for fast tests of the full topology.
    */
-  widthDivisor: z.number().int().min(1).max(64).default(1),
+  widthDivisor: z.number().int().min(1).max(64).default(1)
+    .describe("divides every backbone width; 1 = torchvision's network, the only value that takes ImageNet weights (larger: fast tests of the topology)"),
   /** false (paper, §5): frozen, BatchNorm in inference mode. true: trained with everything else. */
-  trainable: z.boolean().default(false),
+  trainable: z.boolean().default(false).describe('false (paper): frozen, BatchNorm in inference mode; true: trained with the rest of the network'),
   /**
    * mobilenet_v2 only: the layers whose outputs are the four levels (strides 2, 4, 8, 16), by Keras layer name;
    * absent = DEFAULT_TAPS. The backbone is built up to the deepest tap. The ResNets' levels are fixed
    * (stem, layer1, layer2, layer3) and take no taps; absent in every ResNet config (old bundles unchanged).
    */
-  taps: z.tuple([z.string().min(1), z.string().min(1), z.string().min(1), z.string().min(1)]).optional(),
+  taps: z.tuple([z.string().min(1), z.string().min(1), z.string().min(1), z.string().min(1)]).optional()
+    .describe('mobilenet_v2 only: the Keras layers whose outputs are the four levels (strides 2, 4, 8, 16); default Conv1_relu, block_2_add, block_5_add, block_12_add'),
 }).superRefine((b, ctx) => {
   if (b.arch === 'mobilenet_v2' && b.widthDivisor !== 1) {
     ctx.addIssue({ code: 'custom', path: ['widthDivisor'], message: 'mobilenet_v2 has no width divisor (its weights come from a model file): use 1' });
@@ -46,14 +48,11 @@ export const backboneConfigSchema = z.strictObject({
 });
 
 export const memoryConfigSchema = z.strictObject({
-  /** Memory items N per level (paper Fig. 8: 30 is best). */
-  items: z.number().int().min(2).max(4096).default(30),
-  /** Hard-shrink threshold λ = shrink / N; the paper allows λ ∈ [1/N, 3/N] (eq. 2). */
-  shrink: z.number().min(0).max(3).default(1),
-  /** ε of eq. 2 and of the L1 renormalisation. */
-  epsilon: z.number().positive().default(1e-12),
-  /** Levels (0 = stride 2 … 3 = stride 16) that carry a memory module (paper Table 7: all four). */
-  levels: z.array(z.number().int().min(0).max(3)).default([0, 1, 2, 3]),
+  items: z.number().int().min(2).max(4096).default(30).describe('memory items N per level (paper Fig. 8: 30 is best)'),
+  shrink: z.number().min(0).max(3).default(1).describe('hard-shrink threshold λ = shrink / N; the paper allows λ ∈ [1/N, 3/N] (eq. 2)'),
+  epsilon: z.number().positive().default(1e-12).describe('ε of the hard shrinkage (eq. 2) and of the L1 renormalisation'),
+  levels: z.array(z.number().int().min(0).max(3)).default([0, 1, 2, 3])
+    .describe('levels (0 = stride 2 … 3 = stride 16) that carry a memory module (paper Table 7: all four)'),
 });
 
 /**
@@ -70,29 +69,27 @@ export const featureBankConfigSchema = z.strictObject({
 });
 
 export const modelConfigSchema = z.strictObject({
-  /** Square input side in pixels; a multiple of 16 (four stride-2 stages). */
   inputSize: z
     .number()
     .int()
     .min(32)
     .max(1024)
-    .refine((v) => v % 16 === 0, 'inputSize must be a multiple of 16'),
+    .refine((v) => v % 16 === 0, 'inputSize must be a multiple of 16')
+    .describe('square input side in pixels; a multiple of 16 (four stride-2 stages)'),
   backbone: backboneConfigSchema,
-  /** Edge-encoder (and fused-level) channels at strides 2/4/8/16 (paper: 128/256/512/1024). */
   levelChannels: z.tuple([
     z.number().int().min(1),
     z.number().int().min(1),
     z.number().int().min(1),
     z.number().int().min(1),
-  ]),
-  /** Channels of the decoder's last block at full resolution, before the final conv3×3 → 3. */
-  headChannels: z.number().int().min(1),
+  ]).describe('edge-encoder (and fused-level) channels at strides 2/4/8/16 (paper: 128/256/512/1024)'),
+  headChannels: z.number().int().min(1).describe("channels of the decoder's last block at full resolution, before the final conv3×3 → 3"),
   memory: memoryConfigSchema.default({ items: 30, shrink: 1, epsilon: 1e-12, levels: [0, 1, 2, 3] }),
-  attention: z.enum(ATTENTIONS).default('ca'),
+  attention: z.enum(ATTENTIONS).default('ca')
+    .describe('attention on the fused features: Coordinate Attention (paper), squeeze-excitation, CBAM, or none (ablations)'),
   /** Absent: no feature bank (the paper's network). */
   featureBank: featureBankConfigSchema.optional(),
-  /** BatchNorm ε (PyTorch's default, also torchvision's). */
-  bnEpsilon: z.number().positive().default(1e-5),
+  bnEpsilon: z.number().positive().default(1e-5).describe("BatchNorm ε (PyTorch's and torchvision's default)"),
 });
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;

@@ -1,6 +1,7 @@
 import type { LoadedBundle } from './bundle.js';
 import { countComplexity, type Complexity } from './complexity.js';
 import { buildNetwork } from './network.js';
+import { formatScore } from '../util/format.js';
 
 /** The paper's figures (§ experiments: RTX 4070, 256² input). */
 export const PAPER_GMACS = 52.21;
@@ -57,7 +58,7 @@ export function formatInfo(i: BundleInfo): string {
     `parameters  ${m(i.params)} total, ${m(i.trainableParams)} trainable`,
     `compute     ${i.gmacs.toFixed(2)} GMAC per frame (${Object.entries(i.gmacsByPart).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`,
     ...(i.paper ? [`paper       ${i.paper.gmacs} GMac, ${m(i.paper.trainableParams)} trainable parameters (${i.paper.note})`] : []),
-    `thresholds  image ${i.thresholds.image}, pixel ${i.thresholds.pixel} (${i.thresholds.source})`,
+    `thresholds  image ${formatScore(i.thresholds.image)}, pixel ${formatScore(i.thresholds.pixel)} (${i.thresholds.source})`,
     ...Object.entries(i.files).map(([name, f]) => `file        ${name}  ${f.bytes} bytes  sha256 ${f.sha256}`),
   ];
   return lines.join('\n') + '\n';

@@ -21,8 +21,12 @@ export const fileEntrySchema = z.object({
 const marginSchema = z.number().min(0).lt(0.5).optional()
   .describe('fraction of the width and of the height left out of the image score at each side (below 0.5; default 0, the paper)');
 export const aggregationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('max'), margin: marginSchema }),
-  z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).lte(1), margin: marginSchema }),
+  z.object({ kind: z.literal('max').describe('image score = the largest map value (paper)'), margin: marginSchema }),
+  z.object({
+    kind: z.literal('topk').describe('image score = the mean of the top fraction of map values'),
+    fraction: z.number().gt(0).lte(1).describe('the fraction of map pixels averaged, e.g. 0.01'),
+    margin: marginSchema,
+  }),
 ]);
 
 /**
@@ -60,21 +64,25 @@ export const scoringSchema = z.object({
     .int({ error: (i) => `${show(i.input)} is not whole (an integer from 1 to 8, e.g. 4)` })
     .min(1, { error: (i) => `${show(i.input)} is below 1 (an integer from 1 to 8, e.g. 4)` })
     .max(8, { error: (i) => `${show(i.input)} is above 8 (an integer from 1 to 8, e.g. 4)` })
-    .default(4),
+    .default(4)
+    .describe('MSGMS scales, with 2×2 average pooling between them (paper: 4)'),
   /** GMS stability constant c (method.md §6). */
   c: z.number({ error: (i) => `${show(i.input)} is not a finite number (a small positive constant, e.g. 0.0026)` })
     .positive({ error: (i) => `${show(i.input)} is not positive (a small positive constant, e.g. 0.0026)` })
-    .default(0.0026),
+    .default(0.0026)
+    .describe('stability constant c of the gradient-magnitude similarity'),
   /** Weight of the colour term G_c in A = G_MSGM + μ·G_c. */
   mu: z.number({ error: (i) => `${show(i.input)} is not a finite number (a weight ≥ 0, e.g. 0.001)` })
     .nonnegative({ error: (i) => `${show(i.input)} is negative (a weight ≥ 0, e.g. 0.001)` })
-    .default(1e-3),
+    .default(1e-3)
+    .describe('weight μ of the colour term: A = (1 − box(MSGMS)) + μ·box(ΔLab²)'),
   /** Mean-filter window over the MSGMS map (odd, at most 1023). */
-  structureWindow: windowSchema(21).default(21),
+  structureWindow: windowSchema(21).default(21).describe('odd mean-filter window over the MSGMS map, in pixels'),
   /** Mean-filter window over the squared Lab difference (odd, at most 1023). */
-  colorWindow: windowSchema(11).default(11),
+  colorWindow: windowSchema(11).default(11).describe('odd mean-filter window over the squared Lab difference, in pixels'),
   /** Box-filter border rule: 'valid' averages the in-image pixels; 'zero' is the reference code's zero padding. */
-  border: z.enum(['valid', 'zero'], { error: (i) => `${show(i.input)} is not a border rule ("valid", the default, or "zero")` }).default('valid'),
+  border: z.enum(['valid', 'zero'], { error: (i) => `${show(i.input)} is not a border rule ("valid", the default, or "zero")` }).default('valid')
+    .describe("box-filter borders: `valid` averages the in-image pixels; `zero` is the reference code's zero padding"),
   /**
    * 0 (default, the paper) or an odd box window w: before scoring, the reconstruction's low-frequency band is
    * replaced by the input's — `recon + lowpass(input − recon)`, lowpass = three box means of w×w ('valid'
@@ -85,7 +93,7 @@ export const scoringSchema = z.object({
   shadingWindow: windowSchema(17, true).default(0)
     .describe('0 = off (paper); odd w: differences broader than ≈ w/2 px (σ) — lighting, shading — are not scored'),
   /** Image score from the map: the paper's max, or the mean of the top fraction of pixels. */
-  aggregation: aggregationSchema.default({ kind: 'max' }),
+  aggregation: aggregationSchema.default({ kind: 'max' }).describe('how the map becomes the image score'),
 });
 
 /**
@@ -93,33 +101,26 @@ export const scoringSchema = z.object({
  * estimated, and the uncertainty the images leave.
  */
 export const operatingPointSchema = z.object({
-  rule: z.literal('false-alarm'),
-  /** The false-alarm rate the image threshold targets (fraction of good frames flagged). */
-  falseAlarmRate: z.number().gt(0).lt(0.5),
-  method: z.enum(['gumbel', 'order-statistic', 'data-bound']),
-  /** Good images the estimate rests on, and how many of them score at or above the threshold. */
-  images: z.number().int().positive(),
-  exceedances: z.number().int().nonnegative(),
-  /** Exact 95 % interval of the false-alarm rate those images support. */
-  rateInterval95: z.tuple([z.number(), z.number()]),
-  /** 5th–95th percentile of the threshold over bootstrap resamples of the good scores. */
-  thresholdRange90: z.tuple([z.number(), z.number()]),
+  rule: z.literal('false-alarm').describe('the image threshold was set for a false-alarm rate on good images'),
+  falseAlarmRate: z.number().gt(0).lt(0.5).describe('the false-alarm rate the image threshold targets (fraction of good frames flagged)'),
+  method: z.enum(['gumbel', 'order-statistic', 'data-bound'])
+    .describe('how the threshold was estimated from the good scores: a Gumbel tail fit, an order statistic, or the data bound (too few images for the rate)'),
+  images: z.number().int().positive().describe('good images the estimate rests on'),
+  exceedances: z.number().int().nonnegative().describe('of those, how many score at or above the threshold'),
+  rateInterval95: z.tuple([z.number(), z.number()]).describe('exact 95 % interval of the false-alarm rate those images support'),
+  thresholdRange90: z.tuple([z.number(), z.number()]).describe('5th–95th percentile of the threshold over bootstrap resamples of the good scores'),
 });
 
 export const tilingSchema = z.strictObject({
-  /** Working pixels of the ROI's short edge (at least the model input, at most 16384). */
-  shortEdge: z.number().int().positive().max(16384),
-  /** Fraction of a tile shared with its neighbour. */
-  overlap: z.number().min(0).max(0.9),
+  shortEdge: z.number().int().positive().max(16384)
+    .describe("tiled inspection: the ROI is resized, aspect kept, to this short edge in pixels (at least the model input) and covered by model-size tiles"),
+  overlap: z.number().min(0).max(0.9).describe('fraction of a tile shared with its neighbour; the tiles\' maps are stitched'),
 });
 
 export const thresholdsSchema = z.object({
-  /** Image score at or above which a frame is a defect. */
-  image: z.number(),
-  /** Map value at or above which a pixel belongs to a defect region. */
-  pixel: z.number(),
-  /** How they were set: e.g. "default", "calibrate --rule f1 on <dir>", "train validation p99.5+margin". */
-  source: z.string(),
+  image: z.number().describe('image score at or above which a frame is a defect'),
+  pixel: z.number().describe('map value at or above which a pixel belongs to a defect region'),
+  source: z.string().describe('how they were set, e.g. "calibrate --rule f1 on <dir>" or "train validation …"'),
   /** The operating point the image threshold was set for, when a rule on good images set it (absent in old bundles). */
   operatingPoint: operatingPointSchema.optional(),
 });
@@ -132,8 +133,10 @@ export const featureFusionSchema = z.strictObject({
   alpha: z.number().min(0).max(1).describe('share of the feature-level map in the fused map (0 = image-space map only)'),
   mapScale: z.number().positive().describe("the image-space map's scale on held-out good images (mean image maximum)"),
   featureScale: z.number().positive().describe("the feature distance's scale on held-out good images (mean image maximum)"),
-  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
-    .describe("the feature distance map's size (the model input / 8)"),
+  grid: z.strictObject({
+    width: z.number().int().positive().describe("width of the feature distance map (the model input / 8)"),
+    height: z.number().int().positive().describe("height of the feature distance map (the model input / 8)"),
+  }),
 });
 
 export type FeatureFusion = z.infer<typeof featureFusionSchema>;
@@ -143,8 +146,10 @@ export type FeatureFusion = z.infer<typeof featureFusionSchema>;
  * (A − μ) / σ, the grid resized to the map. Chosen at export on held-out good images and synthetic anomalies.
  */
 export const positionNormSchema = z.strictObject({
-  grid: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
-    .describe('the statistics grid (coarse, resized bilinearly to the map)'),
+  grid: z.strictObject({
+    width: z.number().int().positive().describe('columns of the statistics grid (coarse, resized bilinearly to the map)'),
+    height: z.number().int().positive().describe('rows of the statistics grid'),
+  }),
   mean: z.array(z.number()).describe('μ per grid cell, row-major: the map\'s mean on good training images'),
   std: z.array(z.number().positive()).describe('σ per grid cell (floored at a quarter of the mean σ)'),
   images: z.number().int().positive().describe('good training images the statistics come from'),
@@ -158,18 +163,16 @@ export const positionNormSchema = z.strictObject({
 export type PositionNorm = z.infer<typeof positionNormSchema>;
 
 export const manifestSchema = z.object({
-  format: z.literal(BUNDLE_FORMAT),
-  name: z.string().min(1),
-  createdAt: z.string(),
-  config: z.record(z.string(), z.unknown()),
+  format: z.literal(BUNDLE_FORMAT).describe('bundle format version; a runtime refuses formats it does not know'),
+  name: z.string().min(1).describe('bundle name (provenance of every result)'),
+  createdAt: z.string().describe('ISO 8601 time the bundle was written'),
+  config: z.record(z.string(), z.unknown()).describe('the network config (the Network table above), as trained'),
   input: z.object({
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    /** Channel order the network expects in its `image` input. */
-    colorOrder: z.literal('rgb'),
-    /** Normalisation applied inside the graph before the backbone (informative: feed RGB in [0, 1]). */
-    mean: z.tuple([z.number(), z.number(), z.number()]),
-    std: z.tuple([z.number(), z.number(), z.number()]),
+    width: z.number().int().positive().describe('model input width in pixels (the ROI is resized to it)'),
+    height: z.number().int().positive().describe('model input height in pixels'),
+    colorOrder: z.literal('rgb').describe('channel order the network expects in its `image` input'),
+    mean: z.tuple([z.number(), z.number(), z.number()]).describe('per-channel mean subtracted inside the graph before the backbone (informative: feed RGB in [0, 1])'),
+    std: z.tuple([z.number(), z.number(), z.number()]).describe('per-channel standard deviation divided by inside the graph (informative)'),
     /**
      * Tiled inspection (preprocess/tiles.ts): the ROI is resized keeping its aspect ratio to this short edge and
      * covered by overlapping model-size tiles whose maps are stitched. Absent: the ROI is stretched to the input.
@@ -182,8 +185,9 @@ export const manifestSchema = z.object({
   /** Present when the map is normalised per position by good images' statistics. */
   positionNorm: positionNormSchema.optional(),
   thresholds: thresholdsSchema,
-  files: z.record(z.string(), fileEntrySchema),
-  provenance: z.record(z.string(), z.unknown()),
+  files: z.record(z.string(), fileEntrySchema)
+    .describe("the bundle's files (weights.safetensors, model.onnx), each with its sha256 and size, checked when the bundle is loaded"),
+  provenance: z.record(z.string(), z.unknown()).describe('how the bundle was made: command, data, steps, backbone weights and their licence'),
 }).superRefine((m, ctx) => {
   const tiling = m.input.tiling;
   if (tiling && (m.input.width !== m.input.height || tiling.shortEdge < m.input.width)) {

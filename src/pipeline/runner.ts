@@ -202,10 +202,19 @@ function errorFor(frame: Frame, err: unknown): PipelineRecord {
   return errorRecordFor(frame, (err as { code?: string })?.code ?? 'E_INFER', err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * The heatmap file of a frame: its id without the image extension, then `.heatmap.png` (or `.jpg`):
+ * `crack-1.png` gives `crack-1.heatmap.png`, not `crack-1.png.png`. Folders in the id ("sub/a.png") are flattened
+ * so that every heatmap lands in the one folder.
+ */
+export function heatmapFileName(frameId: string, format: 'png' | 'jpeg'): string {
+  const stem = frameId.replace(/\.(png|jpe?g|bmp|tiff?|webp|gif)$/i, '');
+  return `${stem.replace(/[\\/]/g, '__').replace(/[^\w.@-]/g, '_')}.heatmap.${format === 'jpeg' ? 'jpg' : 'png'}`;
+}
+
 async function saveHeatmap(record: Extract<PipelineRecord, { kind: 'inspection' }>, dir: string, log: RunLogger, modes: RunOptions['heatmapModes'] = {}): Promise<void> {
   const heatmap = record.heatmap!;
-  // Frame ids may hold folders ("sub/a.png"): flatten them so every heatmap lands in `dir`.
-  const name = `${record.frameId.replace(/[\\/]/g, '__').replace(/[^\w.@-]/g, '_')}.${heatmap.format === 'jpeg' ? 'jpg' : 'png'}`;
+  const name = heatmapFileName(record.frameId, heatmap.format);
   const file = path.join(dir, name);
   try {
     await mkdirPrivate(dir, modes.dir);

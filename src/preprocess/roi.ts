@@ -1,4 +1,5 @@
 import { MmaerecError } from '../errors.js';
+import { formatBox } from '../util/format.js';
 
 /** A region of interest in original-frame pixels (the part of the frame that is inspected). */
 export interface Roi {
@@ -17,7 +18,7 @@ export function resolveRoi(roi: Roi | undefined, frameWidth: number, frameHeight
   if (roi.x + roi.width > frameWidth || roi.y + roi.height > frameHeight) {
     throw new MmaerecError(
       'E_INPUT',
-      `roi ${roi.width}×${roi.height}+${roi.x}+${roi.y} does not fit the ${frameWidth}×${frameHeight} frame: fix roi in the config or the camera resolution`,
+      `roi ${formatBox(roi)} does not fit the ${frameWidth}×${frameHeight} frame: fix roi in the config or the camera resolution`,
     );
   }
   return roi;

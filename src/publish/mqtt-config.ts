@@ -54,7 +54,7 @@ const tlsSchema = z.strictObject({
   ca: z.string().min(1).optional().describe('PEM file of the CA that signed the broker certificate'),
   cert: z.string().min(1).optional().describe('PEM client certificate (mutual TLS)'),
   key: z.string().min(1).optional().describe('PEM private key of the client certificate'),
-  rejectUnauthorized: z.boolean().default(true),
+  rejectUnauthorized: z.boolean().default(true).describe('refuse a broker whose certificate does not verify against tls.ca (or the system CAs); false only for tests'),
   servername: z.string().optional().describe('TLS SNI / certificate name when it differs from the URL host'),
 });
 
@@ -67,55 +67,68 @@ export const modeString = (kind: 'file' | 'dir') =>
     });
 
 const spoolSchema = z.strictObject({
-  kind: z.enum(['disk', 'memory'], { error: (i) => `${show(i.input)} is not a spool kind: use "disk" (default) or "memory"` }).default('disk'),
-  dir: z.string().min(1).optional(),
-  maxBytes: positiveInt('a positive number of bytes, e.g. 268435456 (256 MiB)', MAX_SPOOL_BYTES).default(DEFAULT_SPOOL_MAX_BYTES),
-  whenFull: z.enum(['reject-new', 'drop-oldest'], { error: (i) => `${show(i.input)} is not a policy: use "reject-new" (default) or "drop-oldest"` }).default('reject-new'),
-  fsync: z.enum(['always', 'interval', 'never'], { error: (i) => `${show(i.input)} is not an fsync policy: use "always", "interval" (default) or "never"` }).default('interval'),
-  fsyncIntervalMs: positiveInt('a positive number of milliseconds', MAX_TIMER_MS).default(200),
-  segmentBytes: positiveInt('a number of bytes, at least 4096', MAX_SEGMENT_BYTES).min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024),
+  kind: z.enum(['disk', 'memory'], { error: (i) => `${show(i.input)} is not a spool kind: use "disk" (default) or "memory"` }).default('disk')
+    .describe('where events wait until the broker acknowledges them: `disk` survives restarts and power cuts, `memory` loses them on restart'),
+  dir: z.string().min(1).optional().describe('kind disk (required then): folder on persistent storage for the spool segment files; one sink per folder (it is locked)'),
+  maxBytes: positiveInt('a positive number of bytes, e.g. 268435456 (256 MiB)', MAX_SPOOL_BYTES).default(DEFAULT_SPOOL_MAX_BYTES)
+    .describe('most bytes of unacknowledged events kept (events and heatmap images)'),
+  whenFull: z.enum(['reject-new', 'drop-oldest'], { error: (i) => `${show(i.input)} is not a policy: use "reject-new" (default) or "drop-oldest"` }).default('reject-new')
+    .describe('when maxBytes is reached: `reject-new` refuses new events (E_SPOOL; nothing accepted is lost), `drop-oldest` discards the oldest to make room'),
+  fsync: z.enum(['always', 'interval', 'never'], { error: (i) => `${show(i.input)} is not an fsync policy: use "always", "interval" (default) or "never"` }).default('interval')
+    .describe('`always`: fdatasync before an event is accepted (survives power loss); `interval`: accepted once written (survives a crash), synced every fsyncIntervalMs; `never`: the OS decides (tests, tmpfs)'),
+  fsyncIntervalMs: positiveInt('a positive number of milliseconds', MAX_TIMER_MS).default(200)
+    .describe('fsync interval: milliseconds between syncs of the spool file, bounding what a power cut can take'),
+  segmentBytes: positiveInt('a number of bytes, at least 4096', MAX_SEGMENT_BYTES).min(4096, { error: 'is below 4096: give at least 4096 bytes' }).default(4 * 1024 * 1024)
+    .describe('size at which the spool starts a new segment file; a segment is deleted once all its events are acknowledged'),
   fileMode: modeString('file').optional().describe('mode of the segment files and the lock, quoted octal (default "0600"), set whatever the umask'),
   dirMode: modeString('dir').optional().describe('mode of spool.dir when the sink creates it, quoted octal (default "0700")'),
 });
 
 export const mqttSinkOptionsSchema = z.strictObject({
-  url: brokerUrl,
-  line: idString('production line id'),
-  station: idString('station id'),
-  camera: idString('camera id'),
-  clientId: z.string().min(1).optional().describe('Default mmaerec-<line>-<station>-<camera>'),
-  protocol: z.enum(['5', '3.1.1'], { error: (i) => `${show(i.input)} is not a supported MQTT version: use "5" (default) or "3.1.1"` }).default('5'),
-  qos: z.literal([1, 2], { error: (i) => `${show(i.input)} is not supported: use 1 (default) or 2 (QoS 0 is never acknowledged, so the spool could not know that an event arrived)` }).default(1),
-  username: z.string().optional(),
-  password: z.string().optional(),
+  url: brokerUrl.describe('broker URL: mqtt://host:1883, or mqtts://host:8883 with TLS (ws/wss also work)'),
+  line: idString('production line id').describe('production line id: the {line} of the topics, and in every event'),
+  station: idString('station id').describe('station id: the {station} of the topics, and in every event'),
+  camera: idString('camera id').describe('camera id: the {camera} of the topics, and in every event'),
+  clientId: z.string().min(1).optional().describe('MQTT client id, unique per broker; default: mmaerec-<line>-<station>-<camera>'),
+  protocol: z.enum(['5', '3.1.1'], { error: (i) => `${show(i.input)} is not a supported MQTT version: use "5" (default) or "3.1.1"` }).default('5')
+    .describe('MQTT protocol version; 3.1.1 for brokers without MQTT 5'),
+  qos: z.literal([1, 2], { error: (i) => `${show(i.input)} is not supported: use 1 (default) or 2 (QoS 0 is never acknowledged, so the spool could not know that an event arrived)` }).default(1)
+    .describe('QoS of the published events: 1 (at least once) or 2 (exactly once); 0 is refused'),
+  username: z.string().optional().describe('user name for the broker'),
+  password: z.string().optional().describe('password for the broker (prefer passwordEnv, which keeps it out of the file)'),
   passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not an environment variable name: give e.g. MQTT_PASSWORD' }).optional()
     .describe('Name of an environment variable that holds the password (keeps the secret out of config files)'),
   tls: tlsSchema.optional(),
-  publish: z.enum(['defects', 'all'], { error: (i) => `${show(i.input)} is not a choice: use "defects" (defect results and errors, default) or "all"` }).default('defects'),
+  publish: z.enum(['defects', 'all'], { error: (i) => `${show(i.input)} is not a choice: use "defects" (defect results and errors, default) or "all"` }).default('defects')
+    .describe('which results are published: `defects` (defect results and error records) or `all` (ok results too)'),
   topics: z.strictObject({
-    defect: z.string().optional(),
-    inspection: z.string().optional(),
-    error: z.string().optional(),
-    status: z.string().optional(),
-    heatmap: z.string().optional(),
+    defect: z.string().optional().describe('topic of defect results; templates take {line}, {station}, {camera}; default mmaerec/{line}/{station}/defect'),
+    inspection: z.string().optional().describe('topic of ok results (publish: all); default mmaerec/{line}/{station}/inspection'),
+    error: z.string().optional().describe('topic of error records (a frame that could not be inspected); default mmaerec/{line}/{station}/error'),
+    status: z.string().optional().describe('topic of the device status: retained birth and offline (last will) messages, and heartbeats; default mmaerec/{line}/{station}/status'),
+    heatmap: z.string().optional().describe('topic of the heatmap images, must contain {eventId}; default mmaerec/{line}/{station}/heatmap/{eventId}'),
   }).optional(),
   heartbeatMs: z.number().int().nonnegative({ error: 'is negative: give milliseconds between heartbeats, or 0 to disable them' })
-    .max(MAX_TIMER_MS, { error: (i) => `${show(i.input)} is above ${MAX_TIMER_MS}: give milliseconds between heartbeats (e.g. 30000), or 0 to disable them` }).default(30_000),
-  keepaliveS: positiveInt('seconds, e.g. 30', MQTT_MAX_KEEPALIVE_S).default(30),
-  connectTimeoutMs: positiveInt('milliseconds, e.g. 10000', MAX_TIMER_MS).default(10_000),
+    .max(MAX_TIMER_MS, { error: (i) => `${show(i.input)} is above ${MAX_TIMER_MS}: give milliseconds between heartbeats (e.g. 30000), or 0 to disable them` }).default(30_000)
+    .describe('milliseconds between status heartbeats (counts, scoring engine, spool depth); 0: none'),
+  keepaliveS: positiveInt('seconds, e.g. 30', MQTT_MAX_KEEPALIVE_S).default(30).describe('MQTT keep-alive in seconds: the broker drops the connection after 1.5 × this without a packet'),
+  connectTimeoutMs: positiveInt('milliseconds, e.g. 10000', MAX_TIMER_MS).default(10_000).describe('milliseconds a connection attempt may take before it is retried'),
   heatmap: z.strictObject({
-    enabled: z.boolean().default(true),
-    maxBytes: positiveInt('a number of bytes, e.g. 262144', MQTT_MAX_PACKET_BYTES).default(256 * 1024),
+    enabled: z.boolean().default(true).describe('publish heatmap images (on the heatmap topic) for results that have one'),
+    maxBytes: positiveInt('a number of bytes, e.g. 262144', MQTT_MAX_PACKET_BYTES).default(256 * 1024).describe('larger heatmap images are not published (the event still is)'),
   }).default({ enabled: true, maxBytes: 256 * 1024 }),
   spool: spoolSchema.default(spoolSchema.parse({})),
   reconnect: z.strictObject({
-    initialMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.initialMs),
-    maxMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.maxMs),
+    initialMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.initialMs)
+      .describe('milliseconds before the first reconnect; each later wait grows by factor, with jitter so that a plant\'s devices do not reconnect at the same instant'),
+    maxMs: positiveInt('milliseconds', MAX_TIMER_MS).default(DEFAULT_BACKOFF.maxMs).describe('longest wait between reconnects, in milliseconds'),
     factor: z.number().min(1, { error: 'is below 1: give a growth factor ≥ 1, e.g. 2' })
-      .max(100, { error: (i) => `${show(i.input)} is above 100: give a growth factor from 1 to 100, e.g. 2` }).default(DEFAULT_BACKOFF.factor),
+      .max(100, { error: (i) => `${show(i.input)} is above 100: give a growth factor from 1 to 100, e.g. 2` }).default(DEFAULT_BACKOFF.factor)
+      .describe('growth of the wait after each failed reconnect'),
   }).default(DEFAULT_BACKOFF),
-  maxInflight: positiveInt('a number of messages, e.g. 256', MQTT_MAX_INFLIGHT).default(256),
-  closeTimeoutMs: positiveInt('milliseconds', MAX_TIMER_MS).default(2000),
+  maxInflight: positiveInt('a number of messages, e.g. 256', MQTT_MAX_INFLIGHT).default(256).describe('messages handed to the broker and not yet acknowledged, at most'),
+  closeTimeoutMs: positiveInt('milliseconds', MAX_TIMER_MS).default(2000)
+    .describe('at shutdown, milliseconds to wait for the broker to acknowledge what is in flight; the rest stays in the spool for the next start'),
 });
 
 export type MqttSinkConfig = z.input<typeof mqttSinkOptionsSchema>;

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { PipelineRecord } from '../decide/result.js';
 import { recordToLine, type HeatmapInJson } from './jsonl-sink.js';
 import type { Sink } from './sink.js';
+import { formatBox, formatScore } from '../util/format.js';
 
 export interface StdoutSinkOptions {
   /** `json`: one JSON line per record; `text`: one human-readable line (default `json`). */
@@ -15,10 +16,10 @@ export interface StdoutSinkOptions {
 export function recordToText(record: PipelineRecord): string {
   if (record.kind === 'error') return `ERROR  ${record.frameId}  ${record.code}: ${record.message}`;
   const worst = record.regions[0];
-  const where = worst ? `  worst ${worst.width}×${worst.height}+${worst.x}+${worst.y}` : '';
+  const where = worst ? `  worst ${formatBox(worst)}` : '';
   return (
-    `${record.verdict === 'defect' ? 'DEFECT' : 'ok    '} ${record.frameId}  score ${record.score.toFixed(4)} ` +
-    `(threshold ${record.imageThreshold.toFixed(4)})  regions ${record.regions.length}${where}  ${record.latency.totalMs.toFixed(1)} ms` +
+    `${record.verdict === 'defect' ? 'DEFECT' : 'ok    '} ${record.frameId}  score ${formatScore(record.score)} ` +
+    `(threshold ${formatScore(record.imageThreshold)})  regions ${record.regions.length}${where}  ${record.latency.totalMs.toFixed(1)} ms` +
     (record.heatmap?.path ? `  heatmap ${record.heatmap.path}` : '') +
     (record.warnings ?? []).map((w) => `  warning: ${w.message}`).join('')
   );

@@ -1,6 +1,11 @@
+import { formatDuration, ProgressLine, progressBar } from '../util/progress.js';
+
+/** Kept here for the training code that imports it from this file. */
+export { formatDuration };
+
 /**
- * A progress line on stderr: step, epoch, loss terms, step time and ETA. On a terminal it redraws one line;
- * otherwise (logs, CI) it prints a line every `every` steps so logs stay readable.
+ * A progress line on stderr (util/progress.ts): step, epoch, loss terms, step time and ETA. On a terminal it
+ * redraws one line; otherwise (logs, CI) it prints a line every `every` steps so logs stay readable.
  */
 export interface ProgressTerms {
   step: number;
@@ -14,18 +19,8 @@ export interface ProgressTerms {
   lr: number;
 }
 
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
 export function formatProgress(t: ProgressTerms, width = 20): string {
-  const frac = t.totalSteps > 0 ? t.step / t.totalSteps : 1;
-  const filled = Math.round(frac * width);
-  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  const bar = progressBar(t.totalSteps > 0 ? t.step / t.totalSteps : 1, width);
   const eta = formatDuration((t.totalSteps - t.step) * t.stepMs);
   return (
     `${bar} step ${t.step}/${t.totalSteps} ep ${t.epoch} | loss ${t.total.toFixed(4)} ` +
@@ -35,38 +30,26 @@ export function formatProgress(t: ProgressTerms, width = 20): string {
 }
 
 export class ProgressBar {
-  private readonly tty: boolean;
-  private lastLength = 0;
+  private readonly out: ProgressLine;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    stream: NodeJS.WriteStream = process.stderr,
     private readonly every = 10,
-    private readonly enabled = true,
+    enabled = true,
   ) {
-    this.tty = Boolean(stream.isTTY);
+    this.out = new ProgressLine(stream, enabled);
   }
 
   update(t: ProgressTerms): void {
-    if (!this.enabled) return;
-    const line = formatProgress(t);
-    if (this.tty) {
-      this.stream.write(`\r${line.padEnd(this.lastLength)}`);
-      this.lastLength = line.length;
-    } else if (t.step % this.every === 0 || t.step === t.totalSteps || t.step === 1) {
-      this.stream.write(`${line}\n`);
-    }
+    this.out.show(formatProgress(t), t.step % this.every === 0 || t.step === t.totalSteps || t.step === 1);
   }
 
   /** A message on its own line (ends the redrawn line first). */
   log(message: string): void {
-    if (!this.enabled) return;
-    if (this.tty && this.lastLength) this.stream.write('\n');
-    this.lastLength = 0;
-    this.stream.write(`${message}\n`);
+    this.out.message(message);
   }
 
   done(): void {
-    if (this.enabled && this.tty && this.lastLength) this.stream.write('\n');
-    this.lastLength = 0;
+    this.out.done();
   }
 }

@@ -28,4 +28,10 @@ describe('configuration reference', () => {
     const committed = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     expect(committed).toBe(configurationReference());
   });
+
+  it('every setting has a meaning (fill the schema\'s .describe())', () => {
+    const rows = configurationReference().split('\n').filter((l) => l.startsWith('| `'));
+    expect(rows.length).toBeGreaterThan(150);
+    expect(rows.filter((l) => / \|  \|$/.test(l))).toEqual([]);
+  });
 });

@@ -79,6 +79,8 @@ export const tools = {
   numpy: memo((): Missing => (runs(PYTHON, ['-c', 'import numpy']) ? undefined : `${PYTHON} cannot import numpy (apt-get install python3-numpy)`)),
   onnx: memo((): Missing => (runs(PYTHON, ['-c', 'import onnx']) ? undefined : `${PYTHON} cannot import onnx (apt-get install python3-onnx)`)),
   gxx: memo((): Missing => (runs('g++', ['--version']) ? undefined : 'g++ is not on PATH (apt-get install g++)')),
+  npmRegistry: memo((): Missing =>
+    runs('npm', ['view', 'node-gyp-build', 'version', '--loglevel=error']) ? undefined : 'the npm registry is not reachable (npm view node-gyp-build failed): check the network or the registry setting'),
   dataset: memo((): Missing =>
     existsSync(path.join(DATASET, 'test')) ? undefined : `the magnetic_tile dataset is not at ${DATASET} (check out ../shared beside the repository)`),
   native: memo((): Missing => {

@@ -40,7 +40,7 @@ describe('inspect --heatmaps', () => {
     expect([0, 2], stderr).toContain(code);
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^(ok {4}|DEFECT) ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} {2}score \\d+\\.\\d{4} .* {2}heatmap ${heat.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/`));
+    expect(lines[0]).toMatch(new RegExp(`^(ok {4}|DEFECT) ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} {2}score \\d+\\.\\d{1,4} .* {2}heatmap ${heat.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/`));
     expect(frameLines(stderr)).toEqual([]);
     const [saved] = await readdir(heat);
     expect(await sharp(path.join(heat, saved!)).metadata()).toMatchObject({ width: 64, height: 64 });

@@ -59,10 +59,10 @@ describe('results carry the scoring engine', () => {
   });
 
   it('MMAEREC_NATIVE=0 inspect: records say typescript, and inspect prints the engine it used', async () => {
-    const r = await cli(['inspect', '--json', bundle.dir, png], { MMAEREC_NATIVE: '0' });
+    const r = await cli(['inspect', '--json', '--model', bundle.dir, png], { MMAEREC_NATIVE: '0' });
     expect([0, 2], r.stderr).toContain(r.code); // ok or defect: the tiny bundle is untrained
     expect(JSON.parse(r.stdout.trim()).model.scoringEngine).toBe('typescript');
-    expect(r.stderr).toContain('scoring engine: typescript (TypeScript fallback, ≈ 5–50× slower: run `npm run build:native`)\n');
+    expect(r.stderr).toContain(`scoring engine: typescript (TypeScript fallback, ≈ 5–50× slower: run \`npm run build:native\` in ${ROOT} (needs a C++ compiler))\n`);
     const native = await cli(['inspect', '--json', bundle.dir, png], {});
     expect(JSON.parse(native.stdout.trim()).model.scoringEngine).toMatch(NATIVE);
     expect(native.stderr).toMatch(/^scoring engine: (native-cpu|cuda)$/m);

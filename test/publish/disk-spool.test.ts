@@ -135,7 +135,8 @@ describe('disk spool', () => {
     const dir = freshDir();
     const log = recordingLogger();
     const s = await createSpool({ kind: 'disk', dir, segmentBytes: 4096, fsync: 'never', logger: log });
-    (s as unknown as { compact(): Promise<void> }).compact = async () => {
+    // Every reclaim (segment deletion and compaction) after open fails, as a compaction write on a full disk would.
+    (s as unknown as { reclaim(): Promise<void> }).reclaim = async () => {
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
     const stuck = await s.put(bytes('stuck'));

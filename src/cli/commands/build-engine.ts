@@ -3,55 +3,50 @@ import type { Command } from 'commander';
 import { buildEngine, temporaryBuildFiles } from '../../engine/build.js';
 import { parseBuildEngineOptions } from '../../engine/options.js';
 import { BuildProgress } from '../../engine/progress.js';
+import { ProgressLine } from '../../util/progress.js';
+import { modelOption } from '../grammar.js';
 
 /** `mmaerec-edge build-engine`: wiring only; the work is in src/engine/build.ts. */
 export function register(program: Command): void {
   program
     .command('build-engine')
     .description('build a TensorRT engine for this GPU from a model bundle (run it on the Jetson itself; takes minutes)')
-    .requiredOption('--model <bundle>', 'model bundle directory (manifest.json, model.onnx)')
+    .addOption(modelOption())
     .option('--fp16', 'allow FP16 kernels (TensorRT 10; recommended on Jetson)')
     .option('--int8', 'INT8 with entropy calibration (TensorRT 10; needs --calib)')
     .option('--calib <dir>', 'folder of good images for INT8 calibration')
     .option('--calib-limit <n>', 'use at most n calibration images', '500')
     .option('--workspace <MiB>', 'builder workspace memory in MiB', '1024')
-    .option('--out <file>', 'engine file (default <bundle>/engine.plan; metadata goes to <file>.json)')
+    .option('--out <file>', 'engine file; metadata goes to <file>.json (default: <bundle>/engine.plan)')
     .option('--device <index>', 'CUDA device index', '0')
     .action(async (flags: Record<string, unknown>) => {
       const { planPath } = parseBuildEngineOptions(flags); // flag errors first, before anything is started
       const progress = new BuildProgress();
-      const tty = process.stderr.isTTY === true;
-      let last = '';
-      const draw = () => {
+      // On a terminal: one line redrawn in place (and every second, for the clock). In a log (systemd, CI): a
+      // line per change of phase only.
+      const out = new ProgressLine(process.stderr);
+      let lastPhaseLine = '';
+      const draw = (phaseChanged: boolean) => {
         const line = progress.line();
-        if (line === last) return;
-        last = line;
-        // On a terminal: one line redrawn in place. In a log (systemd, CI): a line per change of phase only.
-        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+        out.show(line, phaseChanged && line !== lastPhaseLine);
+        if (phaseChanged) lastPhaseLine = line;
       };
-      const ticker = tty ? setInterval(() => draw(), 1000) : undefined;
+      const ticker = out.tty ? setInterval(() => draw(false), 1000) : undefined;
       // Ctrl-C during a build of several minutes: the native build thread cannot be unwound, so exit, but leave
       // no half-written plan or calibration file behind (the finished plan is only renamed into place at the end).
       const onInterrupt = () => {
         for (const f of temporaryBuildFiles(planPath)) rmSync(f, { force: true });
-        process.stderr.write('\nbuild-engine: interrupted; no engine was written\n');
+        out.message('build-engine: interrupted; no engine was written');
         process.exit(130);
       };
-      let lastPhaseLine = '';
       try {
         process.once('SIGINT', onInterrupt);
         const built = await buildEngine(flags, {
           onProgress: (event) => {
-            if (!progress.update(event)) return;
-            if (tty) draw();
-            else if (event.kind === 'stage' || event.kind === 'phase-start') {
-              const line = progress.line();
-              if (line !== lastPhaseLine) process.stderr.write(`${line}\n`);
-              lastPhaseLine = line;
-            }
+            if (progress.update(event)) draw(event.kind === 'stage' || event.kind === 'phase-start');
           },
         });
-        if (tty) process.stderr.write('\n');
+        out.done();
         const m = built.metadata;
         for (const w of progress.warnings.slice(-5)) process.stderr.write(`TensorRT warning: ${w}\n`);
         process.stdout.write(
@@ -61,7 +56,7 @@ export function register(program: Command): void {
             `\nmetadata ${built.metadataPath}\n`,
         );
       } catch (err) {
-        if (tty && last) process.stderr.write('\n'); // the error line must not land on the redrawn progress line
+        out.done(); // the error line must not land on the redrawn progress line
         throw err;
       } finally {
         if (ticker) clearInterval(ticker);

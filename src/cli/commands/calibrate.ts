@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { calibrate } from '../../eval/calibrate.js';
 import { calibrateFlagsSchema, parseFlags } from '../../eval/cli-options.js';
 import { formatCalibration } from '../../eval/format.js';
+import { modelOption } from '../grammar.js';
 
 /** `mmaerec-edge calibrate`: wiring only; the work is in src/eval/calibrate.ts. */
 export function register(program: Command): void {
   program
     .command('calibrate')
     .description("set a bundle's image and pixel thresholds: for a false-alarm rate on good images (default), from labelled data (best F1), or a percentile of good images")
-    .requiredOption('--model <bundle>', 'model bundle directory (its manifest.json is rewritten)')
+    .addOption(modelOption('model bundle directory (its manifest.json is rewritten)'))
     .requiredOption('--data <dir>', 'dataset root in MVTec AD layout')
     .option('--rule <rule>', 'false-alarm | f1 | good-percentile (f1 chooses on test labels)', 'false-alarm')
     .option('--rate <fraction>', 'false-alarm: the false-alarm rate the image threshold targets', '0.01')

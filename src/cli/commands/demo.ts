@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { MmaerecError } from '../../errors.js';
+import { modelOption } from '../grammar.js';
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description('run the main job on the embedded demo bundle and sample frames, with an embedded MQTT broker')
     .option('--broker <url>', 'publish to this MQTT broker (MQTT 5) instead of an embedded one')
-    .option('--model <dir>', 'model bundle (default: models/demo in the package)')
+    .addOption(modelOption('model bundle directory (default: models/demo in the package)', false))
     .option('--frames <dir>', 'folder of frames to inspect (default: examples/frames in the package)')
     .option('--out <dir>', 'folder for heatmaps and the event spool (default: a new temp folder)')
     .option('--timeout <s>', 'seconds to wait for the events to come back over MQTT', '30')

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { parseFlags, evalFlagsSchema } from '../../eval/cli-options.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { formatMetrics } from '../../eval/format.js';
+import { modelOption } from '../grammar.js';
 
 /** `mmaerec-edge eval`: wiring only; the work is in src/eval/. */
 export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate a model bundle (or the blur reference) on a dataset in MVTec AD layout: metrics, scores, maps, report.html')
-    .option('--model <bundle>', 'model bundle directory')
+    .addOption(modelOption('model bundle directory (or --reference)', false))
     .option('--reference <kind>', 'score without a model: "blur" (reconstruction = input blurred with σ = --sigma)')
     .requiredOption('--data <dir>', 'dataset root (train/good, test/good, test/<defect>, ground_truth/<defect>)')
     .requiredOption('--out <dir>', 'output folder for metrics.json, scores.json, labels.json, report.html')

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .option('--input <path>', 'torchvision: .safetensors state dict; tfjs-layers: a model folder (model.json or nsfwjs-style model.min.js) or its model file')
     .option('--format <format>', `${FORMATS.join(' | ')} (default: tfjs-layers for a folder, .json or .js, else torchvision)`)
     .requiredOption('--arch <arch>', `backbone architecture: ${BACKBONE_ARCHS.join(' | ')} (mobilenet_v2 with tfjs-layers)`)
-    .option('--taps <layers>', 'mobilenet_v2: four comma-separated Keras layer names for strides 2,4,8,16 (default Conv1_relu,block_2_add,block_5_add,block_12_add)')
+    .option('--taps <layers>', 'mobilenet_v2: four comma-separated Keras layer names for strides 2,4,8,16 (default: Conv1_relu,block_2_add,block_5_add,block_12_add)')
     .option('--attribution <text>', 'licence/attribution of the weights, recorded in every bundle trained with them (default: read from the npm package they ship in)')
     .option('--out <file>', 'write the backbone tensors (named backbone.*) to this .safetensors')
     .option('--json', 'print the report as JSON')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { MmaerecError } from '../../errors.js';
+import { bundleFrom, modelOption } from '../grammar.js';
 
 function parseRoi(value: string): { x: number; y: number; width: number; height: number } {
   const parts = value.split(',').map(Number);
@@ -18,15 +19,15 @@ function parseNumber(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
-/** `mmaerec-edge inspect <bundle> <image…>`: wiring only; the work is in src/pipeline/inspect-files.ts. */
+/** `mmaerec-edge inspect --model <bundle> <image…>`: wiring only; the work is in src/pipeline/inspect-files.ts. */
 export function register(program: Command): void {
   program
     .command('inspect')
     .description('inspect image files once; exit status 0 = all ok, 2 = a defect, 1 = an image could not be inspected')
-    .argument('<bundle>', 'model bundle directory')
-    .argument('<images...>', 'image files (PNG, JPEG, TIFF, WebP, …)')
+    .argument('<images...>', 'image files (PNG, JPEG, TIFF, WebP, …); without --model the first is the bundle (the older form)')
+    .addOption(modelOption('model bundle directory (required, or as the first argument)', false))
     .option('--heatmaps <dir>', 'write a heatmap overlay per image into this folder')
-    .option('--heatmap-format <format>', 'png | jpeg', 'png')
+    .option('--heatmap-format <format>', 'png | jpeg (files <image>.heatmap.png or .jpg)', 'png')
     .option('--heatmap-max-edge <px>', 'longest edge of a heatmap in pixels (larger frames are drawn scaled down)', '1024')
     .option('--json', 'one JSON record per line instead of text')
     .option('--roi <x,y,w,h>', 'region of interest in image pixels')
@@ -35,7 +36,10 @@ export function register(program: Command): void {
     .option('--backend <name>', 'auto | onnxruntime | tensorrt', 'auto')
     .option('--threads <n>', 'inference threads (per session)')
     .option('--sessions <n>', 'model sessions inferring side by side (ONNX Runtime; 2 with --threads 1 for throughput on 2 cores)')
-    .action(async (bundle: string, images: string[], flags: Record<string, string | boolean | undefined>) => {
+    .action(async (paths: string[], flags: Record<string, string | boolean | undefined>) => {
+      const bundle = bundleFrom('inspect', flags.model as string | undefined, flags.model === undefined ? paths[0] : undefined);
+      const images = flags.model === undefined ? paths.slice(1) : paths;
+      if (images.length === 0) throw new MmaerecError('E_CONFIG', 'inspect needs image files: pass --model <bundle> <image…>');
       const backend = String(flags.backend);
       if (!['auto', 'onnxruntime', 'tensorrt'].includes(backend)) {
         throw new MmaerecError('E_CONFIG', `--backend "${backend}" is unknown: use auto, onnxruntime or tensorrt`);
@@ -64,8 +68,8 @@ export function register(program: Command): void {
         threads,
         sessions,
       });
-      const { scoringEngine } = await import('../../native.js');
-      process.stderr.write(`scoring engine: ${scoringEngine()}${scoringEngine() === 'typescript' ? ' (TypeScript fallback, ≈ 5–50× slower: run `npm run build:native`)' : ''}\n`);
+      const { scoringEngine, NATIVE_BUILD_FIX } = await import('../../native.js');
+      process.stderr.write(`scoring engine: ${scoringEngine()}${scoringEngine() === 'typescript' ? ` (TypeScript fallback, ≈ 5–50× slower: ${NATIVE_BUILD_FIX})` : ''}\n`);
       process.exitCode = stats.errors > 0 ? 1 : stats.defects > 0 ? 2 : 0;
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import sharp from 'sharp';
 import { MmaerecError } from '../../errors.js';
 import { scoreFiles } from '../../score/score-files.js';
+import { formatScore } from '../../util/format.js';
 
 interface ScoreFlags {
   out?: string;
@@ -48,10 +49,10 @@ export function register(program: Command): void {
     .argument('<input-image>', 'the input image (PNG, JPEG, …; gray is promoted to RGB)')
     .argument('<reconstruction-image>', 'the reconstruction, same size')
     .option('--out <file>', 'write the fused map as float32 .npy (H×W)')
-    .option('--scales <n>', 'MSGMS scales (default 4)')
-    .option('--mu <x>', 'weight of the colour term (default 0.001)')
-    .option('--border <rule>', 'box-filter borders: valid (default) or zero')
-    .option('--shading-window <px>', 'odd box window: lighting/shading broader than ≈ px/2 is not scored (default 0: off)')
+    .option('--scales <n>', 'MSGMS scales (default: 4)')
+    .option('--mu <x>', 'weight of the colour term (default: 0.001)')
+    .option('--border <rule>', 'box-filter borders: valid | zero (default: valid)')
+    .option('--shading-window <px>', 'odd box window: lighting/shading broader than ≈ px/2 is not scored; 0 is off (default: 0)')
     .option('--json', 'print {"score","width","height"} as JSON')
     .action(async (inputPath: string, reconPath: string, flags: ScoreFlags) => {
       // One-shot process: libvips' operation cache (up to 50 MB of decoded pixels) would only add to the peak.
@@ -60,7 +61,7 @@ export function register(program: Command): void {
       if (flags.json) {
         process.stdout.write(JSON.stringify({ score: r.score, width: r.width, height: r.height }) + '\n');
       } else {
-        process.stdout.write(`score ${r.score.toFixed(6)} (${r.width}×${r.height})${flags.out ? `, map written to ${flags.out}` : ''}\n`);
+        process.stdout.write(`score ${formatScore(r.score)} (${r.width}×${r.height})${flags.out ? `, map written to ${flags.out}` : ''}\n`);
       }
     });
 }
