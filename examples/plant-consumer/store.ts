@@ -96,16 +96,18 @@ export type FailureKind = 'retry' | 'reject' | 'fatal';
 
 /**
  * Retry when the server is down or restarting, a connection broke, or a deadlock or serialization failure
- * rolled the transaction back; reject when the data itself is refused (a retry would repeat it); stop on
- * anything else (a bug or a broken schema: better visible than acknowledged away). SQLSTATE classes: 08
- * connection, 53 resources, 57 operator intervention (shutdown), 58 system, 40 rollback; 22 data, 23 integrity.
- * Failures without a SQLSTATE are network errors (ECONNREFUSED, "Connection terminated unexpectedly", …).
+ * rolled the transaction back; reject when the values themselves are refused (SQLSTATE class 22, e.g. a NUL
+ * character that PostgreSQL text cannot hold: a retry would repeat it); stop on anything else, integrity
+ * errors included (class 23: with this schema, a missing partition for the event's id) — better a stopped
+ * member, visible, than an event acknowledged away. Retried classes: 08 connection, 53 resources, 57 operator
+ * intervention (shutdown), 58 system, 40 rollback. Failures without a SQLSTATE are network errors
+ * (ECONNREFUSED, "Connection terminated unexpectedly", …).
  */
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof DatabaseError) {
     const group = (err.code ?? '').slice(0, 2);
     if (['08', '53', '57', '58', '40'].includes(group)) return 'retry';
-    return ['22', '23'].includes(group) ? 'reject' : 'fatal';
+    return group === '22' ? 'reject' : 'fatal';
   }
   return err instanceof TypeError || err instanceof RangeError ? 'fatal' : 'retry';
 }

@@ -110,6 +110,8 @@ describe('examples/plant-consumer', () => {
     await raw.publishAsync('mmaerec/l2/s1/defect', '{"schema":"mmaerec.inspection/1","id":"nope"}', { qos: 1 });
     await raw.publishAsync('mmaerec/l2/s1/defect', 'not json', { qos: 1 });
     await raw.publishAsync('mmaerec/l2/s1/error', '{"schema":"mmaerec.error/2"}', { qos: 1 }); // a version this store does not know
+    const nul = { ...JSON.parse(copies[2].toString()), id: '01KAAAAAAAAAAAAAAAAAAAAAAB', frameId: 'frame-\u0000-4' }; // valid JSON and schema; PostgreSQL text refuses NUL
+    await raw.publishAsync('mmaerec/l2/s1/defect', JSON.stringify(nul), { qos: 1 });
     const future = { ...JSON.parse(copies[1].toString()), id: '01KAAAAAAAAAAAAAAAAAAAAAAA', firmware: 'v9' }; // an unknown field: kept in payload
     await raw.publishAsync('mmaerec/l2/s1/defect', JSON.stringify(future), { qos: 1 });
     await raw.publishAsync('mmaerec/l2/s1/heatmap/x', Buffer.from([0x89, 0x50, 0x4e, 0x47]), { qos: 1 });
@@ -120,13 +122,14 @@ describe('examples/plant-consumer', () => {
     await sink.close();
     await spy.endAsync();
 
-    expect(summary).toMatchObject({ stored: 6, duplicates: 1, rejected: 3, ignored: 1 });
+    expect(summary).toMatchObject({ stored: 6, duplicates: 1, rejected: 4, ignored: 1 });
     expect(summary.statuses).toBeGreaterThanOrEqual(1);
     const rejected = member.stderr().split('\n').filter((l) => l.includes('rejected'));
     expect(rejected).toEqual([
       'plant-consumer[replay-1]: rejected message on mmaerec/l2/s1/defect: "mmaerec.inspection/1" invalid at id: a ULID (26 Crockford base-32 characters) (+13 more problems)',
       expect.stringMatching(/^plant-consumer\[replay-1\]: rejected message on mmaerec\/l2\/s1\/defect: not JSON \(.+\): expected an mmaerec event$/),
       `plant-consumer[replay-1]: rejected message on mmaerec/l2/s1/error: "mmaerec.error/2" invalid at schema: Invalid discriminator value. Expected 'mmaerec.inspection/1' | 'mmaerec.error/1' | 'mmaerec.status/1'`,
+      expect.stringMatching(/^plant-consumer\[replay-1\]: rejected message on mmaerec\/l2\/s1\/defect: the database refused it \(.*\)$/),
     ]);
     const [kept] = await db.query<{ firmware: string }>(database, "SELECT payload->>'firmware' AS firmware FROM events WHERE id = $1", [future.id]);
     expect(kept.firmware).toBe('v9');

@@ -3,9 +3,10 @@
 
 -- One row per event, keyed by the event's ULID: a redelivered event (MQTT is at-least-once) hits the primary
 -- key and is skipped by INSERT ... ON CONFLICT (id) DO NOTHING. ULIDs sort by time, so `ORDER BY id` is
--- time order and range partitions on id are time partitions (docs/plant-side.md).
+-- time order (byte order: COLLATE "C", whatever the database default) and range partitions on id are time
+-- partitions (docs/plant-side.md).
 CREATE TABLE events (
-  id              text PRIMARY KEY CHECK (id ~ '^[0-9A-HJKMNP-TV-Z]{26}$'),
+  id              text COLLATE "C" PRIMARY KEY CHECK (id ~ '^[0-9A-HJKMNP-TV-Z]{26}$'),
   schema          text NOT NULL CHECK (schema IN ('mmaerec.inspection/1', 'mmaerec.error/1')),
   line            text NOT NULL,
   station         text NOT NULL,
@@ -39,7 +40,7 @@ CREATE INDEX events_defects ON events (captured_at) WHERE verdict = 'defect';
 
 -- The defect regions of an inspection event, in the order the device reported them (ordinal from 0).
 CREATE TABLE regions (
-  event_id   text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+  event_id   text COLLATE "C" NOT NULL REFERENCES events (id) ON DELETE CASCADE,
   ordinal    integer NOT NULL CHECK (ordinal >= 0),
   x          double precision NOT NULL,
   y          double precision NOT NULL,
