@@ -16,7 +16,8 @@
  * Flags: --broker URL, --database URL (or DATABASE_URL), --client-id ID (required, stable per member),
  * --group NAME (default plant), --topic FILTER (repeatable; default the defect, inspection and error topics of
  * every line and station), --session-expiry S, --receive-maximum N (messages in flight to this member, default
- * 32), --username U (password from MQTT_PASSWORD), --ca/--cert/--key PEM files, --quiet (no per-event lines).
+ * 8: MQTT.js handles incoming packets in order, so a PINGRESP waits behind them; a large window of slow
+ * commits can outlast the keep-alive and drop the connection), --username U (password from MQTT_PASSWORD), --ca/--cert/--key PEM files, --quiet (no per-event lines).
  * On SIGTERM/SIGINT it finishes the message in hand, disconnects (the session stays) and prints a JSON summary.
  * (In your own project import from 'mmaerec-edge' instead of '../../src/…'.)
  */
@@ -39,7 +40,7 @@ const { values: flags } = parseArgs({
     group: { type: 'string', default: 'plant' },
     topic: { type: 'string', multiple: true },
     'session-expiry': { type: 'string', default: '86400' },
-    'receive-maximum': { type: 'string', default: '32' },
+    'receive-maximum': { type: 'string', default: '8' },
     username: { type: 'string' },
     ca: { type: 'string' },
     cert: { type: 'string' },
@@ -117,9 +118,11 @@ client.on('connect', (connack) => {
   // in its persistence file, so after a broker restart the session comes back without them (docs/plant-side.md).
   // Subscribing again to a filter the session holds replaces it; it does not add a second member.
   client.subscribe(filters, { qos: 1 }, (err, granted) => {
+    // The connection broke before the SUBACK: the next 'connect' subscribes again.
+    if (err) return void log(`subscribe interrupted (${err.message}): subscribing again on the next connection`);
     const refused = granted?.find((g) => g.qos >= 0x80);
-    if (err || refused) {
-      fail(`subscribe to ${refused?.topic ?? filters.join(', ')} refused (${err?.message ?? `reason code 0x${refused!.qos.toString(16)}`}): the broker must support MQTT v5 shared subscriptions and allow these topics`);
+    if (refused) {
+      fail(`subscribe to ${refused.topic} refused (reason code 0x${refused.qos.toString(16)}): the broker must support MQTT v5 shared subscriptions and allow these topics`);
     }
     log(`subscribed to ${filters.join(', ')}`);
   });
