@@ -8,6 +8,8 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v chromium >/dev/null || need+=(chromium)
 command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v openssl >/dev/null || need+=(openssl)
+# PostgreSQL server binaries (initdb, postgres) for the plant consumer's test (test/helpers/postgres.ts).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null  || need+=(python3-onnx)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 command -v g++ >/dev/null || need+=(g++ make)

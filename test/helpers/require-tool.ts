@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestFunction } from 'vitest';
 import { nativeStatus } from '../../src/native.js';
+import { noPostgres } from './postgres.js';
 
 /**
  * Tests that need an installed tool (a broker, a browser, python with numpy, ffmpeg, the dataset in ../shared).
@@ -74,6 +75,7 @@ export const tools = {
     runs('gst-launch-1.0', ['--version']) ? undefined : 'gst-launch-1.0 is not on PATH (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-libav)'),
   mosquitto: memo((): Missing =>
     firstFile(['/usr/sbin/mosquitto', '/usr/bin/mosquitto']) ? undefined : 'mosquitto is not installed (apt-get install mosquitto)'),
+  postgres: memo((): Missing => noPostgres()),
   openssl: memo((): Missing => (firstFile(['/usr/bin/openssl', '/usr/local/bin/openssl']) ? undefined : 'openssl is not installed (apt-get install openssl)')),
   chromium: memo((): Missing => (existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`)),
   numpy: memo((): Missing => (runs(PYTHON, ['-c', 'import numpy']) ? undefined : `${PYTHON} cannot import numpy (apt-get install python3-numpy)`)),
