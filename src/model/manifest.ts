@@ -157,6 +157,36 @@ export const positionNormSchema = z.strictObject({
 
 export type PositionNorm = z.infer<typeof positionNormSchema>;
 
+/**
+ * The INT8 variant of the ONNX model (`mmaerec-edge quantize`, model/quantize/): static QDQ, calibrated on good
+ * images through the inspection preprocessing. ONNX Runtime runs it when `backend.precision` is int8.
+ */
+export const int8VariantSchema = z.object({
+  /** The ONNX file in the bundle (listed in `files`, so its sha256 is checked on load). */
+  file: z.string().min(1),
+  method: z.literal('static-qdq'),
+  weights: z.literal('int8 symmetric, per output channel'),
+  activations: z.literal('uint8 asymmetric, per tensor'),
+  calibration: z.object({
+    rule: z.enum(['percentile', 'mse']),
+    /** The percentile of each activation's values kept inside the range (rule percentile). */
+    percentile: z.number().gt(50).lte(100).optional(),
+    /** The folder as given to `quantize --calib`. */
+    folder: z.string(),
+    images: z.number().int().positive(),
+    samples: z.number().int().positive(),
+    /** sha256 over each image's file name and bytes, in sorted order. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  /** Convs that run in int8, and those kept float with the reason. */
+  int8Convs: z.number().int().nonnegative(),
+  floatConvs: z.array(z.object({ name: z.string(), reason: z.string() })),
+  /** Reconstruction difference from the float model on calibration samples, at quantisation time. */
+  check: z.object({ samples: z.number().int().positive(), meanAbsDiff: z.number(), maxAbsDiff: z.number() }),
+  createdAt: z.string(),
+  producer: z.string(),
+});
+
 export const manifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   name: z.string().min(1),
@@ -184,7 +214,13 @@ export const manifestSchema = z.object({
   thresholds: thresholdsSchema,
   files: z.record(z.string(), fileEntrySchema),
   provenance: z.record(z.string(), z.unknown()),
+  /** Model variants besides the float model.onnx (absent in bundles never quantised). */
+  variants: z.object({ int8: int8VariantSchema.optional() }).optional(),
 }).superRefine((m, ctx) => {
+  const int8 = m.variants?.int8;
+  if (int8 && !m.files[int8.file]) {
+    ctx.addIssue({ code: 'custom', path: ['variants', 'int8', 'file'], message: `${int8.file} is not listed in files (run mmaerec-edge quantize again)` });
+  }
   const tiling = m.input.tiling;
   if (tiling && (m.input.width !== m.input.height || tiling.shortEdge < m.input.width)) {
     ctx.addIssue({
@@ -207,3 +243,4 @@ export const manifestSchema = z.object({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ScoringOptions = z.infer<typeof scoringSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type Int8Variant = z.infer<typeof int8VariantSchema>;
