@@ -163,7 +163,7 @@ export type PositionNorm = z.infer<typeof positionNormSchema>;
  */
 export const int8VariantSchema = z.object({
   /** The ONNX file in the bundle (listed in `files`, so its sha256 is checked on load). */
-  file: z.string().min(1),
+  file: z.string().min(1).describe('the INT8 ONNX file in the bundle (model.int8.onnx), listed in files'),
   method: z.literal('static-qdq'),
   weights: z.literal('int8 symmetric, per output channel'),
   activations: z.literal('uint8 asymmetric, per tensor'),
@@ -172,17 +172,18 @@ export const int8VariantSchema = z.object({
     /** The percentile of each activation's values kept inside the range (rule percentile). */
     percentile: z.number().gt(50).lte(100).optional(),
     /** The folder as given to `quantize --calib`. */
-    folder: z.string(),
+    folder: z.string().describe('the folder of good images, as given to quantize --calib'),
     images: z.number().int().positive(),
-    samples: z.number().int().positive(),
+    samples: z.number().int().positive().describe('network inputs calibrated on: one per image, or tiles of them for a tiled bundle'),
     /** sha256 over each image's file name and bytes, in sorted order. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).describe("over each calibration image's file name and bytes, in sorted order"),
   }),
   /** Convs that run in int8, and those kept float with the reason. */
   int8Convs: z.number().int().nonnegative(),
-  floatConvs: z.array(z.object({ name: z.string(), reason: z.string() })),
+  floatConvs: z.array(z.object({ name: z.string(), reason: z.string() })).describe('convs kept float, each with the reason'),
   /** Reconstruction difference from the float model on calibration samples, at quantisation time. */
-  check: z.object({ samples: z.number().int().positive(), meanAbsDiff: z.number(), maxAbsDiff: z.number() }),
+  check: z.object({ samples: z.number().int().positive(), meanAbsDiff: z.number(), maxAbsDiff: z.number() })
+    .describe('|recon int8 − fp32| over the first calibration samples, measured when quantising'),
   createdAt: z.string(),
   producer: z.string(),
 });
