@@ -48,7 +48,8 @@ const ACTIVATIONS = new Set(['relu', 'clip']);
 export function planQuantization(graph: NetworkGraph, options: PlanOptions = {}): QuantizationPlan {
   const consumers = new Map<string, GraphNode[]>();
   for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const outputs = new Set([graph.outputs.recon]);
+  // The network's outputs stay float: the reconstruction, and a feature bank's distance map.
+  const outputs = new Set([graph.outputs.recon, ...(graph.outputs.featureBank ? [graph.outputs.featureBank.distance] : [])]);
   const marked = new Set<string>();
   /** Where an op's output is quantised: after its ReLU / clip when that is its only consumer. */
   const site = (value: string): string => {
