@@ -157,6 +157,21 @@ describe('quantize: the INT8 (QDQ) variant of a bundle', () => {
   });
 });
 
+describe('quantize: tiled bundles and feature banks', () => {
+  it('calibrates on tiles as inspection cuts them, and keeps the bank distance a float output', async () => {
+    const config = presetConfig('lite', { inputSize: 32, backbone: { widthDivisor: 8 }, levelChannels: [8, 8, 16, 32], headChannels: 8, memory: { levels: [] }, featureBank: { items: 16 } });
+    const tiled = await writeBundle(join(dir, 'tiled-bank'), await createBundle({ config, tiling: { shortEdge: 64, overlap: 0 } }));
+    const { variant, file } = await quantizeBundle({ model: tiled.dir, calib, limit: 12 });
+    // 6 images of 48² → 64² working size → 4 tiles of 32² each; 12 samples asked for → 2 tiles an image.
+    expect(variant.calibration).toMatchObject({ images: 6, samples: 12 });
+    const session = await ort.InferenceSession.create(file);
+    expect(session.outputNames).toEqual(['recon', 'featureDistance']);
+    const x = inputs(3);
+    const out = await session.run({ image: new ort.Tensor('float32', x.image, [1, 3, S, S]), edge: new ort.Tensor('float32', x.edge, [1, 1, S, S]) });
+    expect((out.featureDistance!.data as Float32Array).every(Number.isFinite)).toBe(true);
+  }, 120_000);
+});
+
 describe('quantize: bad input gets one line naming the fix', () => {
   const message = async (p: Promise<unknown>) => {
     const err = (await p.then(() => undefined, (e: Error) => e)) as Error & { code?: string };
