@@ -1,21 +1,27 @@
 /**
- * bench:model — the network alone: ONNX Runtime CPU ms/frame at 1 and 2 threads, and the tfjs forward on the
- * best tfjs back end available here, for the `lite` and `paper` presets.
+ * bench:model — the network alone: ONNX Runtime CPU ms/frame at 1 and 2 threads in FP32 and INT8 (the bundle's
+ * `mmaerec-edge quantize` variant), and the tfjs forward on the best tfjs back end available here, for the `lite`
+ * and `paper` presets and for trained bundles (default models/demo-lite).
  *
- *   npm run bench:model -- [--presets lite,paper] [--runs 20] [--json]
+ *   npm run bench:model -- [--presets lite,paper] [--bundles models/demo-lite] [--calib examples/frames] [--runs 20] [--json]
  *
- * Bundles have random weights (speed does not depend on them) and are written to a temp folder. ORT figures
+ * Preset bundles have random weights (speed does not depend on them) and are written to a temp folder; every bundle
+ * (a copy, for --bundles) is quantised with `--calib` (8 images). FP32 and INT8 runs alternate, one each in turn, so
+ * that a machine shared with other jobs loads both alike, and the speed-up (INT8 frames/s ÷ FP32 frames/s) is the
+ * ratio of the two medians of the same run. ORT figures
  * are medians over `--runs` back-to-back runs after the warm-up that createBackend does; "loop stall" is the
  * largest event-loop delay seen during those runs (the session runs in a worker thread, so it should stay
  * near the idle figure printed with the machine line, which is what the machine's load alone causes). tfjs: median of 3 inference-mode forwards at batch 1 after one warm-up forward.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type * as TF from '@tensorflow/tfjs-core';
 import { createBackend } from '../src/infer/registry.js';
-import { createBundle, loadBundleWeights, writeBundle } from '../src/model/bundle.js';
+import type { InferenceBackend } from '../src/infer/backend.js';
+import { createBundle, loadBundle, loadBundleWeights, writeBundle, type LoadedBundle } from '../src/model/bundle.js';
+import { quantizeBundle } from '../src/model/quantize/quantize-bundle.js';
 import { presetConfig } from '../src/model/config.js';
 import { loadTfjs, TfjsNetwork, type Tf } from '../src/model/tfjs-executor.js';
 
@@ -23,7 +29,9 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
-const presets = arg('presets', 'lite,paper').split(',');
+const presets = arg('presets', 'lite,paper').split(',').filter(Boolean);
+const trained = arg('bundles', 'models/demo-lite').split(',').filter(Boolean);
+const calib = arg('calib', 'examples/frames');
 const runs = Number(arg('runs', '20'));
 const json = process.argv.includes('--json');
 
@@ -57,29 +65,51 @@ async function idleStall(ms: number): Promise<number> {
 const rows: Record<string, unknown>[] = [];
 const idleStallMs = await idleStall(2000);
 const dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-bench-model-'));
+
+/** Median ms/frame of FP32 and INT8, runs alternating, and the largest event-loop stall over both. */
+async function fp32AgainstInt8(fp32: InferenceBackend, int8: InferenceBackend, n: number, s: number) {
+  const image = new Float32Array(3 * s * s).map(() => Math.random());
+  const edge = new Float32Array(s * s).map(() => Math.random());
+  const times = { fp32: [] as number[], int8: [] as number[] };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  for (let i = 0; i < n; i++) {
+    for (const [key, backend] of [['fp32', fp32], ['int8', int8]] as const) {
+      const t0 = performance.now();
+      await backend.run({ image, edge });
+      times[key].push(performance.now() - t0);
+    }
+  }
+  loop.disable();
+  return { fp32: median(times.fp32), int8: median(times.int8), stall: +(loop.max / 1e6).toFixed(1) };
+}
+
+async function benchOrt(label: string, bundle: LoadedBundle, n: number): Promise<void> {
+  const t0 = performance.now();
+  await quantizeBundle({ model: bundle.dir, calib, limit: 8 });
+  const quantized = await loadBundle(bundle.dir);
+  process.stderr.write(`${label}: quantised in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  for (const threads of [1, 2]) {
+    const options = { backend: 'onnxruntime', device: 'cpu', threads } as const;
+    const fp32 = await createBackend(quantized, options);
+    const int8 = await createBackend(quantized, { ...options, precision: 'int8' });
+    const r = await fp32AgainstInt8(fp32, int8, n, quantized.manifest.input.width);
+    await Promise.all([fp32.dispose(), int8.dispose()]);
+    const engine = `onnxruntime-node cpu, ${threads} thread(s)`;
+    rows.push({ model: label, engine, precision: 'fp32', msPerFrame: +r.fp32.toFixed(1), runs: n, loopStallMs: r.stall });
+    rows.push({ model: label, engine, precision: 'int8', msPerFrame: +r.int8.toFixed(1), runs: n, loopStallMs: r.stall, int8SpeedUp: +(r.fp32 / r.int8).toFixed(2) });
+  }
+}
+
 try {
   const { tf, name: tfName } = await bestTfjs();
   for (const preset of presets) {
     const config = presetConfig(preset);
     const s = config.inputSize;
     const bundle = await writeBundle(path.join(dir, preset), await createBundle({ config }));
+    await benchOrt(preset, bundle, preset === 'paper' ? Math.max(3, Math.round(runs / 4)) : runs);
     const image = new Float32Array(3 * s * s).map(() => Math.random());
     const edge = new Float32Array(s * s).map(() => Math.random());
-    for (const threads of [1, 2]) {
-      const backend = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads });
-      const n = preset === 'paper' ? Math.max(3, Math.round(runs / 4)) : runs;
-      const times: number[] = [];
-      const loop = monitorEventLoopDelay({ resolution: 5 });
-      loop.enable();
-      for (let i = 0; i < n; i++) {
-        const t0 = performance.now();
-        await backend.run({ image, edge });
-        times.push(performance.now() - t0);
-      }
-      loop.disable();
-      await backend.dispose();
-      rows.push({ preset, engine: `onnxruntime-node cpu, ${threads} thread(s)`, msPerFrame: +median(times).toFixed(1), runs: n, loopStallMs: +(loop.max / 1e6).toFixed(1) });
-    }
     const net = new TfjsNetwork(tf, config, await loadBundleWeights(bundle));
     const x = tf.tensor4d(image, [1, s, s, 3]) as TF.Tensor4D;
     const e = tf.tensor4d(edge, [1, s, s, 1]) as TF.Tensor4D;
@@ -93,7 +123,13 @@ try {
     }
     net.dispose();
     tf.dispose([x, e]);
-    rows.push({ preset, engine: `tfjs ${tfName}`, msPerFrame: +median(times).toFixed(1), runs: 3 });
+    rows.push({ model: preset, engine: `tfjs ${tfName}`, precision: 'fp32', msPerFrame: +median(times).toFixed(1), runs: 3 });
+  }
+  for (const source of trained) {
+    // A copy: quantising writes model.int8.onnx and a new manifest into the bundle.
+    const copy = path.join(dir, `bundle-${path.basename(source)}`);
+    await cp(source, copy, { recursive: true });
+    await benchOrt(source, await loadBundle(copy), runs);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -103,6 +139,6 @@ const machine = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load avg ${loa
 if (json) {
   process.stdout.write(JSON.stringify({ machine, idleStallMs, rows }, null, 2) + '\n');
 } else {
-  process.stdout.write(`machine: ${machine}\n| preset | engine | ms/frame (median) | runs | max event-loop stall ms |\n|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.preset} | ${r.engine} | ${r.msPerFrame} | ${r.runs} | ${r.loopStallMs ?? '—'} |\n`);
+  process.stdout.write(`machine: ${machine}\n| model | engine | precision | ms/frame (median) | runs | max event-loop stall ms | INT8 frames/s ÷ FP32 |\n|---|---|---|---|---|---|---|\n`);
+  for (const r of rows) process.stdout.write(`| ${r.model} | ${r.engine} | ${r.precision} | ${r.msPerFrame} | ${r.runs} | ${r.loopStallMs ?? '—'} | ${r.int8SpeedUp !== undefined ? `${r.int8SpeedUp}×` : '—'} |\n`);
 }

@@ -129,10 +129,12 @@ export const runConfigSchema = z.strictObject({
       sessions: positiveInt.max(16).default(1)
         .describe('model sessions inferring frames side by side (ONNX Runtime); on 2 cores, 2 with threads 1 gives the most frames/s, 1 with threads 2 the lowest latency'),
       device: z.enum(['cpu', 'cuda']).optional().describe("`cuda` requires the GPU, `cpu` forbids it; default: the GPU when one is usable, else the CPU"),
+      precision: z.enum(['fp32', 'int8']).default('fp32')
+        .describe("int8: the bundle's INT8 model (mmaerec-edge quantize) on ONNX Runtime CPU; fp32: model.onnx. TensorRT's precision is its engine's (build-engine)"),
       requireNativeScoring: z.boolean().default(true)
         .describe('refuse to start (E_NATIVE) when the native scoring core did not load, instead of scoring with the TypeScript fallback (≈ 5–50× slower)'),
     })
-    .default({ name: 'auto', sessions: 1, requireNativeScoring: true }),
+    .default({ name: 'auto', sessions: 1, precision: 'fp32', requireNativeScoring: true }),
   source: sourceSchema.describe('where frames come from: one of the `type`s below'),
   roi: roiSchema.optional(),
   thresholds: z.strictObject({

@@ -8,7 +8,7 @@ import type { EvalAnalyzer } from './analyzer.js';
  */
 export async function openBundleAnalyzer(
   bundleDir: string,
-  options: Pick<InspectorOptions, 'backend' | 'threads' | 'device' | 'thresholds' | 'scoring'> = {},
+  options: Pick<InspectorOptions, 'backend' | 'threads' | 'device' | 'precision' | 'thresholds' | 'scoring'> = {},
 ): Promise<EvalAnalyzer> {
   const { Inspector } = await import('../pipeline/inspector.js');
   const inspector = await Inspector.create(bundleDir, options);

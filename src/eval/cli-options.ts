@@ -10,6 +10,7 @@ const count = (flag: string) =>
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` }).refine(Number.isFinite, `${flag} must be a finite number`);
 const backend = z.enum(['auto', 'onnxruntime', 'tensorrt'], { error: '--backend must be auto, onnxruntime or tensorrt' });
 const maskResize = z.enum(['nearest', 'area'], { error: '--mask-resize must be nearest or area' });
+const precision = z.enum(['fp32', 'int8'], { error: '--precision must be fp32 or int8 (int8 needs "mmaerec-edge quantize" first)' });
 
 export const evalFlagsSchema = z
   .object({
@@ -24,6 +25,7 @@ export const evalFlagsSchema = z
     fprLimit: num('--fpr-limit').refine((v) => v > 0 && v <= 1, '--fpr-limit must be in (0, 1]').default(0.3),
     backend: backend.default('auto'),
     threads: count('--threads').optional(),
+    precision: precision.default('fp32'),
     size: count('--size').refine((v) => v % 16 === 0, '--size must be a multiple of 16').default(256),
     sigma: num('--sigma').refine((v) => v > 0, '--sigma must be positive').default(2),
     concurrency: count('--concurrency').default(2),

@@ -48,6 +48,13 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     throw new MmaerecError('E_UNSUPPORTED', `onnxruntime-node cannot load (${(err as Error).message}): reinstall it with "npm install onnxruntime-node"`);
   }
   const { width, height } = bundle.manifest.input;
+  const int8 = options.precision === 'int8';
+  if (int8 && !bundle.paths.int8Onnx) {
+    throw new MmaerecError('E_BUNDLE', `${bundle.dir} has no INT8 model: run "mmaerec-edge quantize --model ${bundle.dir} --calib <folder of good images>", or use precision fp32`);
+  }
+  if (int8 && options.device === 'cuda') {
+    throw new MmaerecError('E_CONFIG', 'the INT8 model is for ONNX Runtime CPU (its integer kernels): use device cpu, or on the GPU a TensorRT INT8 engine (build-engine --int8)');
+  }
   const base = {
     graphOptimizationLevel: 'all',
     // Idle ORT threads spin by default; on a 2-core controller that steals the cores that decode and score
@@ -57,7 +64,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   };
   const attempts: { device: 'cpu' | 'cuda'; options: Record<string, unknown> }[] = [];
   let fallback: string | undefined;
-  if (options.device !== 'cpu') {
+  if (options.device !== 'cpu' && !int8) {
     const cuda = cudaAvailable(ort);
     if (cuda.ok) attempts.push({ device: 'cuda', options: { ...base, executionProviders: ['cuda'] } });
     else if (options.device === 'cuda') {
@@ -66,7 +73,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
-  const spec = { ortPath, onnxPath: bundle.paths.onnx, width, height };
+  const spec = { ortPath, onnxPath: int8 ? bundle.paths.int8Onnx! : bundle.paths.onnx, width, height };
   const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
   const sessions = [first];
   const closeAll = async (): Promise<void> => {
@@ -107,7 +114,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
 
   const backend: InferenceBackend & { fallback?: string } = {
-    name: `onnxruntime-${device}`,
+    name: `onnxruntime-${device}${int8 ? '-int8' : ''}`,
     width,
     height,
     concurrency: sessions.length,

@@ -17,7 +17,15 @@ export interface BackendOptions {
   sessions?: number;
   /** 'cuda' requires the GPU; 'cpu' forbids it; unset: GPU when available, else CPU. */
   device?: 'cpu' | 'cuda';
+  /**
+   * 'fp32' (default): the bundle's model.onnx. 'int8': its INT8 variant (`mmaerec-edge quantize`), on ONNX Runtime
+   * CPU; TensorRT's INT8 is a property of its engine instead (`build-engine --int8`), so int8 selects ONNX Runtime.
+   */
+  precision?: Precision;
 }
+
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 /** Why a better back end was not used. */
 export interface SkippedBackend {
@@ -89,8 +97,14 @@ export async function createBackend(bundle: LoadedBundle, options: BackendOption
   if (options.sessions !== undefined && (!Number.isInteger(options.sessions) || options.sessions < 1 || options.sessions > 16)) {
     throw new RangeError(`Expected an integer in 1..16 for sessions but received ${options.sessions}`);
   }
+  if (options.precision !== undefined && !PRECISIONS.includes(options.precision)) {
+    throw new RangeError(`Expected 'fp32' or 'int8' for precision but received ${String(options.precision)}`);
+  }
   const wanted = options.backend ?? 'auto';
-  const candidates = wanted === 'auto' ? entries : entries.filter((e) => e.name === wanted);
+  if (options.precision === 'int8' && wanted === 'tensorrt') {
+    throw new MmaerecError('E_CONFIG', 'precision int8 selects the ONNX Runtime INT8 model, not TensorRT: for TensorRT INT8 build the engine with "build-engine --int8" and leave precision at fp32, or use backend onnxruntime');
+  }
+  const candidates = (wanted === 'auto' ? entries : entries.filter((e) => e.name === wanted)).filter((e) => options.precision !== 'int8' || e.name === 'onnxruntime');
   if (candidates.length === 0) {
     throw new MmaerecError(
       wanted === 'tensorrt' ? 'E_UNSUPPORTED' : 'E_CONFIG',

@@ -16,6 +16,8 @@ import { readSafetensors, serializeSafetensors, toFloat32 } from './safetensors.
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
 export const ONNX_FILE = 'model.onnx';
+/** The INT8 variant written by `mmaerec-edge quantize`. */
+export const INT8_ONNX_FILE = 'model.int8.onnx';
 
 /** A bundle whose manifest validated and whose files matched their recorded sha256. */
 export interface LoadedBundle {
@@ -23,7 +25,8 @@ export interface LoadedBundle {
   manifest: Manifest;
   /** sha256 of the manifest.json bytes: identifies the bundle in results and events. */
   sha256: string;
-  paths: { manifest: string; weights: string; onnx: string };
+  /** `int8Onnx`: the INT8 variant (manifest variants.int8), when the bundle has one. */
+  paths: { manifest: string; weights: string; onnx: string; int8Onnx?: string };
   /** The validated network config (manifest.config). */
   config: ModelConfig;
 }
@@ -203,7 +206,10 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     dir: root,
     manifest,
     sha256: sha256Of(bytes),
-    paths: { manifest: manifestPath, weights: join(root, WEIGHTS_FILE), onnx: join(root, ONNX_FILE) },
+    paths: {
+      manifest: manifestPath, weights: join(root, WEIGHTS_FILE), onnx: join(root, ONNX_FILE),
+      ...(manifest.variants?.int8 ? { int8Onnx: join(root, manifest.variants.int8.file) } : {}),
+    },
     config,
   };
 }

@@ -162,6 +162,37 @@ export const positionNormSchema = z.strictObject({
 
 export type PositionNorm = z.infer<typeof positionNormSchema>;
 
+/**
+ * The INT8 variant of the ONNX model (`mmaerec-edge quantize`, model/quantize/): static QDQ, calibrated on good
+ * images through the inspection preprocessing. ONNX Runtime runs it when `backend.precision` is int8.
+ */
+export const int8VariantSchema = z.object({
+  /** The ONNX file in the bundle (listed in `files`, so its sha256 is checked on load). */
+  file: z.string().min(1).describe('the INT8 ONNX file in the bundle (model.int8.onnx), listed in files'),
+  method: z.literal('static-qdq'),
+  weights: z.literal('int8 symmetric, per output channel'),
+  activations: z.literal('uint8 asymmetric, per tensor'),
+  calibration: z.object({
+    rule: z.enum(['percentile', 'mse']),
+    /** The percentile of each activation's values kept inside the range (rule percentile). */
+    percentile: z.number().gt(50).lte(100).optional(),
+    /** The folder as given to `quantize --calib`. */
+    folder: z.string().describe('the folder of good images, as given to quantize --calib'),
+    images: z.number().int().positive(),
+    samples: z.number().int().positive().describe('network inputs calibrated on: one per image, or tiles of them for a tiled bundle'),
+    /** sha256 over each image's file name and bytes, in sorted order. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).describe("over each calibration image's file name and bytes, in sorted order"),
+  }),
+  /** Convs that run in int8, and those kept float with the reason. */
+  int8Convs: z.number().int().nonnegative(),
+  floatConvs: z.array(z.object({ name: z.string(), reason: z.string() })).describe('convs kept float, each with the reason'),
+  /** Reconstruction difference from the float model on calibration samples, at quantisation time. */
+  check: z.object({ samples: z.number().int().positive(), meanAbsDiff: z.number(), maxAbsDiff: z.number() })
+    .describe('|recon int8 − fp32| over the first calibration samples, measured when quantising'),
+  createdAt: z.string(),
+  producer: z.string(),
+});
+
 export const manifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT).describe('bundle format version; a runtime refuses formats it does not know'),
   name: z.string().min(1).describe('bundle name (provenance of every result)'),
@@ -188,7 +219,13 @@ export const manifestSchema = z.object({
   files: z.record(z.string(), fileEntrySchema)
     .describe("the bundle's files (weights.safetensors, model.onnx), each with its sha256 and size, checked when the bundle is loaded"),
   provenance: z.record(z.string(), z.unknown()).describe('how the bundle was made: command, data, steps, backbone weights and their licence'),
+  /** Model variants besides the float model.onnx (absent in bundles never quantised). */
+  variants: z.object({ int8: int8VariantSchema.optional() }).optional().describe('model variants besides model.onnx (int8: written by quantize)'),
 }).superRefine((m, ctx) => {
+  const int8 = m.variants?.int8;
+  if (int8 && !m.files[int8.file]) {
+    ctx.addIssue({ code: 'custom', path: ['variants', 'int8', 'file'], message: `${int8.file} is not listed in files (run mmaerec-edge quantize again)` });
+  }
   const tiling = m.input.tiling;
   if (tiling && (m.input.width !== m.input.height || tiling.shortEdge < m.input.width)) {
     ctx.addIssue({
@@ -211,3 +248,4 @@ export const manifestSchema = z.object({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ScoringOptions = z.infer<typeof scoringSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type Int8Variant = z.infer<typeof int8VariantSchema>;

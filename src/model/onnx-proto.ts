@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 
 /**
  * The subset of onnx/onnx.proto (field numbers unchanged) this project writes: a model with one graph,
- * nodes with int/float/string/ints attributes, float/int64 initializers as raw little-endian data, and
+ * nodes with int/float/string/ints attributes, float/int64 (and, quantised, int8/uint8/int32) initializers as raw little-endian data, and
  * typed inputs/outputs. Parsed once by protobufjs; encoding uses protobufjs's reflection + Writer.
  */
 const ONNX_PROTO_SUBSET = `
@@ -73,5 +73,8 @@ export function onnxType(name: 'ModelProto' | 'TensorProto'): protobuf.Type {
 }
 
 export const TENSOR_FLOAT = 1;
+export const TENSOR_UINT8 = 2;
+export const TENSOR_INT8 = 3;
+export const TENSOR_INT32 = 6;
 export const TENSOR_INT64 = 7;
 export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;

@@ -1,6 +1,7 @@
 import type { GraphNode, NetworkGraph } from './graph.js';
 import type { WeightMap } from './init.js';
-import { ATTR, onnxType, TENSOR_FLOAT, TENSOR_INT64 } from './onnx-proto.js';
+import { ATTR, onnxType, TENSOR_FLOAT, TENSOR_INT32, TENSOR_INT64, TENSOR_INT8, TENSOR_UINT8 } from './onnx-proto.js';
+import { quantizeConv, type QdqSpec } from './qdq.js';
 
 /** ONNX opset of the exported model (Resize half_pixel, HardSwish, Split with an input need ≥ 14; 17 is widely supported by ORT and TensorRT 8.6+). */
 export const ONNX_OPSET = 17;
@@ -21,6 +22,11 @@ function floatTensor(name: string, dims: number[], data: Float32Array): TensorMs
 }
 function int64Tensor(name: string, values: number[]): TensorMsg {
   return { name, dims: [values.length], data_type: TENSOR_INT64, raw_data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+}
+/** An int8 / uint8 / int32 tensor (quantised weights, biases, zero points) as raw little-endian data. */
+function intTensor(name: string, dims: number[], data: Int8Array | Uint8Array | Int32Array): TensorMsg {
+  const data_type = data instanceof Int8Array ? TENSOR_INT8 : data instanceof Uint8Array ? TENSOR_UINT8 : TENSOR_INT32;
+  return { name, dims, data_type, raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** Row-normalised memory (x / max(‖x‖₂, ε), as the tfjs executor computes it) and its transpose. */
@@ -70,6 +76,14 @@ export function writeOnnx(
     name?: string;
     /** Also output the backbone levels as `feature0` … `feature3` (NCHW), e.g. to check an imported backbone. */
     featureOutputs?: boolean;
+    /** Also output these graph values, in order, as `probe0`, `probe1`, … (float, NCHW): calibration reads them. */
+    probes?: readonly string[];
+    /**
+     * Static QDQ quantisation (qdq.ts): the listed values pass through QuantizeLinear → DequantizeLinear, and
+     * the listed convs read int8 weights and int32 biases through DequantizeLinear. ONNX Runtime fuses the
+     * patterns into integer kernels; what is not listed stays float.
+     */
+    qdq?: QdqSpec;
   },
 ): Uint8Array {
   const nodes: NodeMsg[] = [];
@@ -83,6 +97,8 @@ export function writeOnnx(
   features.forEach((f, l) => rename.set(f, `feature${l}`));
   const derived = new Set<string>(); // parameters exported only through derived constants
   const v = (name: string): string => rename.get(name) ?? name;
+  const dequantized = new Map<string, string>(); // quantised value → the name its consumers read
+  const r = (name: string): string => dequantized.get(name) ?? v(name);
   let counter = 0;
   const tmp = (hint: string): string => `${hint}/t${counter++}`;
   const emit = (op_type: string, input: string[], output: string[], attribute: Attr[] = []): void => {
@@ -98,6 +114,16 @@ export function writeOnnx(
     }
     return name;
   };
+  const constU8 = (value: number): string => {
+    const key = `u8:${value}`;
+    let name = constants.get(key);
+    if (!name) {
+      name = `const/${constants.size}`;
+      constants.set(key, name);
+      initializers.push(intTensor(name, [], Uint8Array.of(value)));
+    }
+    return name;
+  };
   const constI = (values: number[]): string => {
     const key = `i:${values}`;
     let name = constants.get(key);
@@ -109,11 +135,53 @@ export function writeOnnx(
     return name;
   };
 
-  for (const node of graph.nodes) emitNode(node);
+  for (const input of [graph.inputs.image, graph.inputs.edge]) quantizeValue(input);
+  for (const node of graph.nodes) {
+    emitNode(node);
+    node.outputs.forEach(quantizeValue);
+  }
+
+  /** QuantizeLinear → DequantizeLinear after `value`'s producer, when the qdq spec lists it. */
+  function quantizeValue(value: string): void {
+    const q = o.qdq?.activations.get(value);
+    if (!q) return;
+    if (value === graph.outputs.recon) throw new Error('onnx writer: the recon output cannot be quantised');
+    // Shared scale and zero-point initializers for equal parameters: ONNX Runtime drops a DQ → Resize → Q pair
+    // into a uint8 Resize only when both ends name the same ones.
+    const scale = constF([q.scale], []);
+    const zero = constU8(q.zeroPoint);
+    const quantized = `${v(value)}/quantized`;
+    emit('QuantizeLinear', [v(value), scale, zero], [quantized]);
+    emit('DequantizeLinear', [quantized, scale, zero], [`${v(value)}/dequantized`]);
+    dequantized.set(value, `${v(value)}/dequantized`);
+  }
+
+  /** The conv's weight (and bias) inputs: float initializers, or int8/int32 through DequantizeLinear (axis 0). */
+  function convParams(node: GraphNode & { spec: { op: 'conv' } }): string[] {
+    const s = node.spec;
+    if (!o.qdq?.convs.has(s.weight)) return s.bias ? [s.weight, s.bias] : [s.weight];
+    const inputQuant = o.qdq.activations.get(node.inputs[0]!);
+    if (!inputQuant) throw new Error(`onnx writer: conv ${node.name} is quantised but its input is not`);
+    const bias = s.bias ? weights.get(s.bias)!.data : undefined;
+    const qc = quantizeConv(weights.get(s.weight)!.data, s.outChannels, inputQuant.scale, bias);
+    const dq = (param: string, dims: number[], data: Int8Array | Int32Array, scales: Float32Array): string => {
+      const base = `${param}/${nodes.length}`;
+      initializers.push(intTensor(`${base}/quantized`, dims, data));
+      initializers.push(floatTensor(`${base}/scale`, [s.outChannels], scales));
+      initializers.push(intTensor(`${base}/zero_point`, [s.outChannels], data instanceof Int8Array ? new Int8Array(s.outChannels) : new Int32Array(s.outChannels)));
+      emit('DequantizeLinear', [`${base}/quantized`, `${base}/scale`, `${base}/zero_point`], [`${base}/dequantized`], [int('axis', 0)]);
+      derived.add(param);
+      return `${base}/dequantized`;
+    };
+    const shape = graph.params.find((p) => p.name === s.weight)!.shape;
+    const inputs = [dq(s.weight, shape, qc.weight, qc.weightScale)];
+    if (s.bias) inputs.push(dq(s.bias, [s.outChannels], qc.bias!, qc.biasScale!));
+    return inputs;
+  }
 
   function emitNode(node: GraphNode): void {
     const s = node.spec;
-    const x = v(node.inputs[0]!);
+    const x = r(node.inputs[0]!);
     const out = node.outputs.map(v);
     const y = out[0]!;
     switch (s.op) {
@@ -124,7 +192,7 @@ export function writeOnnx(
         return;
       }
       case 'conv':
-        emit('Conv', s.bias ? [x, s.weight, s.bias] : [x, s.weight], [y], [
+        emit('Conv', [x, ...convParams(node as GraphNode & { spec: typeof s })], [y], [
           ints('kernel_shape', [s.kernel, s.kernel]),
           ints('strides', [s.stride, s.stride]),
           ints('pads', s.pads ?? [s.pad, s.pad, s.pad, s.pad]),
@@ -149,9 +217,9 @@ export function writeOnnx(
       case 'maxPool3s2':
         return emit('MaxPool', [x], [y], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]);
       case 'add':
-        return emit('Add', [x, v(node.inputs[1]!)], [y]);
+        return emit('Add', [x, r(node.inputs[1]!)], [y]);
       case 'mul':
-        return emit('Mul', [x, v(node.inputs[1]!)], [y]);
+        return emit('Mul', [x, r(node.inputs[1]!)], [y]);
       case 'upsample2x':
         // Matches tf.image.resizeBilinear(alignCorners=false, halfPixelCenters=true) and PyTorch align_corners=False.
         return emit('Resize', [x, '', constF([1, 1, 2, 2], [4])], [y], [
@@ -218,7 +286,7 @@ export function writeOnnx(
       case 'channelMax':
         return emit('ReduceMax', [x], [y], [ints('axes', [1]), int('keepdims', 1)]);
       case 'concatChannels':
-        return emit('Concat', node.inputs.map(v), [y], [int('axis', 1)]);
+        return emit('Concat', node.inputs.map(r), [y], [int('axis', 1)]);
       case 'avgPool3':
         return emit('AveragePool', [x], [y], [ints('kernel_shape', [3, 3]), ints('strides', [1, 1]), ints('pads', [1, 1, 1, 1]), int('count_include_pad', 0)]);
       case 'nearestNormal': {
@@ -260,6 +328,12 @@ export function writeOnnx(
     const [, h, w] = graph.shapes.get(bankOut.distance)!;
     featureInfo.unshift(valueInfo('featureDistance', 1, h, w));
   }
+  const probeInfo = (o.probes ?? []).map((p, i) => {
+    const shape = graph.shapes.get(p);
+    if (!shape) throw new Error(`onnx writer: probe ${p} is not a graph value`);
+    emit('Identity', [v(p)], [`probe${i}`]);
+    return valueInfo(`probe${i}`, ...shape);
+  });
   const Model = onnxType('ModelProto');
   const model = Model.fromObject({
     ir_version: ONNX_IR_VERSION,
@@ -271,7 +345,7 @@ export function writeOnnx(
       node: nodes,
       initializer: initializers,
       input: [valueInfo('image', 3), valueInfo('edge', 1)],
-      output: [valueInfo('recon', 3), ...featureInfo],
+      output: [valueInfo('recon', 3), ...featureInfo, ...probeInfo],
     },
   });
   return Model.encode(model).finish();

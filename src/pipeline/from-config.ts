@@ -74,6 +74,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     threads: config.backend.threads,
     sessions: config.backend.sessions,
     device: config.backend.device,
+    precision: config.backend.precision,
     roi: config.roi,
     thresholds: config.thresholds,
     heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality, maxEdge: config.heatmap.maxEdge },

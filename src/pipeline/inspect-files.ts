@@ -21,6 +21,8 @@ export interface InspectFilesOptions {
   backend?: 'auto' | 'onnxruntime' | 'tensorrt';
   threads?: number;
   sessions?: number;
+  /** 'int8': the bundle's INT8 model (ONNX Runtime CPU). */
+  precision?: 'fp32' | 'int8';
 }
 
 /**
@@ -31,7 +33,7 @@ export interface InspectFilesOptions {
  */
 export async function inspectFiles(o: InspectFilesOptions): Promise<RunStats> {
   const inspector = await Inspector.create(o.bundle, {
-    backend: o.backend, threads: o.threads, sessions: o.sessions, roi: o.roi,
+    backend: o.backend, threads: o.threads, sessions: o.sessions, precision: o.precision, roi: o.roi,
     thresholds: { ...(o.thresholds?.image !== undefined ? { image: o.thresholds.image } : {}), ...(o.thresholds?.pixel !== undefined ? { pixel: o.thresholds.pixel } : {}) },
     heatmap: { mode: o.heatmapDir ? 'all' : 'off', format: o.heatmapFormat ?? 'png', ...(o.heatmapMaxEdge !== undefined ? { maxEdge: o.heatmapMaxEdge } : {}) },
   });

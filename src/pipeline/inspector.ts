@@ -6,7 +6,7 @@ import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProv
 import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
 import { runOutputs, type InferenceBackend } from '../infer/backend.js';
-import { createBackend } from '../infer/registry.js';
+import { createBackend, type Precision } from '../infer/registry.js';
 import { loadBundle, type LoadedBundle } from '../model/bundle.js';
 import { prepareFrame, prepareTiledFrame } from '../preprocess/preprocess.js';
 import { stitchTiles, type TilingSpec } from '../preprocess/tiles.js';
@@ -39,6 +39,8 @@ export interface InspectorOptions {
    */
   sessions?: number;
   device?: 'cpu' | 'cuda';
+  /** 'int8': the bundle's INT8 model on ONNX Runtime CPU (`mmaerec-edge quantize`); default 'fp32'. */
+  precision?: Precision;
   /** Use this back end instead of creating one (a host's own, or a test double). Not disposed by close(). */
   inferenceBackend?: InferenceBackend;
   /** Region of interest in original-frame pixels (default: the whole frame). */
@@ -142,7 +144,7 @@ export class Inspector {
     if (options.heatmap?.maxEdge !== undefined) assertMaxEdge('options.heatmap.maxEdge', options.heatmap.maxEdge);
     const loaded = typeof bundle === 'string' ? await loadBundle(bundle) : bundle;
     const owns = !options.inferenceBackend;
-    const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, sessions: options.sessions, device: options.device }));
+    const backend = options.inferenceBackend ?? (await createBackend(loaded, { backend: options.backend, threads: options.threads, sessions: options.sessions, device: options.device, precision: options.precision }));
     const { width, height } = loaded.manifest.input;
     if (backend.width !== width || backend.height !== height) {
       if (owns) await backend.dispose();

@@ -31,7 +31,7 @@ describe('run config', () => {
     expect(c.sinks[0]).toEqual({ type: 'jsonl', path: path.join(dir, 'out/results.jsonl'), heatmaps: 'omit', fsync: true });
     expect(c.heatmap).toEqual({ mode: 'defects', format: 'png', quality: 85, maxEdge: 1024, dir: path.join(dir, 'heat') });
     expect(c.pipeline.maxInFlight).toBeUndefined(); // startRun then keeps backend.sessions + 2 in flight
-    expect(c.backend).toEqual({ name: 'auto', sessions: 1, requireNativeScoring: true });
+    expect(c.backend).toEqual({ name: 'auto', sessions: 1, precision: 'fp32', requireNativeScoring: true });
     expect(c.thresholds).toEqual({ image: 0.4 });
   });
 

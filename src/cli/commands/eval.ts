@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option('--fpr-limit <x>', 'AUPRO integration limit', '0.3')
     .option('--backend <name>', 'auto | onnxruntime | tensorrt', 'auto')
     .option('--threads <n>', 'inference threads')
+    .option('--precision <p>', "fp32 | int8 (the bundle's INT8 model from mmaerec-edge quantize, ONNX Runtime CPU)", 'fp32')
     .option('--size <px>', 'working size of --reference', '256')
     .option('--sigma <px>', 'blur σ of --reference', '2')
     .option('--concurrency <n>', 'frames in flight', '2')
@@ -29,7 +30,7 @@ export function register(program: Command): void {
       const flags = parseFlags(evalFlagsSchema, raw, 'eval');
       const scoring = flags.scoring !== undefined ? await (await import('../../eval/scoring-override.js')).readScoringOverride(flags.scoring) : undefined;
       const analyzer = flags.model
-        ? await (await import('../../eval/bundle-analyzer.js')).openBundleAnalyzer(flags.model, { backend: flags.backend, ...(flags.threads ? { threads: flags.threads } : {}), ...(scoring ? { scoring } : {}) })
+        ? await (await import('../../eval/bundle-analyzer.js')).openBundleAnalyzer(flags.model, { backend: flags.backend, precision: flags.precision, ...(flags.threads ? { threads: flags.threads } : {}), ...(scoring ? { scoring } : {}) })
         : (await import('../../eval/reference.js')).blurReference({ size: flags.size, sigma: flags.sigma, ...(scoring ? { scoring } : {}) });
       try {
         const { metrics, files } = await evaluate({

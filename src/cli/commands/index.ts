@@ -9,6 +9,7 @@ export function registerAll(): void {
   defineCommand('import-backbone', 'check ImageNet backbone weights (torchvision names) for create --backbone', () => import('./import-backbone.js'));
   defineCommand('train', 'train a model on good images and write a ready bundle', () => import('./train.js'));
   defineCommand('build-engine', 'build a TensorRT engine for this GPU from a model bundle', () => import('./build-engine.js'));
+  defineCommand('quantize', "write the bundle's INT8 model for ONNX Runtime CPU, calibrated on good images", () => import('./quantize.js'));
   defineCommand('eval', 'evaluate a model on an MVTec-layout dataset: AUROC, AP, AUPRO, report.html', () => import('./eval.js'));
   defineCommand('calibrate', "set a bundle's image and pixel thresholds from data", () => import('./calibrate.js'));
   defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status)', () => import('./schema.js'));

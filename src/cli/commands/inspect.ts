@@ -35,6 +35,7 @@ export function register(program: Command): void {
     .option('--pixel-threshold <value>', "override the bundle's pixel threshold")
     .option('--backend <name>', 'auto | onnxruntime | tensorrt', 'auto')
     .option('--threads <n>', 'inference threads (per session)')
+    .option('--precision <p>', "fp32 | int8 (the bundle's INT8 model from mmaerec-edge quantize, ONNX Runtime CPU)", 'fp32')
     .option('--sessions <n>', 'model sessions inferring side by side (ONNX Runtime; 2 with --threads 1 for throughput on 2 cores)')
     .action(async (paths: string[], flags: Record<string, string | boolean | undefined>) => {
       const bundle = bundleFrom('inspect', flags.model as string | undefined, flags.model === undefined ? paths[0] : undefined);
@@ -44,6 +45,8 @@ export function register(program: Command): void {
       if (!['auto', 'onnxruntime', 'tensorrt'].includes(backend)) {
         throw new MmaerecError('E_CONFIG', `--backend "${backend}" is unknown: use auto, onnxruntime or tensorrt`);
       }
+      const precision = String(flags.precision);
+      if (precision !== 'fp32' && precision !== 'int8') throw new MmaerecError('E_CONFIG', `--precision "${precision}" is unknown: use fp32 or int8 (int8 needs "mmaerec-edge quantize" first)`);
       const format = String(flags.heatmapFormat);
       if (format !== 'png' && format !== 'jpeg') throw new MmaerecError('E_CONFIG', `--heatmap-format "${format}" is unknown: use png or jpeg`);
       const maxEdge = parseNumber('--heatmap-max-edge', flags.heatmapMaxEdge as string | undefined);
@@ -67,6 +70,7 @@ export function register(program: Command): void {
         backend: backend as 'auto' | 'onnxruntime' | 'tensorrt',
         threads,
         sessions,
+        precision: precision as 'fp32' | 'int8',
       });
       const { scoringEngine, NATIVE_BUILD_FIX } = await import('../../native.js');
       process.stderr.write(`scoring engine: ${scoringEngine()}${scoringEngine() === 'typescript' ? ` (TypeScript fallback, ≈ 5–50× slower: ${NATIVE_BUILD_FIX})` : ''}\n`);

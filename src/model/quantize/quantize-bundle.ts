@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PreparedInputs } from '../../engine/calibration.js';
+import { MmaerecError } from '../../errors.js';
+import { INT8_ONNX_FILE, loadBundle, loadBundleWeights, writeManifestFile, type LoadedBundle } from '../bundle.js';
+import { foldBatchNorms } from '../fold-batchnorm.js';
+import type { Int8Variant, Manifest } from '../manifest.js';
+import { buildNetwork } from '../network.js';
+import { writeOnnx } from '../onnx-writer.js';
+import { activationQuant, type ActivationQuant } from '../qdq.js';
+import { ActivationHistogram } from './histogram.js';
+import { planQuantization, type PlanOptions } from './plan.js';
+import { calibrationSamples } from './samples.js';
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+
+export interface QuantizeOptions extends PlanOptions {
+  /** Bundle directory. */
+  model: string;
+  /** Folder of good images. */
+  calib: string;
+  /** At most this many calibration images (evenly spread over the sorted folder; default 100). */
+  limit?: number;
+  /**
+   * Range rule (histogram.ts): 'percentile' (default, 99.99) or 'mse'. On models/demo-lite (magnetic tile) the
+   * AUROCs moved least with percentile 99.99 (image −0.001, pixel −0.002; MSE +0.002 / −0.003; min–max, i.e.
+   * percentile 100, −0.012 pixel): BENCHMARKS.md, "INT8".
+   */
+  rule?: 'percentile' | 'mse';
+  percentile?: number;
+  /** ONNX Runtime threads for calibration (default 1: the line may be running beside it). */
+  threads?: number;
+  /** Progress: called after each calibration sample has run. */
+  onSample?: (done: number, total: number) => void;
+}
+
+export interface QuantizeResult {
+  bundle: LoadedBundle;
+  file: string;
+  bytes: number;
+  variant: Int8Variant;
+}
+
+/** Samples compared with the float model after quantisation (the manifest's `check`). */
+const CHECK_SAMPLES = 8;
+
+/**
+ * `mmaerec-edge quantize`: calibrates activation ranges on good images, writes the INT8 (static QDQ) variant of
+ * the bundle's network with the project's ONNX writer (BatchNorm folded, plan.ts's choice of int8 and float ops)
+ * and records it in the manifest (variants.int8, files). The float model.onnx is kept unchanged.
+ */
+export async function quantizeBundle(options: QuantizeOptions): Promise<QuantizeResult> {
+  const bundle = await loadBundle(options.model);
+  const rule = options.rule ?? 'percentile';
+  const percentile = options.percentile ?? 99.99;
+  if (!(percentile > 50 && percentile <= 100)) throw new MmaerecError('E_CONFIG', `--percentile ${percentile} is outside (50, 100]: give e.g. --percentile 99.99`);
+  const limit = options.limit ?? 100;
+  const ort = await loadOrt();
+  const { width, height, tiling } = bundle.manifest.input;
+  const calibration = await calibrationSamples(options.calib, limit, { width, height, tiling });
+
+  const folded = foldBatchNorms(buildNetwork(bundle.config), await loadBundleWeights(bundle));
+  const plan = planQuantization(folded.graph, options);
+  const probeModel = writeOnnx(folded.graph, folded.weights, { inputSize: width, probes: plan.calibrated });
+  const histograms = plan.calibrated.map(() => new ActivationHistogram());
+  const threads = options.threads ?? 1;
+  const probe = await createSession(ort, probeModel, threads, 'calibration model');
+  try {
+    for (const [i, sample] of calibration.samples.entries()) {
+      const out = await probe.run(feeds(ort, sample, width, height));
+      plan.calibrated.forEach((_, p) => histograms[p]!.addAll(out[`probe${p}`]!.data as Float32Array));
+      options.onSample?.(i + 1, calibration.samples.length);
+    }
+  } finally {
+    await probe.release();
+  }
+
+  const activations = new Map<string, ActivationQuant>();
+  plan.calibrated.forEach((value, p) => {
+    const h = histograms[p]!;
+    const [lo, hi] = rule === 'mse' ? h.mseRange() : h.percentileRange(percentile);
+    activations.set(value, activationQuant(lo, hi));
+  });
+  for (const [value, source] of plan.tied) activations.set(value, activations.get(source)!);
+  const version = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')).version as string;
+  const int8Model = writeOnnx(folded.graph, folded.weights, {
+    inputSize: width, producerVersion: version, name: `${bundle.manifest.name}-int8`, qdq: { activations, convs: plan.convs },
+  });
+  const check = await compareWithFloat(ort, bundle, int8Model, calibration.samples.slice(0, CHECK_SAMPLES), threads);
+
+  const variant: Int8Variant = {
+    file: INT8_ONNX_FILE,
+    method: 'static-qdq',
+    weights: 'int8 symmetric, per output channel',
+    activations: 'uint8 asymmetric, per tensor',
+    calibration: {
+      rule, ...(rule === 'percentile' ? { percentile } : {}), folder: options.calib,
+      images: calibration.images.length, samples: calibration.samples.length, sha256: calibration.sha256,
+    },
+    int8Convs: plan.convs.size,
+    floatConvs: plan.floatConvs,
+    check,
+    createdAt: new Date().toISOString(),
+    producer: `mmaerec-edge ${version}`,
+  };
+  const file = join(bundle.dir, INT8_ONNX_FILE);
+  const manifest: Manifest = {
+    ...bundle.manifest,
+    files: { ...bundle.manifest.files, [INT8_ONNX_FILE]: { sha256: createHash('sha256').update(int8Model).digest('hex'), bytes: int8Model.byteLength } },
+    variants: { ...bundle.manifest.variants, int8: variant },
+  };
+  try {
+    await writeFile(`${file}.tmp`, int8Model);
+    await rename(`${file}.tmp`, file);
+    await writeManifestFile(bundle.dir, manifest);
+  } catch (err) {
+    await rm(`${file}.tmp`, { force: true });
+    throw new MmaerecError('E_IO', `cannot write ${file} (${(err as Error).message}): check that the bundle folder is writable`, { cause: err });
+  }
+  return { bundle: await loadBundle(bundle.dir), file, bytes: int8Model.byteLength, variant };
+}
+
+async function loadOrt(): Promise<Ort> {
+  try {
+    return await import('onnxruntime-node');
+  } catch (err) {
+    throw new MmaerecError('E_UNSUPPORTED', `onnxruntime-node cannot load (${(err as Error).message}): reinstall it with "npm install onnxruntime-node"`);
+  }
+}
+
+async function createSession(ort: Ort, model: Uint8Array | string, threads: number, what: string): Promise<Session> {
+  try {
+    const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 } as const;
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+  } catch (err) {
+    throw new MmaerecError('E_MODEL', `onnxruntime rejects the ${what} (${String((err as Error).message).split('\n')[0]}): this is a bug in mmaerec-edge's quantiser; report it`);
+  }
+}
+
+function feeds(ort: Ort, s: PreparedInputs, width: number, height: number): Record<string, import('onnxruntime-node').Tensor> {
+  return {
+    image: new ort.Tensor('float32', s.image, [1, 3, height, width]),
+    edge: new ort.Tensor('float32', s.edge, [1, 1, height, width]),
+  };
+}
+
+/** Mean and largest |recon_int8 − recon_fp32| over `samples` (ONNX Runtime CPU, both models). */
+async function compareWithFloat(ort: Ort, bundle: LoadedBundle, int8Model: Uint8Array, samples: PreparedInputs[], threads: number): Promise<Int8Variant['check']> {
+  const { width, height } = bundle.manifest.input;
+  const float = await createSession(ort, bundle.paths.onnx, threads, 'float model');
+  const int8 = await createSession(ort, int8Model, threads, 'INT8 model');
+  let sum = 0;
+  let max = 0;
+  let count = 0;
+  try {
+    for (const s of samples) {
+      const a = (await float.run(feeds(ort, s, width, height))).recon!.data as Float32Array;
+      const b = (await int8.run(feeds(ort, s, width, height))).recon!.data as Float32Array;
+      for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i]! - b[i]!);
+        sum += d;
+        if (d > max) max = d;
+      }
+      count += a.length;
+    }
+  } finally {
+    await Promise.all([float.release(), int8.release()]);
+  }
+  return { samples: samples.length, meanAbsDiff: sum / count, maxAbsDiff: max };
+}
