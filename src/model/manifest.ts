@@ -169,28 +169,32 @@ export type PositionNorm = z.infer<typeof positionNormSchema>;
 export const int8VariantSchema = z.object({
   /** The ONNX file in the bundle (listed in `files`, so its sha256 is checked on load). */
   file: z.string().min(1).describe('the INT8 ONNX file in the bundle (model.int8.onnx), listed in files'),
-  method: z.literal('static-qdq'),
-  weights: z.literal('int8 symmetric, per output channel'),
-  activations: z.literal('uint8 asymmetric, per tensor'),
+  method: z.literal('static-qdq').describe('quantisation method: static QDQ (QuantizeLinear/DequantizeLinear pairs, calibrated ranges)'),
+  weights: z.literal('int8 symmetric, per output channel').describe('how conv weights are quantised'),
+  activations: z.literal('uint8 asymmetric, per tensor').describe('how activations are quantised'),
   calibration: z.object({
-    rule: z.enum(['percentile', 'mse']),
+    rule: z.enum(['percentile', 'mse']).describe('how each activation range was chosen from the calibration values'),
     /** The percentile of each activation's values kept inside the range (rule percentile). */
-    percentile: z.number().gt(50).lte(100).optional(),
+    percentile: z.number().gt(50).lte(100).optional().describe('rule percentile: the percentile of each activation kept inside its range'),
     /** The folder as given to `quantize --calib`. */
     folder: z.string().describe('the folder of good images, as given to quantize --calib'),
-    images: z.number().int().positive(),
+    images: z.number().int().positive().describe('calibration images read'),
     samples: z.number().int().positive().describe('network inputs calibrated on: one per image, or tiles of them for a tiled bundle'),
     /** sha256 over each image's file name and bytes, in sorted order. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/).describe("over each calibration image's file name and bytes, in sorted order"),
   }),
   /** Convs that run in int8, and those kept float with the reason. */
-  int8Convs: z.number().int().nonnegative(),
+  int8Convs: z.number().int().nonnegative().describe('convolutions that run in int8'),
   floatConvs: z.array(z.object({ name: z.string(), reason: z.string() })).describe('convs kept float, each with the reason'),
   /** Reconstruction difference from the float model on calibration samples, at quantisation time. */
-  check: z.object({ samples: z.number().int().positive(), meanAbsDiff: z.number(), maxAbsDiff: z.number() })
+  check: z.object({
+    samples: z.number().int().positive().describe('calibration samples compared'),
+    meanAbsDiff: z.number().describe('mean |recon int8 − fp32|'),
+    maxAbsDiff: z.number().describe('largest |recon int8 − fp32|'),
+  })
     .describe('|recon int8 − fp32| over the first calibration samples, measured when quantising'),
-  createdAt: z.string(),
-  producer: z.string(),
+  createdAt: z.string().describe('ISO 8601 time the variant was written'),
+  producer: z.string().describe('the SDK version that wrote it'),
 });
 
 export const manifestSchema = z.object({
