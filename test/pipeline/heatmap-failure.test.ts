@@ -107,7 +107,7 @@ describe('heatmap failures', () => {
       const lines = written.trimEnd().split('\n');
       expect(lines).toHaveLength(2);
       if (format === 'text') {
-        expect(lines[0]).toMatch(/^DEFECT a\.jpg {2}score \d+\.\d{4} .* {2}warning: frame a\.jpg: heatmap not rendered, the verdict stands: vips2png: unable to write to target target: report it with the frame attached$/);
+        expect(lines[0]).toMatch(/^DEFECT a\.jpg {2}score \d+\.\d{1,4} .* {2}warning: frame a\.jpg: heatmap not rendered, the verdict stands: vips2png: unable to write to target target: report it with the frame attached$/);
       } else {
         const rec = JSON.parse(lines[1]!);
         expect(rec).toMatchObject({ kind: 'inspection', frameId: 'b.jpg', verdict: 'defect', warnings: [{ kind: 'heatmap', message: expect.stringMatching(/^frame b\.jpg: heatmap not rendered/) }] });
