@@ -127,6 +127,11 @@ function onEvent(topic: string, event: MmaerecEvent): void {
     if (!flags.quiet) process.stdout.write(`STATUS ${event.line}/${event.station}/${event.camera} ${event.state} ${event.reason} ${event.at}\n`);
     return;
   }
+  if (event.schema === 'mmaerec.model/1') {
+    const bundle = event.inService ? `${event.inService.bundleName} ${event.inService.bundleSha256.slice(0, 12)}` : 'none';
+    if (!flags.quiet) process.stdout.write(`MODEL  ${event.line}/${event.station} ${event.outcome} ${event.candidate.path}${event.reason ? ` (${event.reason})` : ''}; in service: ${bundle}\n`);
+    return;
+  }
   summary.events++;
   if (event.schema === 'mmaerec.error/1') {
     summary.errors++;

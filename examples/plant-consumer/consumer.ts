@@ -161,6 +161,11 @@ async function handle(packet: IPublishPacket): Promise<boolean> {
     return true;
   }
   const { event, raw } = parsed;
+  // Model swap outcomes (mmaerec.model/1, issue 19 part 2) have no table in this store yet: acknowledged, not stored.
+  if (event.schema === 'mmaerec.model/1') {
+    log(`model event on ${topic} (${event.outcome} ${event.candidate.path}): not stored by this consumer`);
+    return true;
+  }
   const outcome = await withRetry(topic, () =>
     event.schema === 'mmaerec.status/1' ? storeStatus(pool, event, raw) : storeEvent(pool, event, { raw, topic, storedBy: clientId }));
   if (outcome === undefined) return !stopping;

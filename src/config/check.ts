@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { compileGlob, listGlob } from '../capture/glob.js';
+import { camerasOf, type CameraPlan } from './cameras.js';
 import { executableRuns } from '../capture/process-source.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
 import { loadBundle } from '../model/bundle.js';
@@ -140,8 +141,8 @@ function checkPort(host: string, port: number): Promise<MmaerecError | undefined
   });
 }
 
-async function checkSource(config: RunConfig, passed: string[]): Promise<MmaerecError | undefined> {
-  const s = config.source;
+async function checkSource(camera: CameraPlan, passed: string[]): Promise<MmaerecError | undefined> {
+  const { capture: s, field, roi } = camera;
   if (s.type === 'files') {
     let count = 0;
     for (const p of Array.isArray(s.path) ? s.path : [s.path]) {
@@ -149,25 +150,26 @@ async function checkSource(config: RunConfig, passed: string[]): Promise<Mmaerec
       const glob = compileGlob(isDir ? path.join(p, '*') : p);
       if (!((await stat(glob.base).catch(() => undefined))?.isDirectory() ?? false)) {
         if (s.watch) continue;
-        return new MmaerecError('E_CONFIG', `source.path "${p}": the folder ${glob.base} does not exist: give an existing folder or glob pattern`);
+        return new MmaerecError('E_CONFIG', `${field}.path "${p}": the folder ${glob.base} does not exist: give an existing folder or glob pattern`);
       }
       count += (await listGlob(glob)).length;
     }
     if (count === 0 && !s.watch) {
-      return new MmaerecError('E_CONFIG', 'source.path matches no file now: put frames there, fix the pattern, or set source.watch: true to wait for files');
+      return new MmaerecError('E_CONFIG', `${field}.path matches no file now: put frames there, fix the pattern, or set ${field}.watch: true to wait for files`);
     }
-    passed.push(`source   files: ${count} file(s) match now${s.watch ? ' (watching for more)' : ''}`);
+    passed.push(`${field === 'source' ? 'source  ' : `${field} `} files: ${count} file(s) match now${s.watch ? ' (watching for more)' : ''}`);
     return undefined;
   }
-  if (config.roi && (config.roi.x + config.roi.width > s.width || config.roi.y + config.roi.height > s.height)) {
-    const r = config.roi;
-    return new MmaerecError('E_CONFIG', `roi ${formatBox(r)} does not fit the ${s.width}×${s.height} frames of source.width/height: make x + width ≤ ${s.width} and y + height ≤ ${s.height}`);
+  if (roi && (roi.x + roi.width > s.width || roi.y + roi.height > s.height)) {
+    const r = roi;
+    const roiField = field === 'source' ? 'roi' : field.replace('.capture', '.roi');
+    return new MmaerecError('E_CONFIG', `${roiField} ${formatBox(r)} does not fit the ${s.width}×${s.height} frames of ${field}.width/height: make x + width ≤ ${s.width} and y + height ≤ ${s.height}`);
   }
-  const [exe, flag, setting] = s.type === 'ffmpeg' ? [s.ffmpegPath ?? 'ffmpeg', '-version', 'source.ffmpegPath'] : [s.gstLaunchPath ?? 'gst-launch-1.0', '--version', 'source.gstLaunchPath'];
+  const [exe, flag, setting] = s.type === 'ffmpeg' ? [s.ffmpegPath ?? 'ffmpeg', '-version', `${field}.ffmpegPath`] : [s.gstLaunchPath ?? 'gst-launch-1.0', '--version', `${field}.gstLaunchPath`];
   if (!executableRuns(exe, flag)) {
     return new MmaerecError('E_UNSUPPORTED', `${exe} is not installed or not on PATH: install ${s.type === 'ffmpeg' ? 'ffmpeg (apt install ffmpeg)' : 'GStreamer (apt install gstreamer1.0-tools)'} or set ${setting}`);
   }
-  passed.push(`source   ${s.type}: ${exe} runs (the camera itself is not tried)`);
+  passed.push(`${field === 'source' ? 'source  ' : `${field} `} ${s.type}: ${exe} runs (the camera itself is not tried)`);
   return undefined;
 }
 
@@ -198,7 +200,7 @@ export async function checkRunConfig(config: RunConfig, options: CheckOptions = 
     problems.push(oneLine(err, 'E_INFER', 'fix the bundle or the back end settings'));
   }
 
-  add(await checkSource(config, passed).catch((err: unknown) => oneLine(err, 'E_CONFIG', 'fix source')));
+  for (const camera of camerasOf(config)) add(await checkSource(camera, passed).catch((err: unknown) => oneLine(err, 'E_CONFIG', `fix ${camera.field}`)));
   if (config.logging.file) add(checkAppendableFile('logging.file', config.logging.file, 'give a writable file path, or remove logging.file to log to stderr', passed));
   if (config.heatmap.dir) add(checkWritableDir('heatmap.dir', config.heatmap.dir, 'heatmap images are saved there', passed));
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { MmaerecError } from '../errors.js';
-import { runConfigSchema, type RunConfig } from './schema.js';
+import { runConfigSchema, type RunConfig, type SourceConfig } from './schema.js';
 
 /** Field-specific fixes; the generic one is derived from the issue. */
 const HINTS: Array<[RegExp, string]> = [
@@ -110,15 +110,17 @@ export async function loadRunConfig(file: string): Promise<RunConfig> {
 
 function resolvePaths(config: RunConfig, base: string): RunConfig {
   const abs = (p: string): string => path.resolve(base, p);
-  const source = config.source.type === 'files'
-    ? { ...config.source, path: Array.isArray(config.source.path) ? config.source.path.map(abs) : abs(config.source.path) }
-    : config.source.type === 'ffmpeg' && !/^[a-z]+:\/\//i.test(config.source.input) && !config.source.input.startsWith('/dev/')
-      ? { ...config.source, input: abs(config.source.input) }
-      : config.source;
+  const capture = (s: SourceConfig): SourceConfig => s.type === 'files'
+    ? { ...s, path: Array.isArray(s.path) ? s.path.map(abs) : abs(s.path) }
+    : s.type === 'ffmpeg' && !/^[a-z]+:\/\//i.test(s.input) && !s.input.startsWith('/dev/')
+      ? { ...s, input: abs(s.input) }
+      : s;
   return {
     ...config,
     model: abs(config.model),
-    source,
+    ...(config.source ? { source: capture(config.source) } : {}),
+    ...(config.sources ? { sources: config.sources.map((s) => ({ ...s, capture: capture(s.capture) })) } : {}),
+    ...(config.swap?.watch ? { swap: { ...config.swap, watch: abs(config.swap.watch) } } : {}),
     sinks: config.sinks.map((s) =>
       s.type === 'jsonl' ? { ...s, path: abs(s.path) } : s.type === 'mqtt' && s.spool.dir ? { ...s, spool: { ...s.spool, dir: abs(s.spool.dir) } } : s,
     ),

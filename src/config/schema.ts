@@ -86,6 +86,38 @@ export const gstreamerSourceSchema = z.strictObject({
 
 export const sourceSchema = z.discriminatedUnion('type', [filesSourceSchema, ffmpegSourceSchema, gstreamerSourceSchema]);
 
+export const thresholdsSchema = z.strictObject({
+  image: z.number().optional().describe("image score at or above which a frame is a defect; default: the bundle's"),
+  pixel: z.number().optional().describe("map value at or above which a pixel belongs to a defect region; default: the bundle's"),
+});
+
+/** An id that becomes one level of an MQTT topic. */
+const topicLevel = z.string().regex(/^[^/+#\u0000]+$/, 'a non-empty id without "/", "+" or "#"');
+
+/** One camera of a cell (`sources:`): its own capture, ROI, thresholds and topic path; the model is shared. */
+export const cameraSourceSchema = z.strictObject({
+  /** Camera id: names the camera in events, metrics and logs (the `camera` of its topic path by default). */
+  id: topicLevel,
+  topic: z.string().regex(/^[^/+#\u0000]+\/[^/+#\u0000]+\/[^/+#\u0000]+$/, '<line>/<station>/<camera>, three ids without "+" or "#"').optional()
+    .describe('topic path <line>/<station>/<camera> of this camera\'s events; default: the MQTT sink\'s line and station, and the id as camera'),
+  capture: sourceSchema,
+  roi: roiSchema.optional(),
+  thresholds: thresholdsSchema.optional().describe('override the bundle\'s calibrated thresholds for this camera'),
+});
+
+/** Model swap while running (docs/architecture.md, "Model swap"). */
+export const swapSchema = z.strictObject({
+  watch: z.string().min(1).optional()
+    .describe('folder watched for new bundles: a bundle folder that appears in it (manifest.json written last) is verified and swapped in between two frames'),
+  pollS: z.number().min(0.05).max(MAX_INTERVAL_S).default(2).describe('seconds between scans of swap.watch'),
+  commands: z.boolean().default(false)
+    .describe('take swap commands {"path", "sha256"} on the MQTT topic mmaerec/<line>/<station>/model/command (needs an mqtt sink)'),
+  shadowFrames: z.number().int().min(0).max(64).default(0)
+    .describe('before a swap, run the candidate on the last N frames of each camera and compare verdicts with the model in service (0: off)'),
+  minAgreement: z.number().min(0).max(1).default(1)
+    .describe('fraction of shadow frames whose verdict must match the model in service, or the candidate is refused'),
+});
+
 export const jsonlSinkSchema = z.strictObject({
   type: z.literal('jsonl').describe('one JSON line per result appended to a file'),
   path: z.string().min(1).describe('the file (relative to the config file); created if missing, appended to otherwise'),
@@ -126,6 +158,8 @@ export const runConfigSchema = z.strictObject({
         .describe('inference back end; `auto` tries TensorRT (a built engine.plan), then ONNX Runtime, and logs why a better one was skipped'),
       threads: positiveInt.max(MAX_THREADS).optional()
         .describe("CPU threads per session (ONNX Runtime intra-op); default: the runtime's choice. `run` refuses threads × sessions above 4 × the machine's CPUs"),
+      maxBatch: positiveInt.max(64).optional()
+        .describe('frames of different cameras inferred in one run (ONNX Runtime batch dimension); default: the number of sources'),
       sessions: positiveInt.max(16).default(1)
         .describe('model sessions inferring frames side by side (ONNX Runtime); on 2 cores, 2 with threads 1 gives the most frames/s, 1 with threads 2 the lowest latency'),
       device: z.enum(['cpu', 'cuda']).optional().describe("`cuda` requires the GPU, `cpu` forbids it; default: the GPU when one is usable, else the CPU"),
@@ -135,12 +169,11 @@ export const runConfigSchema = z.strictObject({
         .describe('refuse to start (E_NATIVE) when the native scoring core did not load, instead of scoring with the TypeScript fallback (≈ 5–50× slower)'),
     })
     .default({ name: 'auto', sessions: 1, precision: 'fp32', requireNativeScoring: true }),
-  source: sourceSchema.describe('where frames come from: one of the `type`s below'),
+  source: sourceSchema.optional().describe('where frames come from, for one camera: one of the `type`s below (several cameras: `sources`; exactly one of the two)'),
+  sources: z.array(cameraSourceSchema).min(1).max(16).optional()
+    .describe('several cameras served by one model back end (a cell); each with its id, capture, ROI, thresholds and topic path'),
   roi: roiSchema.optional(),
-  thresholds: z.strictObject({
-    image: z.number().optional().describe("image score at or above which a frame is a defect; default: the bundle's"),
-    pixel: z.number().optional().describe("map value at or above which a pixel belongs to a defect region; default: the bundle's"),
-  }).default({}),
+  thresholds: thresholdsSchema.default({}),
   sinks: z.array(sinkSchema).min(1).describe('where results go: one or more of `{type: jsonl}`, `{type: stdout}`, `{type: mqtt}` (their settings: the tables below)'),
   heatmap: heatmapPolicySchema.default({ mode: 'off', format: 'png', quality: 85, maxEdge: 1024 }),
   pipeline: z
@@ -164,10 +197,28 @@ export const runConfigSchema = z.strictObject({
       file: z.string().optional().describe('log file (JSON lines, appended); default: stderr'),
     })
     .default({ level: 'info' }),
+  swap: swapSchema.optional(),
+}).superRefine((c, ctx) => {
+  if ((c.source === undefined) === (c.sources === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['source'], message: c.source ? 'and sources are both given: keep source for one camera or sources for several, not both' : 'is missing: give source (one camera) or sources (several)' });
+  }
+  if (c.sources && (c.roi || Object.keys(c.thresholds).length)) {
+    ctx.addIssue({ code: 'custom', path: [c.roi ? 'roi' : 'thresholds'], message: 'applies to source only: with sources, give roi and thresholds per camera (sources[i].roi, sources[i].thresholds)' });
+  }
+  if (c.swap?.commands && !c.sinks.some((s) => s.type === 'mqtt')) {
+    ctx.addIssue({ code: 'custom', path: ['swap', 'commands'], message: 'needs an mqtt sink (commands arrive on its broker): add one, or set swap.commands: false' });
+  }
+  const seen = new Set<string>();
+  c.sources?.forEach((s, i) => {
+    if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `"${s.id}" is used twice: give each camera its own id` });
+    seen.add(s.id);
+  });
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export type CameraSourceConfig = z.infer<typeof cameraSourceSchema>;
+export type SwapConfig = z.infer<typeof swapSchema>;
 export type SinkConfig = z.infer<typeof sinkSchema>;
 export type HeatmapPolicy = z.infer<typeof heatmapPolicySchema>;

@@ -15,6 +15,13 @@ export interface Region {
   meanScore: number;
 }
 
+/** The camera a record is about, in a cell (several sources): the ids of its topic path `<line>/<station>/<camera>`. */
+export interface CameraIds {
+  line?: string;
+  station?: string;
+  camera: string;
+}
+
 export interface StageLatency {
   decodeMs: number;
   preprocessMs: number;
@@ -67,6 +74,8 @@ export interface InspectionResult {
   warnings?: RecordWarning[];
   latency: StageLatency;
   model: ModelProvenance;
+  /** The camera of a cell (several sources) that took the frame; sinks use its ids for events and topics. */
+  camera?: CameraIds;
 }
 
 /** A frame that could not be inspected; sinks receive it like a result, and the pipeline goes on. */
@@ -79,6 +88,7 @@ export interface ErrorRecord {
   code: string;
   message: string;
   model?: ModelProvenance;
+  camera?: CameraIds;
 }
 
 export type PipelineRecord = InspectionResult | ErrorRecord;

@@ -46,7 +46,7 @@ export async function startDemoSubscriber(
       return;
     }
     const event = parsed.data;
-    if (event.schema === 'mmaerec.status/1' || events.has(event.id)) return;
+    if (event.schema === 'mmaerec.status/1' || event.schema === 'mmaerec.model/1' || events.has(event.id)) return;
     events.set(event.id, event);
     onEvent(event, t);
     if (waiter && events.size >= waiter.count) waiter.resolve();

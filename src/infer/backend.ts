@@ -35,6 +35,15 @@ export interface InferenceBackend {
    * without a bank keep returning the bare reconstruction.
    */
   run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs>;
+  /**
+   * Frames one call can take (ONNX Runtime with a batchable model: `maxBatch`). Absent or 1: no batching.
+   * With it, `runBatch` infers up to that many frames in one run (one result per frame, in order, each as `run`
+   * resolves it).
+   */
+  readonly maxBatch?: number;
+  runBatch?(inputs: readonly InferenceInputs[]): Promise<(Float32Array | InferenceOutputs)[]>;
+  /** Why the back end runs frames one at a time though batching was asked (model or back end). */
+  readonly batchingOff?: string;
   dispose(): Promise<void>;
 }
 

@@ -10,6 +10,8 @@ const CLOSE_TIMEOUT_MS = 60_000;
 export interface OrtSessionSpec {
   ortPath: string;
   onnxPath: string;
+  /** The model to load instead of reading onnxPath (the batchable copy, onnx-batch.ts); onnxPath still names it. */
+  onnxBytes?: Uint8Array;
   /** Session options to try in order (e.g. CUDA, then CPU); the first that loads is kept. */
   attempts: Record<string, unknown>[];
   width: number;
@@ -27,7 +29,7 @@ export class OrtWorkerSession {
   readonly attempt: number;
   /** Why earlier attempts failed. */
   readonly failures: readonly string[];
-  private readonly pending = new Map<number, { resolve: (v: Float32Array | InferenceOutputs) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: Float32Array | InferenceOutputs) => void; reject: (e: Error) => void; batch: number }>();
   private nextId = 0;
   private dead: Error | undefined;
   private closing = false;
@@ -50,7 +52,7 @@ export class OrtWorkerSession {
     const execArgv = workerExecArgv(process.execArgv);
     const worker = new Worker(ORT_WORKER_SOURCE, {
       eval: true, execArgv, resourceLimits: { stackSizeMb: 64 },
-      workerData: { ortPath: spec.ortPath, onnxPath: spec.onnxPath, attempts: spec.attempts },
+      workerData: { ortPath: spec.ortPath, onnxPath: spec.onnxPath, onnxBytes: spec.onnxBytes, attempts: spec.attempts },
     });
     let session: OrtWorkerSession | undefined;
     const ready = new Promise<{ index: number; failures: string[] }>((resolve, reject) => {
@@ -85,14 +87,15 @@ export class OrtWorkerSession {
     return this.pending.size;
   }
 
-  run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
+  /** One run of `batch` frames stacked in `inputs` (batch > 1 needs a model with a symbolic batch). */
+  run(inputs: InferenceInputs, batch = 1): Promise<Float32Array | InferenceOutputs> {
     if (this.dead) return Promise.reject(new MmaerecError('E_INFER', `onnxruntime worker failed (${this.dead.message}): create a new back end`));
     const { width, height } = this.spec;
     const id = this.nextId++;
     return new Promise<Float32Array | InferenceOutputs>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, batch });
       if (this.pending.size === 1) this.worker.ref(); // keep the process alive while a run is in flight
-      this.worker.postMessage({ type: 'run', id, image: inputs.image, edge: inputs.edge, width, height });
+      this.worker.postMessage({ type: 'run', id, image: inputs.image, edge: inputs.edge, width, height, batch });
     }).finally(() => {
       if (this.pending.size === 0 && !this.closing) this.worker.unref();
     });
@@ -127,8 +130,8 @@ export class OrtWorkerSession {
     if (!p) return;
     const { width, height } = this.spec;
     if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${printable(msg.error, 240)}): check the bundle and inputs`));
-    else if (!msg.recon || msg.recon.length !== 3 * width * height) {
-      p.reject(new MmaerecError('E_INFER', `onnxruntime returned no 1×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
+    else if (!msg.recon || msg.recon.length !== p.batch * 3 * width * height) {
+      p.reject(new MmaerecError('E_INFER', `onnxruntime returned no ${p.batch}×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
     } else p.resolve(msg.featureDistance ? { recon: msg.recon, featureDistance: msg.featureDistance } : msg.recon);
   }
 

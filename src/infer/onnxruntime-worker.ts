@@ -18,7 +18,7 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
   let index = -1;
   for (let i = 0; i < workerData.attempts.length && !session; i++) {
     try {
-      session = await ort.InferenceSession.create(workerData.onnxPath, workerData.attempts[i]);
+      session = await ort.InferenceSession.create(workerData.onnxBytes || workerData.onnxPath, workerData.attempts[i]);
       index = i;
     } catch (e) {
       failures.push(workerData.attempts[i].executionProviders.join(',') + ': ' + firstLine(e));
@@ -41,11 +41,13 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
       parentPort.close();
     }
   }
+  // msg.batch frames, stacked along the batch dimension (a model with a symbolic batch; see onnx-batch.ts).
   async function runOne(msg) {
     try {
+      const n = msg.batch || 1;
       const out = await session.run({
-        image: new ort.Tensor('float32', msg.image, [1, 3, msg.height, msg.width]),
-        edge: new ort.Tensor('float32', msg.edge, [1, 1, msg.height, msg.width]),
+        image: new ort.Tensor('float32', msg.image, [n, 3, msg.height, msg.width]),
+        edge: new ort.Tensor('float32', msg.edge, [n, 1, msg.height, msg.width]),
       });
       const recon = out.recon ? new Float32Array(out.recon.data) : undefined;
       const featureDistance = out.featureDistance ? new Float32Array(out.featureDistance.data) : undefined;

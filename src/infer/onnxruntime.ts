@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
 import { assertFloat32Length } from '../util/is.js';
-import type { InferenceBackend, InferenceInputs, InferenceOutputs } from './backend.js';
+import { runOutputs, type InferenceBackend, type InferenceInputs, type InferenceOutputs } from './backend.js';
 import type { BackendOptions } from './registry.js';
+import { withDynamicBatch } from './onnx-batch.js';
 import { OrtWorkerSession } from './onnxruntime-session.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -73,7 +75,12 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
   if (options.device !== 'cuda') attempts.push({ device: 'cpu', options: { ...base, executionProviders: ['cpu'] } });
 
-  const spec = { ortPath, onnxPath: int8 ? bundle.paths.int8Onnx! : bundle.paths.onnx, width, height };
+  const onnxPath = int8 ? bundle.paths.int8Onnx! : bundle.paths.onnx;
+  // Batching needs the model with a symbolic batch (a copy in memory; the bundle's file is not changed).
+  const maxBatch = options.maxBatch ?? 1;
+  const batchable = maxBatch > 1 ? withDynamicBatch(await readFile(onnxPath)) : undefined;
+  const batch = batchable?.ok ? maxBatch : 1;
+  const spec = { ortPath, onnxPath, width, height, ...(batchable?.ok ? { onnxBytes: batchable.bytes } : {}) };
   const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
   const sessions = [first];
   const closeAll = async (): Promise<void> => {
@@ -96,9 +103,32 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     } catch (err) {
       return Promise.reject(err);
     }
+    return leastBusy().run(inputs);
+  }
+
+  function leastBusy(): OrtWorkerSession {
     let best = sessions[0]!;
     for (const s of sessions) if (s.load < best.load) best = s;
-    return best.run(inputs);
+    return best;
+  }
+
+  /** Up to `batch` frames stacked into one run; one reconstruction per frame, in order. */
+  async function runBatch(frames: readonly InferenceInputs[]): Promise<(Float32Array | InferenceOutputs)[]> {
+    if (disposed) throw new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end');
+    if (frames.length < 1 || frames.length > batch) throw new RangeError(`Expected 1..${batch} frames for runBatch but received ${frames.length}`);
+    if (frames.length === 1) return [await run(frames[0]!)];
+    const image = new Float32Array(frames.length * 3 * plane);
+    const edge = new Float32Array(frames.length * plane);
+    frames.forEach((f, i) => {
+      assertFloat32Length(`inputs[${i}].image`, f.image, 3 * plane);
+      assertFloat32Length(`inputs[${i}].edge`, f.edge, plane);
+      image.set(f.image, i * 3 * plane);
+      edge.set(f.edge, i * plane);
+    });
+    const out = runOutputs(await leastBusy().run({ image, edge }, frames.length));
+    // Each output splits evenly along the batch: frame i's part is the i-th of n equal slices.
+    const slice = (a: Float32Array, i: number): Float32Array => a.subarray((i * a.length) / frames.length, ((i + 1) * a.length) / frames.length);
+    return frames.map((_, i) => (out.featureDistance ? { recon: slice(out.recon, i), featureDistance: slice(out.featureDistance, i) } : slice(out.recon, i)));
   }
 
   try {
@@ -119,6 +149,9 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     height,
     concurrency: sessions.length,
     run,
+    maxBatch: batch,
+    ...(batch > 1 ? { runBatch } : {}),
+    ...(batchable && !batchable.ok ? { batchingOff: batchable.reason } : {}),
     async dispose() {
       if (disposed) return;
       disposed = true;

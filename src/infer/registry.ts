@@ -22,6 +22,11 @@ export interface BackendOptions {
    * CPU; TensorRT's INT8 is a property of its engine instead (`build-engine --int8`), so int8 selects ONNX Runtime.
    */
   precision?: Precision;
+  /**
+   * Frames one run may take (default 1). ONNX Runtime batches them when the model allows it (onnx-batch.ts);
+   * TensorRT runs its engine at batch 1 here (see docs/tensorrt.md) and says so in `batchingOff`.
+   */
+  maxBatch?: number;
 }
 
 export const PRECISIONS = ['fp32', 'int8'] as const;

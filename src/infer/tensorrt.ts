@@ -82,6 +82,7 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
     width,
     height,
     run,
+    ...((options.maxBatch ?? 1) > 1 ? { batchingOff: 'the TensorRT engine runs one frame per inference here (engines are built for a batch of 1; a batch range needs an optimisation profile, docs/tensorrt.md)' } : {}),
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -5,6 +5,8 @@ import { MmaerecError } from '../errors.js';
 
 const STAGES = ['decode', 'preprocess', 'infer', 'score', 'total'] as const;
 
+const cameraLabel = (camera: string | undefined): { camera?: string } => (camera === undefined ? {} : { camera });
+
 /**
  * Prometheus metrics of one pipeline, in its own registry (several pipelines in one process do not collide):
  * per-stage latency histograms, and counters of frames, defects, errors (by code), drops, restarts and
@@ -12,28 +14,37 @@ const STAGES = ['decode', 'preprocess', 'infer', 'score', 'total'] as const;
  */
 export class PipelineMetrics {
   readonly registry = new Registry();
-  private readonly stage: Histogram<'stage'>;
-  private readonly frames: Counter<'verdict'>;
-  private readonly errors: Counter<'code'>;
-  private readonly drops: Counter;
-  private readonly restarts: Counter;
-  private readonly heatmapFailures: Counter;
+  // `camera` is set for the cameras of a cell (sources:) and absent for a single source, whose series stay as they were.
+  private readonly stage: Histogram<'stage' | 'camera'>;
+  private readonly frames: Counter<'verdict' | 'camera'>;
+  private readonly errors: Counter<'code' | 'camera'>;
+  private readonly drops: Counter<'camera'>;
+  private readonly restarts: Counter<'camera'>;
+  private readonly heatmapFailures: Counter<'camera'>;
+  private readonly batches: Histogram;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.stage = new Histogram({
       name: 'mmaerec_stage_seconds',
       help: 'Latency of each pipeline stage per frame (total = capture queue exit to result)',
-      labelNames: ['stage'],
+      labelNames: ['stage', 'camera'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
-    this.frames = new Counter({ name: 'mmaerec_frames_total', help: 'Frames inspected, by verdict', labelNames: ['verdict'], registers: [this.registry] });
-    this.errors = new Counter({ name: 'mmaerec_errors_total', help: 'Frames that produced an error record, by code', labelNames: ['code'], registers: [this.registry] });
-    this.drops = new Counter({ name: 'mmaerec_dropped_frames_total', help: 'Frames discarded by drop-oldest backpressure', registers: [this.registry] });
-    this.restarts = new Counter({ name: 'mmaerec_source_restarts_total', help: 'Capture process restarts', registers: [this.registry] });
+    this.frames = new Counter({ name: 'mmaerec_frames_total', help: 'Frames inspected, by verdict', labelNames: ['verdict', 'camera'], registers: [this.registry] });
+    this.errors = new Counter({ name: 'mmaerec_errors_total', help: 'Frames that produced an error record, by code', labelNames: ['code', 'camera'], registers: [this.registry] });
+    this.drops = new Counter({ name: 'mmaerec_dropped_frames_total', help: 'Frames discarded by drop-oldest backpressure', labelNames: ['camera'], registers: [this.registry] });
+    this.restarts = new Counter({ name: 'mmaerec_source_restarts_total', help: 'Capture process restarts', labelNames: ['camera'], registers: [this.registry] });
     this.heatmapFailures = new Counter({
       name: 'mmaerec_heatmap_failures_total',
       help: 'Inspected frames whose heatmap could not be rendered (the verdict stands; the record carries a warning)',
+      labelNames: ['camera'],
+      registers: [this.registry],
+    });
+    this.batches = new Histogram({
+      name: 'mmaerec_batch_frames',
+      help: 'Frames per inference run of the shared back end (frames of several cameras batched into one run)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
       registers: [this.registry],
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -41,23 +52,29 @@ export class PipelineMetrics {
 
   /** Counts one record and observes its stage latencies. */
   observe(record: PipelineRecord): void {
+    const camera = cameraLabel(record.camera?.camera);
     if (record.kind === 'error') {
-      this.errors.inc({ code: record.code });
+      this.errors.inc({ code: record.code, ...camera });
       return;
     }
-    this.frames.inc({ verdict: record.verdict });
-    if (record.warnings?.some((w) => w.kind === 'heatmap')) this.heatmapFailures.inc();
+    this.frames.inc({ verdict: record.verdict, ...camera });
+    if (record.warnings?.some((w) => w.kind === 'heatmap')) this.heatmapFailures.inc(camera);
     const l = record.latency;
     const values = [l.decodeMs, l.preprocessMs, l.inferMs, l.scoreMs, l.totalMs];
-    STAGES.forEach((stage, i) => this.stage.observe({ stage }, values[i]! / 1000));
+    STAGES.forEach((stage, i) => this.stage.observe({ stage, ...camera }, values[i]! / 1000));
   }
 
-  drop(count = 1): void {
-    this.drops.inc(count);
+  drop(count = 1, camera?: string): void {
+    this.drops.inc(cameraLabel(camera), count);
   }
 
-  restart(): void {
-    this.restarts.inc();
+  restart(camera?: string): void {
+    this.restarts.inc(cameraLabel(camera));
+  }
+
+  /** One inference run of `frames` frames on the shared back end. */
+  batch(frames: number): void {
+    this.batches.observe(frames);
   }
 
   text(): Promise<string> {

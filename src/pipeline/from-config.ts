@@ -10,9 +10,14 @@ import { JsonlSink } from '../publish/jsonl-sink.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
 import { parseModes } from '../util/files.js';
-import { BundleGuard } from './bundle-guard.js';
-import { Inspector } from './inspector.js';
+import { camerasOf } from '../config/cameras.js';
+import type { ModelEventBody } from '../publish/events.js';
+import type { MqttSink } from '../publish/mqtt-sink.js';
+import { runCell, type CellStats } from './cell.js';
+import { ModelSwitch } from './model-switch.js';
 import { runPipeline, type RunStats } from './runner.js';
+import type { ServeOptions } from './served-model.js';
+import { parseSwapCommand, watchBundles } from './swap-triggers.js';
 
 /** The frame source a validated `source` config describes. */
 export function sourceFromConfig(c: SourceConfig): FrameSource {
@@ -50,18 +55,21 @@ export async function sinksFromConfig(configs: SinkConfig[], logger: Logger): Pr
 export interface RunHandle {
   /** False while the bundle could not be loaded (frames get E_BUNDLE records; see pipeline.onBundleError). */
   bundleLoaded(): boolean;
-  /** Resolves when the run has ended (source exhausted or stopped) and the sinks are closed. */
-  done: Promise<RunStats>;
-  /** Graceful stop: the source stops, frames in flight finish, sinks flush and close. */
+  /** Resolves when the run has ended (sources exhausted or stopped) and the sinks are closed. */
+  done: Promise<RunStats | CellStats>;
+  /** Graceful stop: the sources stop, frames in flight finish, sinks flush and close. */
   stop(): void;
+  /** The model in service, and the way to swap another in (also what swap.watch and swap.commands call). */
+  models: ModelSwitch;
   /** The Prometheus endpoint, when configured. */
   metricsUrl?: string;
   logger: Logger;
 }
 
 /**
- * Starts `mmaerec-edge run` from a validated config: logger, metrics endpoint, inspector, sinks, source,
- * runner. Throws (before anything runs) on a bad bundle, back end, source or sink.
+ * Starts `mmaerec-edge run` from a validated config: logger, metrics endpoint, model, sinks, sources, runner, and
+ * the swap triggers. One `source` runs as before; `sources` run as a cell sharing the model (cell.ts). Throws
+ * (before anything runs) on a bad bundle, back end, source or sink.
  */
 export async function startRun(config: RunConfig, options: { logger?: Logger } = {}): Promise<RunHandle> {
   // Before anything starts: more inference threads than the machine can mean (a silent hang at 100000), or no
@@ -69,57 +77,99 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const refused = startProblems(config)[0];
   if (refused) throw refused;
   const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
-  const inspectorOptions = {
+  const cameras = camerasOf(config);
+  const metrics = new PipelineMetrics({ defaultMetrics: true });
+  let sinks: Sink[] = [];
+  const serve: ServeOptions = {
     backend: config.backend.name,
     threads: config.backend.threads,
     sessions: config.backend.sessions,
     device: config.backend.device,
     precision: config.backend.precision,
-    roi: config.roi,
-    thresholds: config.thresholds,
     heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality, maxEdge: config.heatmap.maxEdge },
+    maxBatch: config.backend.maxBatch ?? cameras.length,
+    onBatch: (n) => metrics.batch(n),
   };
   // 'report' keeps the line running with E_BUNDLE records while the bundle is bad; 'exit' refuses to start.
-  const inspector = config.pipeline.onBundleError === 'report'
-    ? await BundleGuard.create(config.model, inspectorOptions, { retryS: config.pipeline.bundleRetryS, logger })
-    : await Inspector.create(config.model, inspectorOptions);
-  const loaded = inspector instanceof BundleGuard ? inspector.current : inspector;
+  const models = await ModelSwitch.start(config.model, {
+    cameras: cameras.map((c) => ({ id: c.id, roi: c.roi, thresholds: c.thresholds })),
+    serve,
+    shadowFrames: config.swap?.shadowFrames,
+    minAgreement: config.swap?.minAgreement,
+    onBundleError: config.pipeline.onBundleError,
+    retryS: config.pipeline.bundleRetryS,
+    logger,
+    announce: (event) => announce(sinks, event, logger),
+  });
+  const loaded = models.current;
   if (loaded) {
     for (const s of loaded.skippedBackends) logger.warn({ backend: s.name }, `back end skipped: ${s.reason}`);
-    logger.info({ bundle: loaded.provenance, thresholds: loaded.thresholds }, `model loaded (scoring engine ${loaded.provenance.scoringEngine})`);
+    const off = loaded.shared.inner.batchingOff;
+    if (off && cameras.length > 1) logger.warn({ maxBatch: serve.maxBatch }, `frames of the cameras are inferred one at a time: ${off}`);
+    logger.info({ bundle: loaded.provenance, thresholds: loaded.thresholds(cameras[0]!.id), maxBatch: loaded.shared.maxBatch }, `model loaded (scoring engine ${loaded.provenance.scoringEngine})`);
   }
-  const metrics = new PipelineMetrics({ defaultMetrics: true });
   let server: { url: string; close(): Promise<void> } | undefined;
-  let sinks: Sink[] = [];
-  let source: FrameSource;
+  const sources: FrameSource[] = [];
   try {
-    // Inside the try: a source that refuses its options must still release the inspector (its back end).
-    source = sourceFromConfig(config.source);
+    // Inside the try: a source that refuses its options must still release the model (its back end).
+    for (const c of cameras) sources.push(sourceFromConfig(c.capture));
     if (config.metrics.port !== undefined) {
       server = await metrics.serve(config.metrics.port, config.metrics.host);
       logger.info({ url: server.url }, 'metrics endpoint');
     }
     sinks = await sinksFromConfig(config.sinks, logger);
-    await source.start();
+    for (const source of sources) await source.start();
   } catch (err) {
-    await Promise.allSettled([inspector.close(), server?.close(), ...sinks.map((s) => s.close())]);
+    await Promise.allSettled([models.close(), server?.close(), ...sinks.map((s) => s.close()), ...sources.map((s) => s.stop())]);
     throw err;
   }
+  const triggers = startSwapTriggers(config, models, sinks, logger);
   const controller = new AbortController();
-  const done = runPipeline({
-    source, inspector, sinks, signal: controller.signal, logger, metrics,
-    maxInFlight: config.pipeline.maxInFlight ?? config.backend.sessions + 2,
+  const common = {
+    sinks, signal: controller.signal, logger, metrics,
     heatmapDir: config.heatmap.dir,
     heatmapModes: parseModes(config.heatmap, 'heatmap'),
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
-  }).finally(async () => {
+  };
+  const maxInFlight = config.pipeline.maxInFlight ?? config.backend.sessions + 2;
+  const run = config.sources
+    ? runCell({ ...common, cameras: cameras.map((c, i) => ({ id: c.id, source: sources[i]!, inspector: models.lane(c.id), ids: c.ids!, maxInFlight })) })
+    : runPipeline({ ...common, source: sources[0]!, inspector: models.lane(cameras[0]!.id), maxInFlight });
+  const done = run.finally(async () => {
+    triggers.stop();
     // The metrics server closes even when releasing the back end fails: an open server keeps the process alive.
     try {
-      await inspector.close();
+      await models.close();
     } finally {
       await server?.close();
     }
   });
-  const bundleLoaded = (): boolean => !(inspector instanceof BundleGuard) || inspector.current !== undefined;
-  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, bundleLoaded };
+  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, models, bundleLoaded: () => models.current !== undefined };
+}
+
+/** Sends a swap outcome to every sink that carries them; a sink that fails is logged, the run goes on. */
+async function announce(sinks: readonly Sink[], event: ModelEventBody, logger: Logger): Promise<void> {
+  for (const sink of sinks) {
+    await sink.announce?.(event).catch((err: Error) => logger.error({ sink: sink.name }, `cannot publish the model event: ${err.message}`));
+  }
+}
+
+/** swap.watch and swap.commands, proposing candidates to the model switch. */
+function startSwapTriggers(config: RunConfig, models: ModelSwitch, sinks: readonly Sink[], logger: Logger): { stop(): void } {
+  const watcher = config.swap?.watch ? watchBundles(config.swap.watch, config.swap.pollS * 1000, (r) => models.propose(r)) : undefined;
+  if (watcher) logger.info({ folder: config.swap!.watch }, 'watching for new bundles to swap in');
+  if (config.swap?.commands) {
+    // The MQTT sink is imported lazily (sinksFromConfig), so it is found by what it can do.
+    const mqtt = sinks.find((s) => typeof (s as Partial<MqttSink>).onCommand === 'function') as MqttSink | undefined;
+    mqtt?.onCommand((payload) => {
+      const parsed = parseSwapCommand(payload);
+      if ('request' in parsed) void models.propose(parsed.request);
+      else {
+        const p = models.current?.provenance;
+        logger.error({}, `model candidate refused, the model in service keeps running: ${parsed.refused.reason}`);
+        void announce(sinks, { ...parsed.refused, ...(p ? { inService: { bundleName: p.bundleName, bundleSha256: p.bundleSha256 } } : {}) }, logger);
+      }
+    });
+  }
+  return { stop: () => watcher?.stop() };
 }

@@ -36,6 +36,8 @@ export interface RunOptions {
   onRecord?: (record: PipelineRecord) => void;
   /** Close the sinks at the end (default true). */
   closeSinks?: boolean;
+  /** The camera of a cell this run serves: labels its drop and restart metrics. */
+  camera?: string;
 }
 
 export interface RunStats {
@@ -74,13 +76,13 @@ export async function runPipeline(options: RunOptions): Promise<RunStats> {
     switch (e.type) {
       case 'drop':
         stats.dropped += 1;
-        options.metrics?.drop();
+        options.metrics?.drop(1, options.camera);
         summary.setDrops(stats.dropped);
         if (stats.dropped === 1 || stats.dropped % 100 === 0) log.warn({ source: e.source, dropped: stats.dropped }, 'frames dropped: the pipeline is slower than the camera (drop-oldest)');
         break;
       case 'restart':
         stats.restarts += 1;
-        options.metrics?.restart();
+        options.metrics?.restart(options.camera);
         log.warn({ source: e.source, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }, 'capture process restarting');
         break;
       case 'exit':

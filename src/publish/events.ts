@@ -13,6 +13,7 @@ import { monotonicUlid, ULID_PATTERN, type UlidFactory } from './ulid.js';
 export const INSPECTION_SCHEMA = 'mmaerec.inspection/1';
 export const ERROR_SCHEMA = 'mmaerec.error/1';
 export const STATUS_SCHEMA = 'mmaerec.status/1';
+export const MODEL_SCHEMA = 'mmaerec.model/1';
 
 const eventId = z.string().regex(ULID_PATTERN, 'a ULID (26 Crockford base-32 characters)')
   .describe('Unique, lexicographically time-sortable event id (ULID); deduplicate by it.');
@@ -115,11 +116,40 @@ export const statusEventSchema = z.object({
   scoringEngine: scoringEngineSchema.optional(),
 }).describe('Device status: retained birth/offline (last will) and periodic heartbeats.');
 
-export const eventSchema = z.discriminatedUnion('schema', [inspectionEventSchema, errorEventSchema, statusEventSchema]);
+const bundleRef = z.object({
+  bundleName: z.string(),
+  bundleSha256: z.string().regex(/^[0-9a-f]{64}$/).describe('sha256 of the bundle manifest.json'),
+});
+
+export const modelEventSchema = z.object({
+  schema: z.literal(MODEL_SCHEMA),
+  id: eventId,
+  line: source.line,
+  station: source.station,
+  at: isoTime,
+  outcome: z.enum(['swapped', 'refused']).describe('swapped: the candidate serves every frame from now on; refused: the model in service keeps running'),
+  trigger: z.enum(['watch', 'command']).describe('watch: a bundle folder appeared in swap.watch; command: a command on the model/command topic'),
+  candidate: z.object({
+    path: z.string().describe('Bundle folder on the device'),
+    bundleName: z.string().optional(),
+    bundleSha256: z.string().optional().describe('sha256 of its manifest.json, once read'),
+  }),
+  inService: bundleRef.optional().describe('The bundle that infers the frames after this event (absent: none loaded)'),
+  reason: z.string().optional().describe('Why the candidate was refused: one line naming the problem and the fix'),
+  shadow: z.object({
+    frames: z.number().int().nonnegative().describe('Recent frames inspected by both models'),
+    agreement: z.number().min(0).max(1).describe('Fraction of them with the same verdict'),
+  }).optional(),
+}).describe('A model swap while running: a candidate bundle swapped in between two frames, or refused.');
+
+export const eventSchema = z.discriminatedUnion('schema', [inspectionEventSchema, errorEventSchema, statusEventSchema, modelEventSchema]);
 
 export type InspectionEvent = z.infer<typeof inspectionEventSchema>;
 export type ErrorEvent = z.infer<typeof errorEventSchema>;
 export type StatusEvent = z.infer<typeof statusEventSchema>;
+export type ModelEvent = z.infer<typeof modelEventSchema>;
+/** A model event before a sink stamps it with its id, line and station. */
+export type ModelEventBody = Omit<ModelEvent, 'schema' | 'id' | 'line' | 'station'>;
 export type MmaerecEvent = z.infer<typeof eventSchema>;
 
 /** Where the event comes from; the ids also form the default topics. */
@@ -148,9 +178,10 @@ export function toEvent(record: PipelineRecord, context: EventContext): Inspecti
   const id = (context.newId ?? processIds)();
   const common = {
     id,
-    line: context.line,
-    station: context.station,
-    camera: context.camera,
+    // A cell's records name their camera (and its topic path); the context fills what they leave out.
+    line: record.camera?.line ?? context.line,
+    station: record.camera?.station ?? context.station,
+    camera: record.camera?.camera ?? context.camera,
     frameId: record.frameId,
     ...(record.origin !== undefined ? { origin: record.origin } : {}),
     capturedAt: isoOf(record.capturedAt),
@@ -194,6 +225,7 @@ export function eventJsonSchemas(): Record<string, unknown> {
     [INSPECTION_SCHEMA]: withId(z.toJSONSchema(inspectionEventSchema), INSPECTION_SCHEMA),
     [ERROR_SCHEMA]: withId(z.toJSONSchema(errorEventSchema), ERROR_SCHEMA),
     [STATUS_SCHEMA]: withId(z.toJSONSchema(statusEventSchema), STATUS_SCHEMA),
+    [MODEL_SCHEMA]: withId(z.toJSONSchema(modelEventSchema), MODEL_SCHEMA),
   };
 }
 

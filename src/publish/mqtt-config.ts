@@ -107,6 +107,8 @@ export const mqttSinkOptionsSchema = z.strictObject({
     error: z.string().optional().describe('topic of error records (a frame that could not be inspected); default mmaerec/{line}/{station}/error'),
     status: z.string().optional().describe('topic of the device status: retained birth and offline (last will) messages, and heartbeats; default mmaerec/{line}/{station}/status'),
     heatmap: z.string().optional().describe('topic of the heatmap images, must contain {eventId}; default mmaerec/{line}/{station}/heatmap/{eventId}'),
+    model: z.string().optional().describe('model swap outcomes (mmaerec.model/1); default mmaerec/{line}/{station}/model'),
+    command: z.string().optional().describe('swap commands taken when swap.commands is on; default mmaerec/{line}/{station}/model/command'),
   }).optional(),
   heartbeatMs: z.number().int().nonnegative({ error: 'is negative: give milliseconds between heartbeats, or 0 to disable them' })
     .max(MAX_TIMER_MS, { error: (i) => `${show(i.input)} is above ${MAX_TIMER_MS}: give milliseconds between heartbeats (e.g. 30000), or 0 to disable them` }).default(30_000)
@@ -224,7 +226,7 @@ function formatIssue(issue: z.core.$ZodIssue, field: string): string {
   return `${path} ${issue.message}`;
 }
 
-const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'passwordEnv', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'fileMode', 'dirMode', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status'];
+const KNOWN = ['url', 'line', 'station', 'camera', 'clientId', 'protocol', 'qos', 'username', 'password', 'passwordEnv', 'tls', 'publish', 'topics', 'heartbeatMs', 'keepaliveS', 'connectTimeoutMs', 'heatmap', 'spool', 'reconnect', 'maxInflight', 'closeTimeoutMs', 'ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'kind', 'dir', 'maxBytes', 'whenFull', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'fileMode', 'dirMode', 'enabled', 'initialMs', 'factor', 'maxMs', 'defect', 'inspection', 'error', 'status', 'model', 'command'];
 
 function suggest(key: string): string {
   let best = '';

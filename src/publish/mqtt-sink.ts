@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
-import type { PipelineRecord } from '../decide/result.js';
+import type { CameraIds, PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
 import { backoffDelay } from '../util/backoff.js';
 import { parseModes } from '../util/files.js';
 import { closedWhilePublishing, connectError, publishRefused } from './broker-errors.js';
-import { newEventId, STATUS_SCHEMA, toEvent, type StatusEvent } from './events.js';
+import { MODEL_SCHEMA, newEventId, STATUS_SCHEMA, toEvent, type ModelEvent, type ModelEventBody, type StatusEvent } from './events.js';
 import { scoringEngine } from '../native.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { loadTls, parseMqttConfig, redactConfig, redactUrl, type MqttSinkConfig, type ResolvedMqttConfig, type TlsMaterial } from './mqtt-config.js';
@@ -90,6 +90,8 @@ export class MqttSink extends EventEmitter implements Sink {
   private lastError?: MmaerecError;
   private lastErrorLoggedAt = 0;
   private waiters: (() => void)[] = [];
+  private readonly cameraTopics = new Map<string, Topics>();
+  private commandHandler: ((payload: Buffer) => void) | undefined;
 
   private constructor(config: ResolvedMqttConfig, spool: SpoolStore, logger: Logger, connectClient: MqttSink['connectClient'], tls?: TlsMaterial) {
     super();
@@ -151,13 +153,14 @@ export class MqttSink extends EventEmitter implements Sink {
       this.heatmapsSkipped++;
       this.logger.warn({ frameId: record.frameId, bytes: heatmap.data.byteLength, maxBytes: this.config.heatmap.maxBytes }, 'heatmap larger than heatmap.maxBytes: event published without it');
     }
+    const topics = record.camera ? this.topicsOf(record.camera) : this.topics;
     const event = toEvent(record, {
       line: this.config.line,
       station: this.config.station,
       camera: this.config.camera,
-      ...(heatmapFits ? { heatmapTopic: this.topics.heatmap } : {}),
+      ...(heatmapFits ? { heatmapTopic: topics.heatmap } : {}),
     });
-    const topic = record.kind === 'error' ? this.topics.error : record.verdict === 'defect' ? this.topics.defect : this.topics.inspection;
+    const topic = record.kind === 'error' ? topics.error : record.verdict === 'defect' ? topics.defect : topics.inspection;
     // The image goes first, so a subscriber that receives the event can already have the image it names;
     // if the spool refuses the image, the event is not spooled either and the caller gets the E_SPOOL.
     let imageKey: number | undefined;
@@ -173,6 +176,45 @@ export class MqttSink extends EventEmitter implements Sink {
     }
     this.pump();
     return event.id;
+  }
+
+  /**
+   * Spools a model swap outcome for the `model` topic (QoS of the sink): like events, it reaches the broker
+   * after an outage, so the plant sees which bundle produced which events.
+   */
+  async announce(body: ModelEventBody): Promise<void> {
+    if (this.closing) throw new MmaerecError('E_SPOOL', 'the MQTT sink is closed: create a new sink to publish more events');
+    const event: ModelEvent = { schema: MODEL_SCHEMA, id: newEventId(), line: this.config.line, station: this.config.station, ...body };
+    await this.spool.put(encodeOutbox({ topic: this.topics.model, payload: Buffer.from(JSON.stringify(event)), qos: this.config.qos, retain: false, binary: false }));
+    this.pump();
+  }
+
+  /**
+   * Calls `handler` with each message on the station's command topic (subscribed again on every connection,
+   * as sessions are clean). QoS 1: a command sent while the station was connected is not lost on the way.
+   */
+  onCommand(handler: (payload: Buffer) => void): void {
+    this.commandHandler = handler;
+    if (this.client && this.connected) this.subscribeCommands(this.client);
+  }
+
+  private subscribeCommands(client: MqttClient): void {
+    if (!this.commandHandler) return;
+    client.subscribe(this.topics.command, { qos: 1 }, (err) => {
+      if (err) this.logger.error({ topic: this.topics.command }, `cannot subscribe to the command topic (${err.message}): swap commands are not taken until the next connection`);
+    });
+  }
+
+  /** The topics of one camera of a cell (its ids over this sink's line and station), resolved once. */
+  private topicsOf(camera: CameraIds): Topics {
+    const ids = { line: camera.line ?? this.config.line, station: camera.station ?? this.config.station, camera: camera.camera };
+    const key = `${ids.line}/${ids.station}/${ids.camera}`;
+    let topics = this.cameraTopics.get(key);
+    if (!topics) {
+      topics = resolveTopics(ids, this.config.topics ?? {});
+      this.cameraTopics.set(key, topics);
+    }
+    return topics;
   }
 
   /** Makes every accepted event durable now (fsync of the spool), whatever the fsync policy. */
@@ -293,8 +335,12 @@ export class MqttSink extends EventEmitter implements Sink {
         this.heartbeatTimer = setInterval(() => void this.publishStatus(client, 'online', 'heartbeat'), c.heartbeatMs);
         this.heartbeatTimer.unref();
       }
+      this.subscribeCommands(client);
       this.emit('connect');
       this.pump();
+    });
+    client.on('message', (topic, payload) => {
+      if (generation === this.generation && topic === this.topics.command) this.commandHandler?.(payload);
     });
     client.on('error', (err: Error & { code?: string | number }) => {
       if (generation !== this.generation) return;

@@ -4,7 +4,7 @@ import { MmaerecError } from '../errors.js';
 import { eventJsonSchemas } from './events.js';
 
 /** Short names accepted by `mmaerec-edge schema --event`. */
-export const EVENT_NAMES = { inspection: 'mmaerec.inspection/1', error: 'mmaerec.error/1', status: 'mmaerec.status/1' } as const;
+export const EVENT_NAMES = { inspection: 'mmaerec.inspection/1', error: 'mmaerec.error/1', status: 'mmaerec.status/1', model: 'mmaerec.model/1' } as const;
 
 /** The JSON Schemas to print: all of them keyed by schema name, or one. */
 export function selectJsonSchemas(event?: string): unknown {

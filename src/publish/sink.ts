@@ -1,4 +1,5 @@
 import type { PipelineRecord } from '../decide/result.js';
+import type { ModelEventBody } from './events.js';
 
 /**
  * Where results go. `write` resolves once the sink has accepted the record durably enough for its kind
@@ -15,4 +16,6 @@ export interface Sink {
    * close(), what is left for the next start. Absent: the sink never holds anything back.
    */
   undelivered?(): number;
+  /** Publishes a model swap outcome (MQTT: the `model` topic). Absent: the sink does not carry them. */
+  announce?(event: ModelEventBody): Promise<void>;
 }

@@ -12,6 +12,10 @@ export interface TopicLayout {
   error: string;
   status: string;
   heatmap: string;
+  /** Model swap outcomes (one per station). */
+  model: string;
+  /** Swap commands the station takes (`swap.commands`). */
+  command: string;
 }
 
 export const DEFAULT_TOPIC_LAYOUT: TopicLayout = {
@@ -20,6 +24,8 @@ export const DEFAULT_TOPIC_LAYOUT: TopicLayout = {
   error: 'mmaerec/{line}/{station}/error',
   status: 'mmaerec/{line}/{station}/status',
   heatmap: 'mmaerec/{line}/{station}/heatmap/{eventId}',
+  model: 'mmaerec/{line}/{station}/model',
+  command: 'mmaerec/{line}/{station}/model/command',
 };
 
 /** Which results are published: `defects` (defect verdicts and error records) or `all` (ok results too). */
@@ -38,6 +44,8 @@ export interface Topics {
   error: string;
   status: string;
   heatmap(eventId: string): string;
+  model: string;
+  command: string;
 }
 
 const PLACEHOLDER = /\{(\w+)\}/g;
@@ -60,6 +68,8 @@ export function resolveTopics(ids: SourceIds, layout: Partial<TopicLayout> = {},
     error: fill(full.error),
     status: fill(full.status),
     heatmap: (eventId: string) => fill(full.heatmap, eventId),
+    model: fill(full.model),
+    command: fill(full.command),
   };
 }
 

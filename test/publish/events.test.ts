@@ -78,11 +78,12 @@ describe('toEvent', () => {
 
   test('JSON Schema export: one draft 2020-12 schema per event, with const schema names and required fields', () => {
     const schemas = eventJsonSchemas() as Record<string, { $schema: string; properties: Record<string, { const?: string }>; required: string[] }>;
-    expect(Object.keys(schemas)).toEqual(['mmaerec.inspection/1', 'mmaerec.error/1', 'mmaerec.status/1']);
+    expect(Object.keys(schemas)).toEqual(['mmaerec.inspection/1', 'mmaerec.error/1', 'mmaerec.status/1', 'mmaerec.model/1']);
     for (const [name, s] of Object.entries(schemas)) {
       expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
       expect(s.properties.schema!.const).toBe(name);
-      expect(s.required).toEqual(expect.arrayContaining(['schema', 'id', 'line', 'station', 'camera']));
+      // A model swap is the station's (one model serves every camera), so it names no camera.
+      expect(s.required).toEqual(expect.arrayContaining(['schema', 'id', 'line', 'station', ...(name === 'mmaerec.model/1' ? ['outcome', 'candidate'] : ['camera'])]));
     }
     expect(schemas['mmaerec.inspection/1']!.required).toEqual(expect.arrayContaining(['verdict', 'score', 'regions', 'model', 'latency']));
   });

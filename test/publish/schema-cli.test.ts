@@ -22,7 +22,7 @@ describe('mmaerec-edge schema', () => {
     expect(JSON.parse(one.stdout)).toMatchObject({ title: 'mmaerec.error/1' });
     const bad = cli('schema', '--event', 'defect');
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('mmaerec-edge: --event "defect" is not an event: use inspection, error, status\n');
+    expect(bad.stderr).toBe('mmaerec-edge: --event "defect" is not an event: use inspection, error, status, model\n');
   });
 
   test('--out writes one file per schema', () => {
@@ -31,7 +31,7 @@ describe('mmaerec-edge schema', () => {
       const run = cli('schema', '--out', dir);
       expect(run.status, run.stderr).toBe(0);
       const files = run.stdout.trim().split('\n');
-      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['mmaerec.inspection.v1.schema.json', 'mmaerec.error.v1.schema.json', 'mmaerec.status.v1.schema.json']);
+      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['mmaerec.inspection.v1.schema.json', 'mmaerec.error.v1.schema.json', 'mmaerec.status.v1.schema.json', 'mmaerec.model.v1.schema.json']);
       expect(JSON.parse(readFileSync(files[0]!, 'utf8'))).toEqual(eventJsonSchemas()['mmaerec.inspection/1']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ export function registerAll(): void {
   defineCommand('quantize', "write the bundle's INT8 model for ONNX Runtime CPU, calibrated on good images", () => import('./quantize.js'));
   defineCommand('eval', 'evaluate a model on an MVTec-layout dataset: AUROC, AP, AUPRO, report.html', () => import('./eval.js'));
   defineCommand('calibrate', "set a bundle's image and pixel thresholds from data", () => import('./calibrate.js'));
-  defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status)', () => import('./schema.js'));
+  defineCommand('schema', 'print the JSON Schemas of the MQTT events (inspection, error, status, model)', () => import('./schema.js'));
   defineCommand('score', 'fused anomaly score of a reconstruction against its input image (map as .npy)', () => import('./score.js'));
   defineCommand('demo', 'run the main job on the demo bundle and sample frames, with an embedded MQTT broker', () => import('./demo.js'));
 }

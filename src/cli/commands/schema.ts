@@ -5,8 +5,8 @@ import { selectJsonSchemas, writeJsonSchemas } from '../../publish/schema-files.
 export function register(program: Command): void {
   program
     .command('schema')
-    .description('print the JSON Schemas (draft 2020-12) of the published events: inspection, error, status')
-    .option('--event <name>', 'only this event: inspection | error | status')
+    .description('print the JSON Schemas (draft 2020-12) of the published events: inspection, error, status, model')
+    .option('--event <name>', 'only this event: inspection | error | status | model')
     .option('--out <dir>', 'write one <schema>.schema.json file per event into this directory instead of printing')
     .action(async (flags: { event?: string; out?: string }) => {
       if (flags.out) {
