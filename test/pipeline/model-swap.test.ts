@@ -58,15 +58,18 @@ needs(noMosquitto).describe('model swap while frames flow', () => {
     const run = await startRun(config);
     const png = await gradientPng(40, 40);
     const command = sub.client;
-    for (let i = 0; i < FRAMES; i++) {
-      for (const cam of ['top', 'side']) writeFileSync(join(dir, cam, `f${String(i).padStart(2, '0')}.png`), png);
-      if (i === 10) renameSync(join(dir, 'staging', 'v2'), join(dir, 'watch', 'v2')); // appears whole
-      if (i === 20) await command.publishAsync('mmaerec/L1/S3/model/command', JSON.stringify({ path: join(dir, 'tampered'), sha256: b.sha256 }), { qos: 1 });
-      await sleep(60);
-    }
     const events = () => [...sub.events.values()];
     const inspections = () => events().filter((e): e is InspectionEvent => e.schema === 'mmaerec.inspection/1');
     const models = () => events().filter((e): e is ModelEvent => e.schema === 'mmaerec.model/1');
+    for (let i = 0; i < FRAMES; i++) {
+      for (const cam of ['top', 'side']) writeFileSync(join(dir, cam, `f${String(i).padStart(2, '0')}.png`), png);
+      if (i === 10) renameSync(join(dir, 'staging', 'v2'), join(dir, 'watch', 'v2')); // appears whole
+      // Frames 11–15 arrive while the candidate loads; then wait for the swap, so that (on a slow machine too) the
+      // later frames are surely the new model's and the swap lands inside the stream.
+      if (i === 15) await sub.waitFor(() => models().some((e) => e.outcome === 'swapped'), 60_000, 'the swap');
+      if (i === 20) await command.publishAsync('mmaerec/L1/S3/model/command', JSON.stringify({ path: join(dir, 'tampered'), sha256: b.sha256 }), { qos: 1 });
+      await sleep(60);
+    }
     await sub.waitFor(() => inspections().length >= 2 * FRAMES && models().length >= 2, 60_000, 'every frame and both model events');
     run.stop();
     await run.done;
