@@ -154,7 +154,8 @@ describe('examples/line.yaml', () => {
       }
       const defects = records.filter((r) => r.verdict === 'defect');
       expect(defects).toHaveLength(4);
-      expect((await readdir(path.join(dir, 'heatmaps'))).sort()).toEqual(defects.map((r) => `${r.frameId}.png`).sort());
+      // the frame's name without its extension, then .heatmap.png (no doubled extension: issue 20)
+      expect((await readdir(path.join(dir, 'heatmaps'))).sort()).toEqual(defects.map((r) => `${r.frameId.replace(/\.[^.]+$/, '')}.heatmap.png`).sort());
 
       // publish: all over mutual TLS: every verdict arrives, schema-valid, matching the JSON-lines record.
       const results = () => [...sub.events.values()].filter((e): e is InspectionEvent => e.schema === 'mmaerec.inspection/1');
