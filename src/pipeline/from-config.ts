@@ -6,12 +6,16 @@ import { startProblems } from '../config/check.js';
 import type { RunConfig, SinkConfig, SourceConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import { PipelineMetrics } from '../observe/metrics.js';
+import { pageToken } from '../observe/station-page/auth.js';
+import { StationFeed } from '../observe/station-page/feed.js';
+import { serveStationPage, type StationPage } from '../observe/station-page/server.js';
 import { JsonlSink } from '../publish/jsonl-sink.js';
+import type { PipelineRecord } from '../decide/result.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
 import { parseModes } from '../util/files.js';
 import { BundleGuard } from './bundle-guard.js';
-import { Inspector } from './inspector.js';
+import { Inspector, type Analysis } from './inspector.js';
 import { runPipeline, type RunStats } from './runner.js';
 
 /** The frame source a validated `source` config describes. */
@@ -56,6 +60,8 @@ export interface RunHandle {
   stop(): void;
   /** The Prometheus endpoint, when configured. */
   metricsUrl?: string;
+  /** The live station page, when configured (`page:`). */
+  pageUrl?: string;
   logger: Logger;
 }
 
@@ -69,6 +75,9 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const refused = startProblems(config)[0];
   if (refused) throw refused;
   const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
+  // Read before anything starts: an unset token variable is a config error, not a page that refuses everyone.
+  const token = config.page ? pageToken(config.page) : undefined;
+  let feed: StationFeed | undefined;
   const inspectorOptions = {
     backend: config.backend.name,
     threads: config.backend.threads,
@@ -78,6 +87,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     roi: config.roi,
     thresholds: config.thresholds,
     heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality, maxEdge: config.heatmap.maxEdge },
+    ...(config.page ? { onAnalysis: (a: Analysis) => feed?.observeAnalysis(a) } : {}),
   };
   // 'report' keeps the line running with E_BUNDLE records while the bundle is bad; 'exit' refuses to start.
   const inspector = config.pipeline.onBundleError === 'report'
@@ -90,6 +100,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   }
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let server: { url: string; close(): Promise<void> } | undefined;
+  let page: StationPage | undefined;
   let sinks: Sink[] = [];
   let source: FrameSource;
   try {
@@ -100,9 +111,17 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
       logger.info({ url: server.url }, 'metrics endpoint');
     }
     sinks = await sinksFromConfig(config.sinks, logger);
+    if (config.page) {
+      feed = new StationFeed({
+        metrics, sinks, frames: config.page.frames, history: config.page.history,
+        ...(loaded ? { model: { provenance: loaded.provenance, imageThreshold: loaded.thresholds.image, pixelThreshold: loaded.thresholds.pixel, thresholdSource: loaded.thresholds.source } } : {}),
+      });
+      page = await serveStationPage(feed, { port: config.page.port, host: config.page.host, token });
+      logger.info({ url: page.url, token: token ? `required (${config.page.tokenEnv})` : 'none (loopback)' }, 'station page');
+    }
     await source.start();
   } catch (err) {
-    await Promise.allSettled([inspector.close(), server?.close(), ...sinks.map((s) => s.close())]);
+    await Promise.allSettled([inspector.close(), server?.close(), page?.close(), ...sinks.map((s) => s.close())]);
     throw err;
   }
   const controller = new AbortController();
@@ -112,14 +131,15 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     heatmapDir: config.heatmap.dir,
     heatmapModes: parseModes(config.heatmap, 'heatmap'),
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
+    ...(feed ? { onRecord: (r: PipelineRecord) => feed!.observeRecord(r) } : {}),
   }).finally(async () => {
-    // The metrics server closes even when releasing the back end fails: an open server keeps the process alive.
+    // The servers close even when releasing the back end fails: an open server keeps the process alive.
     try {
       await inspector.close();
     } finally {
-      await server?.close();
+      await Promise.allSettled([server?.close(), page?.close()]);
     }
   });
   const bundleLoaded = (): boolean => !(inspector instanceof BundleGuard) || inspector.current !== undefined;
-  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, bundleLoaded };
+  return { done, stop: () => controller.abort(), metricsUrl: server?.url, ...(page ? { pageUrl: page.url } : {}), logger, bundleLoaded };
 }
