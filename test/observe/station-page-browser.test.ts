@@ -75,18 +75,28 @@ needs(noMosquitto, tools.chromium(), tools.native()).describe('live station page
   });
 
   const text = (id: string) => page.locator(`#${id}`).innerText();
+  /** Waits until the element's text is `value` (the page updates it from server-sent events). */
+  const textBecomes = (selector: string, value: string) =>
+    page.waitForFunction(([sel, v]) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(sel!)?.textContent === v, [selector, value]);
+  /** Waits until every image under `selector` is decoded at `width` pixels. */
+  const imagesDecoded = (selector: string, width: number) =>
+    page.waitForFunction(([sel, w]) => {
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ complete: boolean; naturalWidth: number }> } }).document;
+      const imgs = Array.from(doc.querySelectorAll(sel as string));
+      return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth === w);
+    }, [selector, width] as const);
 
   it('shows the counters and frames the MQTT subscriber received', async () => {
     const events = inspections();
     const defects = events.filter((e) => e.verdict === 'defect').length;
     expect(defects).toBeGreaterThan(0);
     expect(defects).toBeLessThan(FIRST);
-    await page.waitForFunction((n) => document.getElementById('frames-count')?.textContent === String(n), FIRST);
+    await textBecomes('#frames-count', String(FIRST));
     expect(await text('defects-count')).toBe(String(defects));
     expect(await text('defect-rate')).toBe(`${((defects / FIRST) * 100).toFixed(1)} %`);
     expect(await text('drops')).toBe('0');
     // the link as the sink sees it: connected, nothing left in the spool
-    await page.waitForFunction(() => document.querySelector('#links tr[data-sink=mqtt] .link')?.textContent === 'connected');
+    await textBecomes('#links tr[data-sink=mqtt] .link', 'connected');
     expect(await page.locator('#links tr[data-sink=mqtt] .delivered').innerText()).toBe(String(FIRST));
     // the verdict stream: one row per event, same verdict and score
     const rows = await page.$$eval('#stream tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
@@ -101,7 +111,7 @@ needs(noMosquitto, tools.chromium(), tools.native()).describe('live station page
     // thumbnails: the last 4 frames (page.frames), each image decoded
     const thumbs = page.locator('.thumb');
     expect(await thumbs.count()).toBe(4);
-    await page.waitForFunction(() => [...document.querySelectorAll('.thumb img.input')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 32));
+    await imagesDecoded('.thumb img.input', 32);
     const thumbVerdicts = await thumbs.evaluateAll((ts) => ts.map((t) => [t.getAttribute('data-frame-id'), t.getAttribute('data-verdict')]));
     for (const [frameId, verdict] of thumbVerdicts) expect(verdict).toBe(byFrame.get(frameId!)!.verdict);
     // the model line names the bundle the events carry
@@ -122,7 +132,7 @@ needs(noMosquitto, tools.chromium(), tools.native()).describe('live station page
     await writeFile(path.join(images, 'late.png'), await frameImage(FIRST));
     await sub.waitFor(() => inspections().length === FIRST + 1, 30_000, 'the late frame\'s event');
     const late = inspections().find((e) => e.frameId.endsWith('late.png'))!;
-    await page.waitForFunction((n) => document.getElementById('frames-count')?.textContent === String(n), FIRST + 1);
+    await textBecomes('#frames-count', String(FIRST + 1));
     await page.waitForSelector(`.thumb[data-frame-id="${late.frameId}"]`);
     expect(await page.locator('.thumb').first().getAttribute('data-frame-id')).toBe(late.frameId);
     expect(await page.locator('.thumb').count()).toBe(4);
@@ -139,8 +149,8 @@ needs(noMosquitto, tools.chromium(), tools.native()).describe('live station page
     const event = inspections().find((e) => e.frameId === frameId)!;
     await first.click();
     await page.waitForSelector('#detail[open]');
-    await page.waitForFunction(() => [...document.querySelectorAll('#detail img')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 32));
-    const srcs = await page.$$eval('#detail img', (imgs) => imgs.map((i) => new URL((i as HTMLImageElement).src).pathname));
+    await imagesDecoded('#detail img', 32);
+    const srcs = await page.$$eval('#detail img', (imgs) => imgs.map((i) => new URL((i as unknown as { src: string }).src).pathname));
     expect(srcs.some((s) => s.endsWith('/input.png'))).toBe(true);
     expect(srcs.some((s) => s.endsWith('/recon.png'))).toBe(true);
     expect(srcs.some((s) => s.endsWith('/heatmap.png'))).toBe(true);
