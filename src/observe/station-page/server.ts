@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { MmaerecError } from '../../errors.js';
+import { packageFile, uplotFile } from '../../util/package-files.js';
 import { authorized, queryTokenMatches, tokenCookie } from './auth.js';
 import { IMAGE_KINDS, type ImageKind, type StationFeed, type StationFrame } from './feed.js';
 
@@ -28,17 +27,14 @@ export interface StationPage {
   close(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-// The same path from src/ (tsx) and from dist/ (the built package): both sit one level below the package root.
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const ownAsset = (name: string) => `${packageRoot}src/observe/station-page/assets/${name}`;
+const ownAsset = (name: string) => packageFile(`src/observe/station-page/assets/${name}`);
 
 const ASSETS: Record<string, { file: () => string; type: string }> = {
   'index.html': { file: () => ownAsset('index.html'), type: 'text/html; charset=utf-8' },
   'station.js': { file: () => ownAsset('station.js'), type: 'text/javascript; charset=utf-8' },
   'station.css': { file: () => ownAsset('station.css'), type: 'text/css; charset=utf-8' },
-  'uPlot.iife.min.js': { file: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  'uPlot.min.css': { file: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'uPlot.iife.min.js': { file: () => uplotFile('uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+  'uPlot.min.css': { file: () => uplotFile('uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 
 /** A client slower than this many buffered bytes is disconnected (it reconnects and starts from a snapshot). */
