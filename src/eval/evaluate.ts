@@ -182,18 +182,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   return { metrics, files };
 }
 
-const RULE_LABELS: Record<CalibrationRule, string> = {
-  'false-alarm': `calibrate --rule false-alarm (${formatRate(CALIBRATE_DEFAULTS.rate)})`,
-  f1: 'calibrate --rule f1',
-  'good-percentile': `calibrate --rule good-percentile (p${CALIBRATE_DEFAULTS.target})`,
+const RULE_LABELS: Record<CalibrationRule, [string, string]> = {
+  'false-alarm': [`calibrate --rule false-alarm (${formatRate(CALIBRATE_DEFAULTS.rate)})`, `FA ${formatRate(CALIBRATE_DEFAULTS.rate)}`],
+  f1: ['calibrate --rule f1', 'F1'],
+  'good-percentile': [`calibrate --rule good-percentile (p${CALIBRATE_DEFAULTS.target})`, `p${CALIBRATE_DEFAULTS.target}`],
 };
 
 /** The bundle's threshold and what each calibration rule would set on these test images (calibrate's defaults). */
 function thresholdMarks(analyzer: EvaluateOptions['analyzer'], scored: Parameters<typeof imageThresholdFor>[1]): ThresholdMark[] {
-  const marks: ThresholdMark[] = analyzer.thresholds ? [{ value: analyzer.thresholds.image, label: `bundle (${analyzer.thresholds.source})`, kind: 'bundle' }] : [];
+  const marks: ThresholdMark[] = analyzer.thresholds ? [{ value: analyzer.thresholds.image, label: `bundle (${analyzer.thresholds.source})`, short: 'bundle', kind: 'bundle' }] : [];
   for (const rule of Object.keys(RULE_LABELS) as CalibrationRule[]) {
     const chosen = imageThresholdFor(rule, scored);
-    if (chosen) marks.push({ value: chosen.threshold, label: RULE_LABELS[rule], kind: 'rule' });
+    if (chosen) marks.push({ value: chosen.threshold, label: RULE_LABELS[rule][0], short: RULE_LABELS[rule][1], kind: 'rule' });
   }
   return marks;
 }

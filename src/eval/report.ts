@@ -58,6 +58,8 @@ export interface ReportImage {
 export interface ThresholdMark {
   value: number;
   label: string;
+  /** A few characters for the histogram's line (the buttons carry the full label). */
+  short: string;
   kind: 'bundle' | 'rule';
 }
 

@@ -1,9 +1,12 @@
 import type { Browser } from 'playwright-core';
-import { CHROMIUM } from './require-tool.js';
+
+/** Debian's Chromium (apt-get install chromium; scripts/ci-system-deps.sh). */
+export const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Debian's Chromium driven by playwright-core, headless and offline: the flags keep it from reaching any
- * network service of its own (updates, sync, QUIC probes). Tests guard it with needs(tools.chromium()).
+ * network service of its own (updates, sync, QUIC probes). Tests guard it with needs(tools.chromium()); scripts
+ * (scripts/screenshots.ts) use it too, so this file imports nothing of vitest.
  */
 export const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -70,15 +70,21 @@
   $('threshold-value').addEventListener('input', (e) => setThreshold(Number(e.target.value), e.target));
 
   // ---- charts (uPlot) ----
-  /** Vertical lines at the threshold (solid) and the marks (dashed), labels stacked so none overlaps another. */
+  /**
+   * Vertical lines at the threshold (solid) and the marks (dashed). Labels are short, one text row each so none
+   * overlaps another, and turn to the line's left in the right half so none runs off the plot; the legend is
+   * HTML below the plot, so nothing is drawn over it.
+   */
   function thresholdLines(u) {
     const ctx = u.ctx;
-    const { top, height } = u.bbox;
-    const lines = [...data.marks.map((m) => ({ x: m.value, label: m.label, dash: [5, 4], colour: '#868e96' })), { x: threshold, label: `threshold ${threshold.toPrecision(4)}`, dash: [], colour: '#000' }];
+    const { left, top, width, height } = u.bbox;
+    const lines = [...data.marks.map((m) => ({ x: m.value, label: m.short, dash: [5, 4], colour: '#495057' })), { x: threshold, label: `threshold ${threshold.toPrecision(4)}`, dash: [], colour: '#000' }];
     ctx.save();
     ctx.font = `${10 * devicePixelRatio}px system-ui`;
     lines.forEach((l, i) => {
       const x = u.valToPos(l.x, 'x', true);
+      const rightHalf = x > left + width / 2;
+      ctx.textAlign = rightHalf ? 'right' : 'left';
       ctx.strokeStyle = l.colour;
       ctx.fillStyle = l.colour;
       ctx.lineWidth = 1.5 * devicePixelRatio;
@@ -87,7 +93,7 @@
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
       ctx.stroke();
-      ctx.fillText(l.label, x + 3 * devicePixelRatio, top + (12 + 12 * i) * devicePixelRatio);
+      ctx.fillText(l.label, x + (rightHalf ? -3 : 3) * devicePixelRatio, top + (12 + 12 * i) * devicePixelRatio);
     });
     ctx.restore();
   }
@@ -114,6 +120,7 @@
         { label: `good (${good})`, stroke: '#2b8a3e', fill: 'rgba(43,138,62,0.45)', paths: bars, points: { show: false } },
         { label: `defective (${images.length - good})`, stroke: '#c92a2a', fill: 'rgba(201,42,42,0.45)', paths: bars, points: { show: false } },
       ],
+      legend: { live: false },
       hooks: { draw: [thresholdLines] },
     }, [centres, count(0), count(1)], $('chart-histogram'));
     redraws.push(() => u.redraw(false));
