@@ -137,7 +137,7 @@ needs(tools.chromium(), tools.native()).describe('report.html in headless Chromi
     expect(charts).toEqual([['chart-roc', '3'], ['chart-pr', '3'], ['chart-pixel-roc', '3'], ['chart-pro', '3']]);
     // legends name every subset, not drawn over the plot
     expect(await page.locator('#chart-roc .u-legend .u-label').allInnerTexts()).toEqual(['all', 'scratch', 'spot']);
-    expect(await page.locator('#chart-histogram .u-legend .u-label').allInnerTexts()).toEqual(['score', 'good (6)', 'defective (8)']);
+    expect(await page.locator('#chart-histogram .u-legend .u-label').allInnerTexts()).toEqual(['good (6)', 'defective (8)']);
   });
 
   it('sorts the table by score and opens a row: input, reconstruction, heatmap with regions and ground-truth contour', async () => {

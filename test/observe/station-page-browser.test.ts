@@ -124,6 +124,14 @@ needs(noMosquitto, tools.chromium(), tools.native()).describe('live station page
     expect(visible).toBe(inspections().filter((e) => e.verdict === 'defect').length);
     await page.locator('#only-defects').uncheck();
     expect(await page.locator('#stream tbody tr:visible').count()).toBe(FIRST);
+    // by region size: the largest region's area in frame pixels, as the events carry it
+    const largest = (e: InspectionEvent) => e.regions.reduce((m, r) => Math.max(m, r.area), 0);
+    const areas = inspections().map(largest).sort((a, b) => a - b);
+    const cut = areas[Math.floor(areas.length / 2)]! + 1;
+    await page.locator('#min-area').fill(String(cut));
+    expect(await page.locator('#stream tbody tr:visible').count()).toBe(areas.filter((a) => a >= cut).length);
+    await page.locator('#min-area').fill('0');
+    expect(await page.locator('#stream tbody tr:visible').count()).toBe(FIRST);
   });
 
   it('updates when a frame arrives', async () => {

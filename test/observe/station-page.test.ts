@@ -5,6 +5,8 @@ import { PipelineMetrics } from '../../src/observe/metrics.js';
 import { authorized, isLoopback, pageToken } from '../../src/observe/station-page/auth.js';
 import { StationFeed } from '../../src/observe/station-page/feed.js';
 import { Ring } from '../../src/observe/station-page/ring.js';
+import { MqttSink } from '../../src/publish/mqtt-sink.js';
+import { freePort } from '../helpers/mosquitto.js';
 import { serveStationPage, type StationPage } from '../../src/observe/station-page/server.js';
 import type { Analysis } from '../../src/pipeline/inspector.js';
 
@@ -70,6 +72,23 @@ describe('StationFeed', () => {
     expect(s.p50Ms).toBe(10); // latencies 8 + (i % 5) for i = 1..9: sorted 8 8 9 9 10 10 11 11 12
     expect(s.p99Ms).toBe(12);
     expect(s.fps).toBeCloseTo(9 / 10, 12);
+  });
+
+  it('shows the MQTT link down, the backlog and the oldest undelivered event, read from the sink and its spool', async () => {
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const sink = await MqttSink.create({ url: `mqtt://127.0.0.1:${await freePort()}`, line: 'l', station: 's', camera: 'c', publish: 'all', heartbeatMs: 0, spool: { kind: 'memory' }, logger: quiet, closeTimeoutMs: 100 });
+    try {
+      const feed = new StationFeed({ metrics: new PipelineMetrics(), sinks: [sink] });
+      expect((await feed.stats()).links).toEqual([{ sink: 'mqtt', connected: false, backlog: 0, backlogBytes: 0, delivered: 0, dropped: 0, oldestUndeliveredAt: null }]);
+      const [first, second] = [inspected(1), inspected(2)];
+      await sink.write(first.result);
+      await sink.write(second.result);
+      const [link] = (await feed.stats()).links;
+      expect(link).toMatchObject({ sink: 'mqtt', connected: false, backlog: 2, delivered: 0, oldestUndeliveredAt: first.result.capturedAt });
+      expect(link!.backlogBytes).toBeGreaterThan(0);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('lists an error record in the stream without images', () => {
