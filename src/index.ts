@@ -46,7 +46,9 @@ export { JsonlSink, recordToJson, recordToLine, type JsonlSinkOptions, type Heat
 export { StdoutSink, recordToText, type StdoutSinkOptions } from './publish/stdout-sink.js';
 export { runConfigSchema, type RunConfig, type RunConfigInput, type SourceConfig, type SinkConfig, type HeatmapPolicy } from './config/schema.js';
 export { loadRunConfig, parseRunConfig } from './config/load.js';
-export { PipelineMetrics } from './observe/metrics.js';
+export { PipelineMetrics, type MetricTotals } from './observe/metrics.js';
+export { StationFeed, type StationFeedOptions, type StationFrame, type StationStats } from './observe/station-page/feed.js';
+export { serveStationPage, type StationPage, type StationPageOptions } from './observe/station-page/server.js';
 export { RunSummary, type SummaryFigures } from './observe/summary.js';
 export { createLogger, type LoggerOptions } from './observe/logger.js';
 export { decodeFrame, MODEL_RESIZE, type DecodedFrame } from './preprocess/decode.js';

@@ -10,6 +10,7 @@ import { MmaerecError, isMmaerecError } from '../errors.js';
 import { loadBundle } from '../model/bundle.js';
 import { requireNativeScoring, scoringEngine } from '../native.js';
 import { openLogFile } from '../observe/logger.js';
+import { pageToken } from '../observe/station-page/auth.js';
 import { loadTls, parseMqttConfig } from '../publish/mqtt-config.js';
 import { resolveTopics } from '../publish/topics.js';
 import { makeDirs } from '../util/make-dirs.js';
@@ -130,12 +131,12 @@ function checkAppendableFile(field: string, file: string, fix: string, passed: s
   }
 }
 
-function checkPort(host: string, port: number): Promise<MmaerecError | undefined> {
+function checkPort(host: string, port: number, field = 'metrics.port', example = 9464): Promise<MmaerecError | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'EADDRINUSE: another process listens there' : err.code === 'EACCES' ? 'EACCES: ports below 1024 need privileges' : (err.code ?? err.message);
-      resolve(new MmaerecError('E_CONFIG', `metrics.port ${port} on ${host} cannot be bound (${why}): give a free port, e.g. 9464, or 0 for any`));
+      resolve(new MmaerecError('E_CONFIG', `${field} ${port} on ${host} cannot be bound (${why}): give a free port, e.g. ${example}, or 0 for any`));
     });
     server.listen(port, host, () => server.close(() => resolve(undefined)));
   });
@@ -231,6 +232,19 @@ export async function checkRunConfig(config: RunConfig, options: CheckOptions = 
     const p = await checkPort(config.metrics.host, config.metrics.port);
     add(p);
     if (!p) passed.push(`metrics  ${config.metrics.host}:${config.metrics.port} free`);
+  }
+  if (config.page) {
+    const page = config.page;
+    let tokenProblem: MmaerecError | undefined;
+    try {
+      pageToken(page);
+    } catch (err) {
+      tokenProblem = oneLine(err, 'E_CONFIG', 'fix page.tokenEnv');
+    }
+    add(tokenProblem);
+    const p = page.port !== 0 ? await checkPort(page.host, page.port, 'page.port', 8080) : undefined;
+    add(p);
+    if (!p && !tokenProblem) passed.push(`page     ${page.host}:${page.port}${page.port ? ' free' : ' (any free port)'}${page.tokenEnv ? `, token from ${page.tokenEnv}` : ''}`);
   }
   return { passed, problems };
 }

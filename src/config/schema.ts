@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopback } from '../observe/station-page/auth.js';
 import { modeString, mqttSinkOptionsSchema } from '../publish/mqtt-config.js';
 
 /**
@@ -150,6 +151,25 @@ export const heatmapPolicySchema = z.strictObject({
   dirMode: modeString('dir').optional().describe('mode of heatmap.dir when the run creates it, quoted octal (default "0700")'),
 });
 
+/**
+ * The live station page (src/observe/station-page): opt-in, no port is opened without it. On a loopback host
+ * it is open to this machine only; any other host requires a bearer token, read from the environment variable
+ * `tokenEnv` (never written in the config file).
+ */
+export const pageSchema = z
+  .strictObject({
+    port: z.number().int().min(0).max(65535).describe('port of the live station page (0: any free port, printed in the log)'),
+    host: z.string().min(1).default('127.0.0.1').describe('address the page binds; other than loopback (127.0.0.1, ::1) it needs tokenEnv'),
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not an environment variable name: give e.g. PAGE_TOKEN' }).optional()
+      .describe('environment variable holding the bearer token the page requires (open it as /?token=…, or send Authorization: Bearer …)'),
+    frames: positiveInt.max(128).default(16).describe('frames whose images (input, reconstruction, heatmap) the page keeps for thumbnails and the detail view'),
+    history: positiveInt.min(10).max(10_000).default(600).describe('verdicts the page keeps for its stream and score chart'),
+  })
+  .refine((p) => isLoopback(p.host) || p.tokenEnv !== undefined, {
+    path: ['host'],
+    error: 'is reachable from other machines: set page.tokenEnv to the name of an environment variable holding a bearer token, or bind 127.0.0.1',
+  });
+
 export const runConfigSchema = z.strictObject({
   model: z.string().min(1).describe('model bundle directory (relative to the config file)'),
   backend: z
@@ -191,6 +211,7 @@ export const runConfigSchema = z.strictObject({
       summaryIntervalS: z.number().nonnegative().max(MAX_INTERVAL_S).default(10).describe('seconds between one-line summaries in the log (0: off)'),
     })
     .default({ host: '127.0.0.1', summaryIntervalS: 10 }),
+  page: pageSchema.optional(),
   logging: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('least severe log level written (pino levels)'),
@@ -222,3 +243,4 @@ export type CameraSourceConfig = z.infer<typeof cameraSourceSchema>;
 export type SwapConfig = z.infer<typeof swapSchema>;
 export type SinkConfig = z.infer<typeof sinkSchema>;
 export type HeatmapPolicy = z.infer<typeof heatmapPolicySchema>;
+export type PageConfig = z.infer<typeof pageSchema>;

@@ -30,6 +30,11 @@ export function assertMaxEdge(name: string, value: unknown): void {
   }
 }
 
+/** The map values at the ends of the colour scale when none are given: [0, 2·pixelThreshold] (threshold = mid-scale). */
+export function defaultHeatmapRange(pixelThreshold: number): [number, number] {
+  return [0, pixelThreshold > 0 ? 2 * pixelThreshold : 1];
+}
+
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
@@ -68,7 +73,7 @@ export async function renderHeatmap(
   options: HeatmapOptions = {},
 ): Promise<Heatmap> {
   const format = options.format ?? 'png';
-  const range = options.range ?? [0, pixelThreshold > 0 ? 2 * pixelThreshold : 1];
+  const range = options.range ?? defaultHeatmapRange(pixelThreshold);
   const maxEdge = options.maxEdge ?? DEFAULT_HEATMAP_MAX_EDGE;
   assertMaxEdge('options.maxEdge', maxEdge);
   let base: ReturnType<typeof sharp>;

@@ -11,6 +11,9 @@ import { runPipeline } from '../pipeline/runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { ErrorEvent, InspectionEvent } from '../publish/events.js';
 import { MqttSink } from '../publish/mqtt-sink.js';
+import { PipelineMetrics } from '../observe/metrics.js';
+import { StationFeed } from '../observe/station-page/feed.js';
+import { serveStationPage, type StationPage } from '../observe/station-page/server.js';
 import { startDemoSubscriber, type DemoSubscriber } from './subscriber.js';
 import { formatBox, formatScore } from '../util/format.js';
 
@@ -28,6 +31,15 @@ export interface DemoOptions {
   /** Seconds to wait for the events to come back over MQTT. */
   timeoutS?: number;
   print?: (line: string) => void;
+  /** Where the live station page listens (default 127.0.0.1, any free port). */
+  page?: { host?: string; port?: number };
+  /**
+   * Keep the station page (with the broker and the sink) up after the run until this settles (`demo --serve`:
+   * until Ctrl-C); without it the page closes with the run.
+   */
+  serveUntil?: Promise<unknown>;
+  /** Called with the page's address once it listens. */
+  onPage?: (url: string) => void;
 }
 
 export interface DemoSummary {
@@ -42,6 +54,8 @@ export interface DemoSummary {
   heatmapDir: string;
   broker: string;
   backend: string;
+  /** The live station page's address (closed again unless serveUntil kept it up). */
+  pageUrl: string;
 }
 
 /** The nearest-rank percentile of an unsorted list (the run summary's rule, observe/summary.ts); NaN when empty. */
@@ -71,6 +85,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let embedded: EmbeddedBroker | undefined;
   let subscriber: DemoSubscriber | undefined;
   let inspector: Inspector | undefined;
+  let page: StationPage | undefined;
+  let sink: MqttSink | undefined;
   try {
     if (!options.broker) embedded = await startEmbeddedBroker();
     const url = options.broker ?? embedded!.url;
@@ -83,12 +99,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     subscriber = await startDemoSubscriber(url, `mmaerec/${line}/${station}/#`, protocol === '5' ? 5 : 4, (event, topic) => {
       print(describeEvent(event, topic));
     });
-    inspector = await Inspector.create(bundle, { heatmap: { mode: 'all', format: 'png' } });
+    const metrics = new PipelineMetrics();
+    let feed: StationFeed | undefined;
+    inspector = await Inspector.create(bundle, { heatmap: { mode: 'all', format: 'png' }, onAnalysis: (a) => feed?.observeAnalysis(a) });
     print(`model    ${inspector.provenance.bundleName} (sha256 ${inspector.provenance.bundleSha256.slice(0, 12)}…) on ${inspector.backend.name}`);
     for (const s of inspector.skippedBackends) print(`         skipped ${s.name}: ${s.reason}`);
     print(`frames   ${count} from ${frames}`);
 
-    const sink = await MqttSink.create({
+    sink = await MqttSink.create({
       url,
       protocol,
       line,
@@ -99,20 +117,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       spool: { kind: 'disk', dir: path.join(out, 'spool') },
       logger: conciseLogger,
     });
+    feed = new StationFeed({ metrics, sinks: [sink], model: { provenance: inspector.provenance, imageThreshold: inspector.thresholds.image, pixelThreshold: inspector.thresholds.pixel, thresholdSource: inspector.thresholds.source } });
+    page = await serveStationPage(feed, { host: options.page?.host ?? '127.0.0.1', port: options.page?.port ?? 0 });
+    print(`page     ${page.url} (live station page${options.serveUntil ? ', kept up after the run: Ctrl-C ends it' : '; demo --serve keeps it up'})`);
+    options.onPage?.(page.url);
     const results: InspectionResult[] = [];
     const stats = await runPipeline({
       source: new FilesSource({ patterns: [path.join(frames, '*.{png,jpg,jpeg,bmp,tif,tiff}')] }),
       inspector,
       sinks: [sink],
       heatmapDir,
+      metrics,
+      // served: the sink stays open, so the page goes on showing the live link
+      closeSinks: !options.serveUntil,
       onRecord: (r) => {
+        feed!.observeRecord(r);
         if (r.kind === 'inspection') results.push(r);
       },
     });
     await subscriber.waitFor(stats.frames, (options.timeoutS ?? 30) * 1000);
     const latencies = results.map((r) => r.latency.totalMs);
     const received = [...subscriber.events.values()];
-    return {
+    const summary: DemoSummary = {
       frames: stats.frames,
       defects: stats.defects,
       errors: stats.errors,
@@ -124,8 +150,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       heatmapDir,
       broker: url,
       backend: inspector.backend.name,
+      pageUrl: page.url,
     };
+    if (options.serveUntil) {
+      print(formatSummary(summary));
+      await options.serveUntil;
+    }
+    return summary;
   } finally {
+    await page?.close();
+    await sink?.close();
     await inspector?.close();
     await subscriber?.close();
     await embedded?.close();

@@ -1,4 +1,5 @@
 import type { Frame } from '../capture/frame.js';
+import type { MapRegion } from '../decide/regions.js';
 
 /**
  * What evaluation needs from one analysed frame: the image score and the anomaly map, plus the model input and
@@ -13,6 +14,8 @@ export interface EvalAnalysis {
   mapHeight: number;
   input: Float32Array;
   recon: Float32Array;
+  /** Regions at the analyzer's pixel threshold, in map pixels (absent without thresholds). */
+  regions?: MapRegion[];
 }
 
 export interface EvalAnalyzer {

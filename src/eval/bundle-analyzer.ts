@@ -31,7 +31,7 @@ export async function openBundleAnalyzer(
     ...(overridden ? {} : { thresholds: { ...inspector.thresholds } }),
     async analyze(frame) {
       const a = await inspector.analyze(frame);
-      return { score: a.result.score, map: a.map, mapWidth: a.mapWidth, mapHeight: a.mapHeight, input: a.input, recon: a.recon };
+      return { score: a.result.score, map: a.map, mapWidth: a.mapWidth, mapHeight: a.mapHeight, input: a.input, recon: a.recon, ...(overridden ? {} : { regions: a.mapRegions }) };
     },
     close: () => inspector.close(),
   };

@@ -9,7 +9,7 @@ import { sortFloat32 } from './radix.js';
 import { bestF1FromSorted, bestF1Threshold, percentile } from './metrics.js';
 import { scoreImages, type ScoredImage } from './score-dataset.js';
 import { thresholdRates } from './summarize.js';
-import { falseAlarmThreshold, formatRate } from './false-alarm.js';
+import { falseAlarmThreshold, formatRate, type FalseAlarmThreshold } from './false-alarm.js';
 import { consistentPixelThreshold } from '../train/calibrate.js';
 
 /** A dataset folder as recorded in a manifest: its last two path parts, never a path of this machine. */
@@ -78,6 +78,31 @@ export interface CalibrationResult {
   warnings: string[];
 }
 
+/** calibrate's defaults (its CLI flags' defaults too). */
+export const CALIBRATE_DEFAULTS = { rule: 'false-alarm', rate: 0.01, target: 99.5, pixelTarget: 99.9, margin: 0.1 } as const;
+
+/**
+ * The image threshold `rule` sets from scored images (good ones: the false-alarm and good-percentile rules;
+ * labelled ones: f1) — the one computation calibrate and the evaluation report's threshold marks share.
+ * Undefined where the images cannot support the rule (fewer than 4 good for false-alarm, no defects for f1).
+ */
+export function imageThresholdFor(
+  rule: CalibrationRule, scored: readonly ScoredImage[], params: { rate: number; target: number; margin: number } = CALIBRATE_DEFAULTS,
+): { threshold: number; warning?: string; operatingPoint?: FalseAlarmThreshold } | undefined {
+  const goodScores = scored.filter((s) => s.image.label === 0).map((s) => s.score);
+  if (rule === 'false-alarm') {
+    if (goodScores.length < 4) return undefined;
+    const op = falseAlarmThreshold(goodScores, params.rate);
+    return { threshold: op.threshold, operatingPoint: op, ...(op.warning ? { warning: op.warning } : {}) };
+  }
+  if (rule === 'f1') {
+    if (goodScores.length === 0 || goodScores.length === scored.length) return undefined;
+    return { threshold: bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label)).threshold };
+  }
+  if (goodScores.length === 0) return undefined;
+  return { threshold: percentileWithMargin(goodScores, params.target, params.margin) };
+}
+
 function pixelSplit(scored: ScoredImage[]): { pos: Float32Array; neg: Float32Array } {
   let p = 0;
   let n = 0;
@@ -131,11 +156,11 @@ export async function writeThresholds(bundleDir: string, thresholds: Thresholds,
 }
 
 export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
-  const rule = options.rule ?? 'false-alarm';
-  const rate = options.rate ?? 0.01;
-  const target = options.target ?? 99.5;
-  const pixelTarget = options.pixelTarget ?? 99.9;
-  const margin = options.margin ?? 0.1;
+  const rule = options.rule ?? CALIBRATE_DEFAULTS.rule;
+  const rate = options.rate ?? CALIBRATE_DEFAULTS.rate;
+  const target = options.target ?? CALIBRATE_DEFAULTS.target;
+  const pixelTarget = options.pixelTarget ?? CALIBRATE_DEFAULTS.pixelTarget;
+  const margin = options.margin ?? CALIBRATE_DEFAULTS.margin;
   for (const [name, v] of [['target', target], ['pixel target', pixelTarget]] as const) {
     if (!(v > 0 && v <= 100)) throw new MmaerecError('E_CONFIG', `--${name.replace(' ', '-')} ${v} is not a percentile: give a number in (0, 100], e.g. 99.5`);
   }
@@ -176,9 +201,10 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   };
   if (rule === 'false-alarm') {
     if (good.length < 4) throw new MmaerecError('E_DATA', `${dataset.root} ${split}/good has ${good.length} image(s): a false-alarm threshold needs at least 4 good images (20 or more for a useful one); add good images`);
-    const op = falseAlarmThreshold(good.map((s) => s.score), rate);
-    if (op.warning) warnings.push(op.warning);
-    image = op.threshold;
+    const chosen = imageThresholdFor('false-alarm', scored, { rate, target, margin })!;
+    const op = chosen.operatingPoint!;
+    if (chosen.warning) warnings.push(chosen.warning);
+    image = chosen.threshold;
     pixel = goodPixelThreshold();
     operatingPoint = {
       rule: 'false-alarm', falseAlarmRate: rate, method: op.method, images: op.images, exceedances: op.exceedances,
@@ -187,12 +213,12 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     source = `calibrate --rule false-alarm ${formatRate(rate)} (${op.method}; pixels p${pixelTarget}) on ${label(dataset.root)} ${split}/good (${good.length} images)`;
   } else if (rule === 'f1') {
     if (defective.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defective test images: --rule f1 needs labelled defects; use --rule good-percentile`);
-    image = bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label)).threshold;
+    image = imageThresholdFor('f1', scored)!.threshold;
     if (pos.length === 0) throw new MmaerecError('E_DATA', `${dataset.root} has no defect masks: --rule f1 needs ground_truth/<defect>/<stem>_mask.png for the pixel threshold; use --rule good-percentile`);
     pixel = bestF1FromSorted(pos, neg).threshold;
     source = `calibrate --rule f1 on ${label(dataset.root)} (${good.length} good, ${defective.length} defective; chosen on these labels)`;
   } else {
-    image = percentileWithMargin(good.map((s) => s.score), target, margin);
+    image = imageThresholdFor('good-percentile', scored, { rate, target, margin })!.threshold;
     pixel = goodPixelThreshold();
     const needed = Math.ceil(100 / (100 - target));
     if (good.length < needed) {

@@ -6,7 +6,12 @@ import type { EvalAnalyzer } from './analyzer.js';
 import { readDataset } from './dataset.js';
 import { GalleryKeeper } from './gallery.js';
 import type { MaskResize } from './mask.js';
-import { renderReport, type MetricsRow } from './report.js';
+import { defaultHeatmapRange } from '../decide/heatmap.js';
+import { CALIBRATE_DEFAULTS, imageThresholdFor, type CalibrationRule } from './calibrate.js';
+import { curveCharts } from './charts.js';
+import { formatRate } from './false-alarm.js';
+import { heatmapPanel, imagePanels, maskContour, type ImagePanels } from './panels.js';
+import { renderReport, type MetricsRow, type ReportImage, type ThresholdMark } from './report.js';
 import { scoreImages } from './score-dataset.js';
 import { summarizeOffThread } from './offthread.js';
 import { thresholdRates, type SubsetMetrics } from './summarize.js';
@@ -68,12 +73,16 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const files: string[] = [];
   const keeper = new GalleryKeeper(options.gallery ?? 4);
   const analyzer = options.analyzer;
+  // the report's table: small panels of every image, made while the analyses stream by (they are not kept)
+  const panels = new Map<string, ImagePanels & { regions: ReportImage['regions'] }>();
   const scored = await scoreImages(analyzer, dataset.test, {
     maskResize: options.maskResize ?? 'nearest',
     concurrency: options.concurrency ?? 2,
     ...(options.progress !== false ? { progress: 'eval' } : {}),
     onImage: async (s, analysis) => {
       keeper.offer(s, analysis);
+      const regions = analysis.regions ? analysis.regions.map(({ x, y, width, height }) => ({ x, y, width, height })) : null;
+      panels.set(s.image.key, { ...(await imagePanels(analysis)), regions });
       if (options.saveMaps) {
         const dir = join(out, 'maps', s.image.defect);
         await mkdir(dir, { recursive: true });
@@ -134,7 +143,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     notes,
     durationS: Math.round((performance.now() - started) / 100) / 10,
   };
-  const galleryItems = await keeper.render(threshold?.value);
+  // the line's colour range when there is a pixel threshold (a colour then means what it means on the line)
+  const range = analyzer.thresholds ? defaultHeatmapRange(analyzer.thresholds.pixel) : keeper.mapRange();
+  const galleryItems = await keeper.render(threshold?.value, range);
+  const images: ReportImage[] = [];
+  for (const s of scored) {
+    const p = panels.get(s.image.key)!;
+    images.push({
+      key: s.image.key, defect: s.image.defect, label: s.image.label, score: s.score, mapWidth: s.mapWidth, mapHeight: s.mapHeight,
+      regions: p.regions, input: p.input, recon: p.recon, heatmap: await heatmapPanel(s.map, s.mapWidth, s.mapHeight, range),
+      contour: s.mask ? maskContour(s.mask, s.mapWidth, s.mapHeight) : null,
+    });
+  }
   const html = renderReport({
     title: `mmaerec-edge evaluation — ${dataset.root.split('/').pop()}`,
     createdAt: metrics.createdAt,
@@ -142,10 +162,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     dataset: `${dataset.root} (${summary.overall.good} good, ${summary.overall.defective} defective test images)`,
     rows: [row('all', summary.overall), ...dataset.defects.map((d) => row(d, summary.perDefect[d]!))],
     notes,
-    fprLimit,
-    ...summary.curves,
-    scores: { good: scored.filter((s) => s.image.label === 0).map((s) => s.score), defective: scored.filter((s) => s.image.label === 1).map((s) => s.score) },
+    charts: curveCharts(summary.curves, summary.perDefectCurves, fprLimit),
+    images,
     ...(threshold ? { threshold } : {}),
+    marks: thresholdMarks(analyzer, scored),
+    colourScale: { lo: range[0], hi: range[1], ...(analyzer.thresholds ? { pixelThreshold: analyzer.thresholds.pixel } : {}) },
     ...galleryItems,
   });
   const outputs: [string, string][] = [
@@ -159,4 +180,20 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     files.push(join(out, name));
   }
   return { metrics, files };
+}
+
+const RULE_LABELS: Record<CalibrationRule, [string, string]> = {
+  'false-alarm': [`calibrate --rule false-alarm (${formatRate(CALIBRATE_DEFAULTS.rate)})`, `FA ${formatRate(CALIBRATE_DEFAULTS.rate)}`],
+  f1: ['calibrate --rule f1', 'F1'],
+  'good-percentile': [`calibrate --rule good-percentile (p${CALIBRATE_DEFAULTS.target})`, `p${CALIBRATE_DEFAULTS.target}`],
+};
+
+/** The bundle's threshold and what each calibration rule would set on these test images (calibrate's defaults). */
+function thresholdMarks(analyzer: EvaluateOptions['analyzer'], scored: Parameters<typeof imageThresholdFor>[1]): ThresholdMark[] {
+  const marks: ThresholdMark[] = analyzer.thresholds ? [{ value: analyzer.thresholds.image, label: `bundle (${analyzer.thresholds.source})`, short: 'bundle', kind: 'bundle' }] : [];
+  for (const rule of Object.keys(RULE_LABELS) as CalibrationRule[]) {
+    const chosen = imageThresholdFor(rule, scored);
+    if (chosen) marks.push({ value: chosen.threshold, label: RULE_LABELS[rule][0], short: RULE_LABELS[rule][1], kind: 'rule' });
+  }
+  return marks;
 }

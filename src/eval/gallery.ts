@@ -38,9 +38,18 @@ export class GalleryKeeper {
     if (list.length > this.size) list.pop();
   }
 
-  async render(threshold: number | undefined): Promise<{ misses: GalleryItem[]; falseAlarms: GalleryItem[] }> {
-    const lo = Number.isFinite(this.mapMin) ? this.mapMin : 0;
-    const hi = Number.isFinite(this.mapMax) ? this.mapMax : 1;
+  /** The range of every map value seen ([0, 1] before any). */
+  mapRange(): [number, number] {
+    return [Number.isFinite(this.mapMin) ? this.mapMin : 0, Number.isFinite(this.mapMax) ? this.mapMax : 1];
+  }
+
+  /**
+   * The gallery at `threshold`: only real misses (defective, below it) and real false alarms (good, at or above
+   * it) — the k lowest-scoring defective images are all misses up to the first detected one. Heatmaps coloured
+   * on `range` (the report's colour bar).
+   */
+  async render(threshold: number | undefined, range: [number, number] = this.mapRange()): Promise<{ misses: GalleryItem[]; falseAlarms: GalleryItem[] }> {
+    const [lo, hi] = range;
     const item = async ({ scored, analysis }: Candidate): Promise<GalleryItem> => {
       const { mapWidth: w, mapHeight: h } = scored;
       const above = threshold !== undefined && scored.score >= threshold;
@@ -61,6 +70,9 @@ export class GalleryKeeper {
         truth: await maskDataUri(scored.mask ?? new Uint8Array(w * h), w, h),
       };
     };
-    return { misses: await Promise.all(this.misses.map(item)), falseAlarms: await Promise.all(this.falseAlarms.map(item)) };
+    if (threshold === undefined) return { misses: [], falseAlarms: [] };
+    const misses = this.misses.filter((c) => c.scored.score < threshold);
+    const falseAlarms = this.falseAlarms.filter((c) => c.scored.score >= threshold);
+    return { misses: await Promise.all(misses.map(item)), falseAlarms: await Promise.all(falseAlarms.map(item)) };
   }
 }

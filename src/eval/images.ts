@@ -1,25 +1,18 @@
-import sharp from 'sharp';
 import { colourAt } from '../decide/colour-scale.js';
+import { encodePng, unitToBytes } from '../util/png.js';
 
 /**
  * Report images: model input, reconstruction, heatmap overlay and ground truth as PNG data: URIs (encoded by
  * sharp on its worker threads), so that report.html is one self-contained file.
  */
 
-async function pngDataUri(rgb: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<string> {
-  const png = await sharp(rgb, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
-  return `data:image/png;base64,${png.toString('base64')}`;
-}
-
-function toBytes(hwc: Float32Array): Uint8Array {
-  const out = new Uint8Array(hwc.length);
-  for (let i = 0; i < hwc.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, hwc[i]!)) * 255);
-  return out;
+export async function pngDataUri(raw: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Promise<string> {
+  return `data:image/png;base64,${(await encodePng(raw, width, height, channels)).toString('base64')}`;
 }
 
 /** HWC RGB float in [0, 1] → PNG data URI. */
 export function rgbDataUri(hwc: Float32Array, width: number, height: number): Promise<string> {
-  return pngDataUri(toBytes(hwc), width, height, 3);
+  return pngDataUri(unitToBytes(hwc), width, height, 3);
 }
 
 /** 0/1 mask → white-on-black PNG data URI. */

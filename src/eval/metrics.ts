@@ -115,6 +115,21 @@ export function rocCurve(scores: Scores, labels: Labels): RocCurve {
   return { fpr, tpr, thresholds };
 }
 
+/** The precision–recall curve, one point per distinct threshold from the highest score down (recall ascending). */
+export function precisionRecallCurve(scores: Scores, labels: Labels): { recall: Float64Array; precision: Float64Array; thresholds: Float64Array } {
+  const pts = thresholdPoints(scores, labels);
+  requireBothClasses(pts, 'Precision–recall');
+  const n = pts.thresholds.length;
+  const recall = new Float64Array(n);
+  const precision = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const tp = pts.truePositives[k]!;
+    recall[k] = tp / pts.positives;
+    precision[k] = tp / (tp + pts.falsePositives[k]!);
+  }
+  return { recall, precision, thresholds: pts.thresholds };
+}
+
 /** Trapezoid area under a polyline whose x never decreases. */
 export function trapezoid(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let area = 0;

@@ -1,5 +1,5 @@
 import { missRateAtFalseAlarm } from './false-alarm.js';
-import { bestF1Threshold, imageAuroc, ratesAt, rocCurve } from './metrics.js';
+import { bestF1Threshold, imageAuroc, precisionRecallCurve, ratesAt, rocCurve } from './metrics.js';
 import { pixelMetrics, type CurvePoints, type PixelSample } from './pixel-metrics.js';
 import type { ScoredImage } from './score-dataset.js';
 
@@ -27,24 +27,35 @@ export interface SubsetMetrics {
   pixels?: { defect: number; normal: number; regions: number };
 }
 
+/** Image ROC and precision–recall, pixel ROC and PRO of one subset (absent where they cannot be computed). */
+export interface SubsetCurves {
+  imageRoc?: CurvePoints;
+  /** x: recall, y: precision (image level). */
+  imagePr?: CurvePoints;
+  pixelRoc?: CurvePoints;
+  pro?: CurvePoints;
+}
+
 export interface Summary {
   overall: SubsetMetrics;
   perDefect: Record<string, SubsetMetrics>;
   fprLimit: number;
   /** Curves of the overall subset, thinned for plotting. */
-  curves: { imageRoc?: CurvePoints; pixelRoc?: CurvePoints; pro?: CurvePoints };
+  curves: SubsetCurves;
+  /** The same curves per defect type (test/good plus that type's images). */
+  perDefectCurves: Record<string, SubsetCurves>;
   bestF1?: ReturnType<typeof bestF1Threshold>;
   notes: string[];
 }
 
-function subsetMetrics(name: string, items: ScoredImage[], fprLimit: number, notes: string[]): { metrics: SubsetMetrics; curves: Summary['curves'] } {
+function subsetMetrics(name: string, items: ScoredImage[], fprLimit: number, notes: string[]): { metrics: SubsetMetrics; curves: SubsetCurves } {
   const good = items.filter((s) => s.image.label === 0).length;
   const defective = items.length - good;
   const unmasked = items.filter((s) => s.image.label === 1 && !s.mask).length;
   const metrics: SubsetMetrics = {
     good, defective, unmasked, imageAuroc: null, missAt1PctFalseAlarms: null, missAt5PctFalseAlarms: null, pixelAuroc: null, pixelAp: null, aupro: null,
   };
-  const curves: Summary['curves'] = {};
+  const curves: SubsetCurves = {};
   if (good && defective) {
     const scores = items.map((s) => s.score);
     const labels = items.map((s) => s.image.label);
@@ -55,6 +66,8 @@ function subsetMetrics(name: string, items: ScoredImage[], fprLimit: number, not
     metrics.missAt5PctFalseAlarms = missRateAtFalseAlarm(goodScores, defectScores, 0.05);
     const roc = rocCurve(scores, labels);
     curves.imageRoc = { x: Array.from(roc.fpr), y: Array.from(roc.tpr) };
+    const pr = precisionRecallCurve(scores, labels);
+    curves.imagePr = { x: Array.from(pr.recall), y: Array.from(pr.precision) };
   } else {
     notes.push(`${name}: image AUROC needs good and defective images (has ${good} good, ${defective} defective)`);
   }
@@ -78,10 +91,13 @@ export function summarize(scored: ScoredImage[], defects: string[], fprLimit = 0
   const notes: string[] = [];
   const overall = subsetMetrics('all', scored, fprLimit, notes);
   const perDefect: Record<string, SubsetMetrics> = {};
+  const perDefectCurves: Record<string, SubsetCurves> = {};
   for (const defect of defects) {
-    perDefect[defect] = subsetMetrics(defect, scored.filter((s) => s.image.label === 0 || s.image.defect === defect), fprLimit, notes).metrics;
+    const subset = subsetMetrics(defect, scored.filter((s) => s.image.label === 0 || s.image.defect === defect), fprLimit, notes);
+    perDefect[defect] = subset.metrics;
+    perDefectCurves[defect] = subset.curves;
   }
-  const summary: Summary = { overall: overall.metrics, perDefect, fprLimit, curves: overall.curves, notes };
+  const summary: Summary = { overall: overall.metrics, perDefect, fprLimit, curves: overall.curves, perDefectCurves, notes };
   if (overall.metrics.good && overall.metrics.defective) {
     summary.bestF1 = bestF1Threshold(scored.map((s) => s.score), scored.map((s) => s.image.label));
   }

@@ -7,6 +7,18 @@ const STAGES = ['decode', 'preprocess', 'infer', 'score', 'total'] as const;
 
 const cameraLabel = (camera: string | undefined): { camera?: string } => (camera === undefined ? {} : { camera });
 
+/** What PipelineMetrics.totals() returns: counts since the pipeline started. */
+export interface MetricTotals {
+  /** Inspected frames with verdict ok, and with verdict defect. */
+  ok: number;
+  defects: number;
+  /** Frames that produced an error record. */
+  errors: number;
+  /** Frames discarded by drop-oldest backpressure. */
+  drops: number;
+  restarts: number;
+}
+
 /**
  * Prometheus metrics of one pipeline, in its own registry (several pipelines in one process do not collide):
  * per-stage latency histograms, and counters of frames, defects, errors (by code), drops, restarts and
@@ -75,6 +87,17 @@ export class PipelineMetrics {
   /** One inference run of `frames` frames on the shared back end. */
   batch(frames: number): void {
     this.batches.observe(frames);
+  }
+
+  /**
+   * The running totals these counters hold (frames by verdict, errors, drops, restarts), for pages and health
+   * checks that show them without keeping counts of their own.
+   */
+  async totals(): Promise<MetricTotals> {
+    const sum = async (c: Counter<string>) => (await c.get()).values.reduce((n, v) => n + v.value, 0);
+    const byVerdict = (await this.frames.get()).values;
+    const verdict = (v: string) => byVerdict.filter((x) => x.labels.verdict === v).reduce((n, x) => n + x.value, 0);
+    return { ok: verdict('ok'), defects: verdict('defect'), errors: await sum(this.errors), drops: await sum(this.drops), restarts: await sum(this.restarts) };
   }
 
   text(): Promise<string> {

@@ -6,7 +6,11 @@ import { startProblems } from '../config/check.js';
 import type { RunConfig, SinkConfig, SourceConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import { PipelineMetrics } from '../observe/metrics.js';
+import { pageToken } from '../observe/station-page/auth.js';
+import { StationFeed } from '../observe/station-page/feed.js';
+import { serveStationPage, type StationPage } from '../observe/station-page/server.js';
 import { JsonlSink } from '../publish/jsonl-sink.js';
+import type { PipelineRecord } from '../decide/result.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
 import { parseModes } from '../util/files.js';
@@ -15,6 +19,7 @@ import type { ModelEventBody } from '../publish/events.js';
 import type { MqttSink } from '../publish/mqtt-sink.js';
 import { runCell, type CellStats } from './cell.js';
 import { ModelSwitch } from './model-switch.js';
+import type { Analysis } from './inspector.js';
 import { runPipeline, type RunStats } from './runner.js';
 import type { ServeOptions } from './served-model.js';
 import { parseSwapCommand, watchBundles } from './swap-triggers.js';
@@ -63,6 +68,8 @@ export interface RunHandle {
   models: ModelSwitch;
   /** The Prometheus endpoint, when configured. */
   metricsUrl?: string;
+  /** The live station page, when configured (`page:`). */
+  pageUrl?: string;
   logger: Logger;
 }
 
@@ -77,6 +84,9 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const refused = startProblems(config)[0];
   if (refused) throw refused;
   const logger = options.logger ?? createLogger({ level: config.logging.level, file: config.logging.file });
+  // Read before anything starts: an unset token variable is a config error, not a page that refuses everyone.
+  const token = config.page ? pageToken(config.page) : undefined;
+  let feed: StationFeed | undefined;
   const cameras = camerasOf(config);
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let sinks: Sink[] = [];
@@ -89,6 +99,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     heatmap: { mode: config.heatmap.mode, format: config.heatmap.format, quality: config.heatmap.quality, maxEdge: config.heatmap.maxEdge },
     maxBatch: config.backend.maxBatch ?? cameras.length,
     onBatch: (n) => metrics.batch(n),
+    ...(config.page ? { onAnalysis: (a: Analysis) => feed?.observeAnalysis(a) } : {}),
   };
   // 'report' keeps the line running with E_BUNDLE records while the bundle is bad; 'exit' refuses to start.
   const models = await ModelSwitch.start(config.model, {
@@ -110,6 +121,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   }
   let server: { url: string; close(): Promise<void> } | undefined;
   const sources: FrameSource[] = [];
+  let page: StationPage | undefined;
   try {
     // Inside the try: a source that refuses its options must still release the model (its back end).
     for (const c of cameras) sources.push(sourceFromConfig(c.capture));
@@ -118,9 +130,17 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
       logger.info({ url: server.url }, 'metrics endpoint');
     }
     sinks = await sinksFromConfig(config.sinks, logger);
+    if (config.page) {
+      feed = new StationFeed({
+        metrics, sinks, frames: config.page.frames, history: config.page.history,
+        ...(loaded ? { model: { provenance: loaded.provenance, imageThreshold: loaded.thresholds(cameras[0]!.id).image, pixelThreshold: loaded.thresholds(cameras[0]!.id).pixel, thresholdSource: loaded.thresholds(cameras[0]!.id).source } } : {}),
+      });
+      page = await serveStationPage(feed, { port: config.page.port, host: config.page.host, token });
+      logger.info({ url: page.url, token: token ? `required (${config.page.tokenEnv})` : 'none (loopback)' }, 'station page');
+    }
     for (const source of sources) await source.start();
   } catch (err) {
-    await Promise.allSettled([models.close(), server?.close(), ...sinks.map((s) => s.close()), ...sources.map((s) => s.stop())]);
+    await Promise.allSettled([models.close(), server?.close(), page?.close(), ...sinks.map((s) => s.close()), ...sources.map((s) => s.stop())]);
     throw err;
   }
   const triggers = startSwapTriggers(config, models, sinks, logger);
@@ -130,6 +150,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     heatmapDir: config.heatmap.dir,
     heatmapModes: parseModes(config.heatmap, 'heatmap'),
     summaryIntervalMs: config.metrics.summaryIntervalS * 1000,
+    ...(feed ? { onRecord: (r: PipelineRecord) => feed!.observeRecord(r) } : {}),
   };
   const maxInFlight = config.pipeline.maxInFlight ?? config.backend.sessions + 2;
   const run = config.sources
@@ -141,10 +162,10 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     try {
       await models.close();
     } finally {
-      await server?.close();
+      await Promise.allSettled([server?.close(), page?.close()]);
     }
   });
-  return { done, stop: () => controller.abort(), metricsUrl: server?.url, logger, models, bundleLoaded: () => models.current !== undefined };
+  return { done, stop: () => controller.abort(), metricsUrl: server?.url, ...(page ? { pageUrl: page.url } : {}), logger, models, bundleLoaded: () => models.current !== undefined };
 }
 
 /** Sends a swap outcome to every sink that carries them; a sink that fails is logged, the run goes on. */

@@ -1,7 +1,7 @@
 import type { Frame } from '../capture/frame.js';
 import { assertMaxEdge, renderHeatmap, type HeatmapOptions } from '../decide/heatmap.js';
 import { regionsToFrame } from '../decide/map-regions.js';
-import { regions as findRegions } from '../decide/regions.js';
+import { regions as findRegions, type MapRegion } from '../decide/regions.js';
 import { errorRecordFor, type ErrorRecord, type InspectionResult, type ModelProvenance, type PipelineRecord, type RecordWarning } from '../decide/result.js';
 import { thresholdsInForce, verdictFor, type ThresholdsInForce } from '../decide/verdict.js';
 import { MmaerecError, isMmaerecError } from '../errors.js';
@@ -56,6 +56,12 @@ export interface InspectorOptions {
   heatmap?: InspectorHeatmapOptions;
   /** Frames decoded/preprocessed at once (default: the back end's concurrency + 1, so one is always ready). */
   prepareConcurrency?: number;
+  /**
+   * Called with every frame's analysis (the result plus the map and images) as it finishes, e.g. by the live
+   * station page, which keeps the last few for its detail view. An exception thrown here is ignored: an
+   * observer must never cost a frame its verdict.
+   */
+  onAnalysis?: (analysis: Analysis) => void;
 }
 
 /** A frame reconstructed and scored, before the decision: the map over the model input or the tiled working image. */
@@ -86,6 +92,8 @@ export interface Analysis {
   input: Float32Array;
   /** The reconstruction, HWC RGB (not clamped). */
   recon: Float32Array;
+  /** The regions in map pixels (the result's regions are in frame pixels). */
+  mapRegions: MapRegion[];
 }
 
 /**
@@ -105,6 +113,7 @@ export class Inspector {
   readonly skippedBackends: readonly { name: string; reason: string }[];
   private readonly roi: Roi | undefined;
   private readonly heatmap: InspectorHeatmapOptions;
+  private readonly onAnalysis: InspectorOptions['onAnalysis'];
   private readonly ownsBackend: boolean;
   private readonly inferLane: Limiter;
   private readonly prepareSlots: Limiter;
@@ -117,6 +126,7 @@ export class Inspector {
     this.ownsBackend = owns;
     this.roi = options.roi;
     this.heatmap = options.heatmap ?? {};
+    this.onAnalysis = options.onAnalysis;
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
     this.scoring = resolveScoringOptions({ ...bundle.manifest.scoring, ...options.scoring });
     this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name, scoringEngine: scoringEngine() };
@@ -287,7 +297,13 @@ export class Inspector {
     result.latency.scoreMs = t1 - tScore;
     result.latency.totalMs = t1 - t0;
     result.finishedAt = Date.now();
-    return { result, map, mapWidth: width, mapHeight: height, input: r.input, recon: r.recon };
+    const analysis: Analysis = { result, map, mapWidth: width, mapHeight: height, input: r.input, recon: r.recon, mapRegions };
+    try {
+      this.onAnalysis?.(analysis);
+    } catch {
+      // see InspectorOptions.onAnalysis: an observer's failure is its own
+    }
+    return analysis;
   }
 
   /** Waits for the frames in flight, then releases the back end (if this inspector created it). */

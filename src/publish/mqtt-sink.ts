@@ -256,6 +256,24 @@ export class MqttSink extends EventEmitter implements Sink {
   }
 
   /**
+   * When the oldest event still waiting in the spool for the broker was captured (ms since the epoch), read from
+   * the spool itself (its first few entries: heatmap images carry no time and are passed over); undefined when no
+   * event waits. For the live station page's "oldest undelivered".
+   */
+  async oldestUndeliveredAt(): Promise<number | undefined> {
+    let looked = 0;
+    for await (const entry of this.spool.iterate()) {
+      const message = decodeOutbox(entry.value);
+      if (message && !message.binary) {
+        const at = capturedAtOf(message.payload);
+        if (at !== undefined) return at;
+      }
+      if (++looked >= 8) return undefined;
+    }
+    return undefined;
+  }
+
+  /**
    * Drains, then disconnects and closes the spool. Until the spool is empty or `closeTimeoutMs` has passed, the
    * sink goes on connecting (a run that ends before the broker answered) and handing spooled events to the
    * broker. From then on nothing new is handed out: an event handed out now could not be acknowledged before
@@ -502,4 +520,14 @@ async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The capturedAt of a spooled JSON event (ms since the epoch); undefined for a payload without one. */
+function capturedAtOf(payload: Buffer): number | undefined {
+  try {
+    const at = Date.parse((JSON.parse(payload.toString('utf8')) as { capturedAt?: unknown }).capturedAt as string);
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,9 +41,34 @@ describe('demo', () => {
     expect(eventLines.filter((l) => /frame good-\d\.png {2}ok/.test(l)).length).toBeGreaterThanOrEqual(3);
     expect(stdout).toMatch(/summary {2}frames 8, defects \d+, errors 0; events received over MQTT 8 \(\d+ defect, 0 invalid\)/);
     expect(stdout).toMatch(/latency {2}p50 [\d.]+ ms, p99 [\d.]+ ms per frame on onnxruntime-cpu/);
+    // the live station page's address, closed again with the short run
+    expect(stdout).toMatch(/^page {5}http:\/\/127\.0\.0\.1:\d+\/ \(live station page; demo --serve keeps it up\)$/m);
     const heatmaps = readdirSync(path.join(out, 'heatmaps'));
     expect(heatmaps.filter((f) => f.endsWith('.png'))).toHaveLength(8);
   });
+
+  it('--serve keeps the station page up after the run, with every frame, until SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'demo', '--serve'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const deadline = Date.now() + 100_000;
+      while (!/^summary /m.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toMatch(/kept up after the run: Ctrl-C ends it/);
+      const url = /^page {5}(\S+)/m.exec(stdout)![1]!;
+      await new Promise((r) => setTimeout(r, 300)); // still up after the run ended
+      const state = (await (await fetch(new URL('/api/state', url))).json()) as { frames: { frameId: string }[]; stats: { totals: { ok: number; defects: number } } };
+      expect(state.frames.map((f) => f.frameId).sort()).toHaveLength(8);
+      expect(state.stats.totals.ok + state.stats.totals.defects).toBe(8);
+      expect(stdout).toMatch(new RegExp(`summary  frames 8, defects ${state.stats.totals.defects},`));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      await expect(fetch(new URL('/api/state', url))).rejects.toThrow();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('names the problem and the fix for a frames folder that does not exist', async () => {
     const { code, stderr } = await cli(['demo', '--frames', '/nonexistent/frames']);

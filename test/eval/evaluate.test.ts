@@ -49,7 +49,19 @@ describe('evaluate', () => {
     expect(m.threshold.source).toBe('best F1 on this data');
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/(src|href)="(https?:|\/\/|file:)/);
-    expect(html.match(/<img src="data:image\/png;base64,/g)).toHaveLength(16);
+    // the gallery: only real misses and false alarms at the threshold (at most 2 each), 4 images apiece
+    const t = m.threshold.image as number;
+    const imageKeys = Object.keys(scores);
+    const missed = imageKeys.filter((k) => labels[k] === 1 && scores[k]! < t).length;
+    const falseAlarms = imageKeys.filter((k) => labels[k] === 0 && scores[k]! >= t).length;
+    expect(html.match(/<img src="data:image\/png;base64,/g) ?? []).toHaveLength(4 * (Math.min(2, missed) + Math.min(2, falseAlarms)));
+    // the table's data: every image, with its panels
+    const pageData = JSON.parse(html.split('<script type="application/json" id="report-data">')[1]!.split('</script>')[0]!) as { images: { key: string; score: number; input: string }[] };
+    expect(pageData.images.map((i) => i.key).sort()).toEqual(imageKeys.sort());
+    for (const i of pageData.images) {
+      expect(i.score).toBe(scores[i.key]);
+      expect(i.input).toMatch(/^data:image\/jpeg;base64,/);
+    }
   });
 
   test('pixel metrics recomputed from the saved maps and the ground-truth files match metrics.json', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it, type TestFunction } from 'vitest';
 import { nativeStatus } from '../../src/native.js';
 import { noPostgres } from './postgres.js';
+import { CHROMIUM } from './browser.js';
 
 /**
  * Tests that need an installed tool (a broker, a browser, python with numpy, ffmpeg, the dataset in ../shared).
@@ -59,7 +60,7 @@ const runs = (cmd: string, args: string[]) => {
 const firstFile = (paths: string[]) => paths.find((p) => existsSync(p));
 
 export const PYTHON = '/usr/bin/python3';
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM } from './browser.js';
 export const DATASET = path.join(ROOT, '..', 'shared', 'datasets', 'magnetic_tile');
 
 /** Probes, each memoised: undefined when usable, else why not and what to install. */

@@ -117,6 +117,26 @@ describe('checkRunConfig', () => {
       server.close();
     }
   });
+
+  it('the station page: a port in use and an unset token variable; a free one passes with its token', async () => {
+    const server: Server = createServer();
+    const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)));
+    delete process.env.MMAEREC_CHECK_PAGE_TOKEN;
+    try {
+      const bad = await checkRunConfig(parseRunConfig({ ...good(), page: { port, host: '127.0.0.1', tokenEnv: 'MMAEREC_CHECK_PAGE_TOKEN' } }), { backend: false });
+      expect(bad.problems.map((p) => p.message)).toEqual([
+        'page.tokenEnv names MMAEREC_CHECK_PAGE_TOKEN, which is not set in the environment: export a random token there (e.g. openssl rand -hex 16) or remove tokenEnv',
+        `page.port ${port} on 127.0.0.1 cannot be bound (EADDRINUSE: another process listens there): give a free port, e.g. 8080, or 0 for any`,
+      ]);
+      process.env.MMAEREC_CHECK_PAGE_TOKEN = '0123456789abcdef0123';
+      const ok = await checkRunConfig(parseRunConfig({ ...good(), page: { port: 0, tokenEnv: 'MMAEREC_CHECK_PAGE_TOKEN' } }), { backend: false });
+      expect(ok.problems).toEqual([]);
+      expect(ok.passed).toContain('page     127.0.0.1:0 (any free port), token from MMAEREC_CHECK_PAGE_TOKEN');
+    } finally {
+      delete process.env.MMAEREC_CHECK_PAGE_TOKEN;
+      server.close();
+    }
+  });
 });
 
 describe('mmaerec-edge run --check', () => {
