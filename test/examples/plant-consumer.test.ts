@@ -128,7 +128,7 @@ describe('examples/plant-consumer', () => {
     expect(rejected).toEqual([
       'plant-consumer[replay-1]: rejected message on mmaerec/l2/s1/defect: "mmaerec.inspection/1" invalid at id: a ULID (26 Crockford base-32 characters) (+13 more problems)',
       expect.stringMatching(/^plant-consumer\[replay-1\]: rejected message on mmaerec\/l2\/s1\/defect: not JSON \(.+\): expected an mmaerec event$/),
-      `plant-consumer[replay-1]: rejected message on mmaerec/l2/s1/error: "mmaerec.error/2" invalid at schema: Invalid discriminator value. Expected 'mmaerec.inspection/1' | 'mmaerec.error/1' | 'mmaerec.status/1'`,
+      `plant-consumer[replay-1]: rejected message on mmaerec/l2/s1/error: "mmaerec.error/2" invalid at schema: Invalid discriminator value. Expected 'mmaerec.inspection/1' | 'mmaerec.error/1' | 'mmaerec.status/1' | 'mmaerec.model/1'`,
       expect.stringMatching(/^plant-consumer\[replay-1\]: rejected message on mmaerec\/l2\/s1\/defect: the database refused it \(.*\)$/),
     ]);
     const [kept] = await db.query<{ firmware: string }>(database, "SELECT payload->>'firmware' AS firmware FROM events WHERE id = $1", [future.id]);

@@ -45,8 +45,10 @@ describe('npm pack', () => {
   });
 
   it('leaves out what a user does not run: maps, tests, sources, bundles the package does not use', () => {
+    // the pages' static assets are read at run time from src/ (src/util/package-files.ts): no TypeScript among them
+    const runtimeAssets = /^src\/(observe\/station-page\/assets|eval\/report-assets)\/[^/]+\.(html|css|js)$/;
     const unwanted = [...files].filter((f) =>
-      /\.map$/.test(f) || /^(src|test|bench|\.ci|\.cache|build|native\/test)\//.test(f) || /^models\/(?!demo\/|demo\.train\.yaml$|README\.md$)/.test(f) ||
+      /\.map$/.test(f) || (/^(src|test|bench|\.ci|\.cache|build|native\/test)\//.test(f) && !runtimeAssets.test(f)) || /^models\/(?!demo\/|demo\.train\.yaml$|README\.md$)/.test(f) ||
       /^scripts\/(?!install-native\.mjs$|build-native\.mjs$|find-tensorrt\.mjs$)/.test(f));
     expect(unwanted).toEqual([]);
   });
