@@ -327,6 +327,34 @@ void test_regions() {
   check::that(find_regions(nan_map, 2, 1, 0.0).size() == 1, "NaN pixels belong to no region");
 }
 
+// A worker that cannot keep up (here: its chunks sleep 2 ms, as a worker waiting for a busy core would) makes
+// two misses in a row; the pool then runs the next 8 jobs inline on the caller (one call over the whole range),
+// then tries the workers again. Holds whatever the scheduler does: a chunk the worker never started is a miss too.
+void test_pool_backoff() {
+  WorkerPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  auto slow_worker = [&](int, int) {
+    if (std::this_thread::get_id() != caller) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  pool.parallel_for(64, slow_worker);
+  pool.parallel_for(64, slow_worker);
+  check::that(pool.solo_jobs() == 0, "no inline job before the second miss");
+  for (int job = 0; job < 8; ++job) {
+    int calls = 0;
+    bool whole = false, on_caller = true;
+    pool.parallel_for(64, [&](int b, int e) {
+      ++calls;
+      whole = b == 0 && e == 64;
+      on_caller = on_caller && std::this_thread::get_id() == caller;
+    });
+    check::that(calls == 1 && whole && on_caller, "after two misses: job " + std::to_string(job) + " inline on the caller");
+  }
+  check::that(pool.solo_jobs() == 8, "8 inline jobs after the second miss");
+  std::atomic<int> covered{0};
+  pool.parallel_for(64, [&](int b, int e) { covered.fetch_add(e - b); });
+  check::that(covered.load() == 64 && pool.solo_jobs() == 8, "the 9th job probes the workers again (not inline)");
+}
+
 // The pool's spin-then-sleep handoff: every index covered exactly once over many back-to-back jobs (the
 // spinning path), after idle gaps longer than the spin (the sleeping path), with two callers at once (one
 // runs inline), and for pools wider than the job.
@@ -358,6 +386,7 @@ void test_pool() {
   caller();
   other.join();
   check::that(total.load() == 2L * 500 * (63 * 64 / 2), "two concurrent callers: every job complete");
+  test_pool_backoff();
 }
 
 }  // namespace
