@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/parallel.h"
+#include "../core/score_device.h"
 
 namespace mmaerec::glue {
 
@@ -27,7 +28,8 @@ std::shared_ptr<WorkerPool> pool_for(long long pixels);
 void set_threads(int threads);
 int default_threads();
 
-enum class DeviceMode { Auto, Cpu, Cuda };
+/** The device setting (setDevice); the choice it drives is the core's (score_device.h). */
+using DeviceMode = ScoreDevice;
 DeviceMode device_mode();
 void set_device_mode(DeviceMode mode);
 

@@ -8,6 +8,7 @@
 #include "../core/fused.h"
 #include "../core/lab.h"
 #include "../core/msgms.h"
+#include "../core/score_device.h"
 #include "../cuda/scoring.h"
 #include "check.h"
 
@@ -87,6 +88,31 @@ void test_fused() {
   }
 }
 
+// The core's CUDA-or-CPU choice in a CUDA build with a usable device: auto and cuda run the kernels (the shading
+// transfer on the CPU first), cpu the core; all within 1e-5 of each other.
+void test_dispatch() {
+  const int w = 96, h = 80;
+  std::vector<float> a, b;
+  pair(w, h, 13, &a, &b);
+  for (int shading : {0, 9}) {
+    FusedParams p;
+    p.shading_window = shading;
+    std::vector<float> cpu(w * h), gpu(w * h);
+    const auto c = fused_score_on(ScoreDevice::Cpu, a.data(), b.data(), w, h, p, cpu.data(), nullptr);
+    check::that(c.error.empty() && std::string(c.device) == "cpu", "dispatch cpu runs on the CPU");
+    for (ScoreDevice d : {ScoreDevice::Auto, ScoreDevice::Cuda}) {
+      const auto g = fused_score_on(d, a.data(), b.data(), w, h, p, gpu.data(), nullptr);
+      check::that(g.error.empty() && std::string(g.device) == "cuda", "dispatch auto/cuda runs on the GPU: " + g.error);
+      check::that(check::max_abs_diff(cpu, gpu, cpu.size()) < 1e-5, "dispatch GPU map vs CPU, shading " + std::to_string(shading));
+      check::near(g.result.score, c.result.score, 1e-5, "dispatch GPU score vs CPU");
+    }
+  }
+  b[7] = NAN;
+  std::vector<float> map(w * h);
+  const auto bad = fused_score_on(ScoreDevice::Cuda, a.data(), b.data(), w, h, FusedParams{}, map.data(), nullptr);
+  check::that(bad.error.empty() && bad.result.nonfinite_index == 7 && bad.result.nonfinite_in == 1, "dispatch: NaN in recon located");
+}
+
 }  // namespace
 
 int main() {
@@ -96,5 +122,5 @@ int main() {
     return 0;
   }
   std::printf("cuda_test: device 0 = %s (%d device(s))\n", s.name.c_str(), s.count);
-  return check::run_all("cuda", {{"Lab", test_lab}, {"box and MSGMS", test_box_msgms}, {"fused", test_fused}});
+  return check::run_all("cuda", {{"Lab", test_lab}, {"box and MSGMS", test_box_msgms}, {"fused", test_fused}, {"dispatch", test_dispatch}});
 }

@@ -3,8 +3,8 @@ import { NATIVE_BUILD_FIX } from '../native.js';
 import type { NativeBuildEvent } from './progress.js';
 
 /**
- * The TensorRT part of the native addon (native/tensorrt/tensorrt_glue.h), typed. It exists only in an addon
- * compiled with TensorRT present (binding.gyp defines MMAERE_WITH_TENSORRT); otherwise `loadTensorRT()` says why
+ * The TensorRT part of the native addon (native/glue/tensorrt.h), typed. It exists only in an addon
+ * compiled with TensorRT present (binding.gyp defines MMAEREC_WITH_TENSORRT=1); otherwise `loadTensorRT()` says why
  * and how to get it, and the back-end registry falls back to ONNX Runtime.
  */
 export interface NativeDevice {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { NativeBuildOptions, NativeDevice, NativeEngine, TensorRTAvailability, TensorRTNative } from '../../src/engine/addon.js';
 
 /**
- * A test double of the addon's TensorRT interface (native/tensorrt/tensorrt_glue.h), for the TypeScript logic
+ * A test double of the addon's TensorRT interface (native/glue/tensorrt.h), for the TypeScript logic
  * around it: option hand-off, metadata, checks before loading, call queueing. It is NOT TensorRT: the "plan" it
  * writes is a marker file and its "network" computes recon = 0.5·image + edge (the C++ test's tiny engine).
  */

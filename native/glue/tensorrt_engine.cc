@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine_runner.h"
-#include "tensorrt_glue.h"
+#include "../tensorrt/engine_runner.h"
+#include "tensorrt.h"
 
 namespace mmaerec::trt::glue {
 
