@@ -18,7 +18,7 @@ skip() {
   if [ "$require" = 1 ]; then echo "test-native: MMAEREC_REQUIRE_NATIVE_TOOLS=1, failing" >&2; exit 1; fi
 }
 
-# A misspelt switch (an earlier MMAERE_WITH_TENSORRT compiled TensorRT out without a word) fails here.
+# A misspelt switch (an earlier one compiled TensorRT out without a word) fails here.
 spellings=$(grep -rhoE '\bMMAER[A-Z]*_WITH_[A-Z_]+' native binding.gyp scripts src --include='*.cc' --include='*.h' \
   --include='*.cu' --include='*.gyp' --include='*.sh' --include='*.mjs' --include='*.ts' | sort -u)
 unknown=$(echo "$spellings" | grep -vxE 'MMAEREC_WITH_(CUDA|TENSORRT)' || true)

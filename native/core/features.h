@@ -1,6 +1,6 @@
 // Which optional parts this build has. binding.gyp and the test scripts define both macros as 0 or 1 in every
 // build, and the code tests them with `#if` (compiled with -Werror=undef): a misspelt name is then a compile error
-// instead of a part silently compiled out (an earlier `MMAERE_WITH_TENSORRT` did exactly that).
+// instead of a part silently compiled out (an earlier misspelt TensorRT switch did exactly that).
 // scripts/test-native.sh also fails on any other *_WITH_* spelling in native/, binding.gyp and scripts/.
 #pragma once
 

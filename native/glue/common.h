@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/fused.h"
 #include "../core/parallel.h"
 #include "../core/score_device.h"
 
@@ -43,6 +44,12 @@ Napi::TypedArray typed_array(const Napi::CallbackInfo& info, size_t index, const
                              napi_typedarray_type type, long long length);
 /** number property of an options object, or the fallback when absent. */
 double number_option(Napi::Object options, const char* name, double fallback);
+
+/**
+ * The fused score's parameters from the options object TypeScript validated (FusedScorer): read as they are;
+ * only what would make the core read out of bounds throws (scales for the image side, windows below 1).
+ */
+FusedParams fused_params(Napi::Env env, Napi::Value options, int width, int height);
 
 /**
  * Resolves a promise with the value built by Result() on the JS thread, or rejects with the error set in

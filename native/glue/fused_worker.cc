@@ -3,6 +3,7 @@
 // validated once in TypeScript (src/score/fused.ts, FusedScorer, when it is constructed). Here only what would
 // make the core read or write out of bounds is checked (array types and lengths, scales against the image
 // side, windows of at least 1); the CUDA-or-CPU choice is the core's (score_device.h).
+#include <algorithm>
 #include <string>
 
 #include "../core/fused.h"
@@ -77,14 +78,8 @@ int window_option(Napi::Env env, Napi::Object o, const char* name, int fallback,
 
 }  // namespace
 
-Napi::Value FusedScore(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int w = positive_int(info, 2, "width");
-  const int h = positive_int(info, 3, "height");
-  const long long n = static_cast<long long>(w) * h;
-  Napi::TypedArray input = typed_array(info, 0, "input", napi_float32_array, 3 * n);
-  Napi::TypedArray recon = typed_array(info, 1, "recon", napi_float32_array, 3 * n);
-  Napi::Object o = info[4].IsObject() ? info[4].As<Napi::Object>() : Napi::Object::New(env);
+FusedParams fused_params(Napi::Env env, Napi::Value options, int w, int h) {
+  Napi::Object o = options.IsObject() ? options.As<Napi::Object>() : Napi::Object::New(env);
   FusedParams p;
   p.scales = int_option(o, "scales", p.scales);
   // The one range check kept: too many scales for the image would pool a side to 0 and read past the pyramid.
@@ -99,6 +94,17 @@ Napi::Value FusedScore(const Napi::CallbackInfo& info) {
   if (o.Has("border")) p.border = o.Get("border").ToString().Utf8Value() == "zero" ? Border::Zero : Border::Valid;
   p.shading_window = window_option(env, o, "shadingWindow", 0, true);
   p.topk_fraction = number_option(o, "topkFraction", 0.0);
+  return p;
+}
+
+Napi::Value FusedScore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int w = positive_int(info, 2, "width");
+  const int h = positive_int(info, 3, "height");
+  const long long n = static_cast<long long>(w) * h;
+  Napi::TypedArray input = typed_array(info, 0, "input", napi_float32_array, 3 * n);
+  Napi::TypedArray recon = typed_array(info, 1, "recon", napi_float32_array, 3 * n);
+  const FusedParams p = fused_params(env, info[4], w, h);
   Napi::Float32Array map = Napi::Float32Array::New(env, static_cast<size_t>(n));
   auto* worker = new FusedWorker(env, input, recon, map, w, h, p);
   return worker->Queue();

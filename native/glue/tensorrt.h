@@ -11,6 +11,9 @@
 //       onEvent({ kind: 'phase-start'|'step'|'phase-finish'|'warning', phase, parent, step, steps })
 //   new Engine(): load(planPath, device): Promise<{ width, height }>;
 //                 infer(image: Float32Array, edge: Float32Array): Promise<Float32Array /* recon, 1x3xHxW */>;
+//                 inferScore(image, edge, params /* NativeFusedParams */, wantRecon): Promise<{ map, score, recon? }>
+//                   (only in builds with the CUDA kernels: inference and fused score on the GPU, no host copy
+//                   of the reconstruction unless wantRecon);
 //                 dispose(): Promise<void>
 #pragma once
 
