@@ -65,7 +65,7 @@
           'defines': ['MMAEREC_WITH_CUDA=0'],
         }],
         # --- TensorRT: engine builder/runner + their glue; defines MMAEREC_WITH_TENSORRT=1 (addon.cc then adds
-        #     exports.tensorrt; =0 otherwise, see native/core/features.h). Paths come from the environment that
+        #     exports.tensorrt; =0 otherwise, see native/core/build_switches.h). Paths come from the environment that
         #     scripts/build-native.mjs prepared. ---
         ['with_tensorrt=="true"', {
           'sources': [

@@ -9,7 +9,7 @@ out=build/native-test
 mkdir -p "$out"
 CXX=${CXX:-g++}
 flags=(-std=c++17 -O3 -fno-math-errno -fno-trapping-math -Wall -Wextra -Werror=undef -pthread)
-# The optional parts' switches (native/core/features.h): always defined, 0 or 1.
+# The optional parts' switches (native/core/build_switches.h): always defined, 0 or 1.
 no_gpu=(-DMMAEREC_WITH_CUDA=0 -DMMAEREC_WITH_TENSORRT=0)
 core=(native/core/*.cc)
 require=${MMAEREC_REQUIRE_NATIVE_TOOLS:-0}

@@ -1,6 +1,6 @@
 #include "score_device.h"
 
-#include "features.h"
+#include "build_switches.h"
 #if MMAEREC_WITH_CUDA
 #include "../cuda/scoring.h"
 #endif

@@ -1,7 +1,7 @@
 // Entry point: registers the exports, nothing else.
 #include <napi.h>
 
-#include "../core/features.h"
+#include "../core/build_switches.h"
 #include "exports.h"
 #if MMAEREC_WITH_TENSORRT
 #include "tensorrt.h"  // only in builds that found TensorRT (binding.gyp, TensorRT block)

@@ -1,7 +1,7 @@
 // setThreads(n), setDevice('auto' | 'cpu' | 'cuda'), info() -> { threads, cuda: { compiled, available, ... } }
 #include <string>
 
-#include "../core/features.h"
+#include "../core/build_switches.h"
 #include "common.h"
 #include "exports.h"
 #if MMAEREC_WITH_CUDA

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/features.h"
+#include "../core/build_switches.h"
 #include "../tensorrt/engine_runner.h"
 #include "common.h"
 #include "tensorrt.h"

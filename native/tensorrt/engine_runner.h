@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "../core/features.h"
+#include "../core/build_switches.h"
 #include "../core/fused.h"
 #include "engine_io.h"
 #if MMAEREC_WITH_CUDA

@@ -1,5 +1,5 @@
 import { MmaerecError } from '../errors.js';
-import { NATIVE_BUILD_FIX } from '../native.js';
+import { NATIVE_BUILD_FIX, type NativeFusedParams } from '../native.js';
 import type { NativeBuildEvent } from './progress.js';
 
 /**
@@ -40,6 +40,11 @@ export interface NativeBuildReport {
 export interface NativeEngine {
   load(planPath: string, device: number): Promise<{ width: number; height: number }>;
   infer(image: Float32Array, edge: Float32Array): Promise<Float32Array>;
+  /**
+   * Inference and the fused score in one pass on the GPU (native/glue/tensorrt_engine.cc): the reconstruction
+   * stays on the device unless `wantRecon`. Only in addons built with the CUDA kernels as well as TensorRT.
+   */
+  inferScore?(image: Float32Array, edge: Float32Array, params: NativeFusedParams, wantRecon: boolean): Promise<{ map: Float32Array; score: number; recon?: Float32Array }>;
   dispose(): Promise<void>;
 }
 

@@ -62,6 +62,20 @@ export class FusedScorer {
     };
   }
 
+  /** The options in the addon's form (fusedScore, the TensorRT engine's inferScore). */
+  get nativeParams(): NativeFusedParams {
+    return this.params;
+  }
+
+  /**
+   * The image score from a map the addon computed over the whole image with its own score: the aggregation's
+   * margin (a border left out) is applied here, on the map (one pass, or a sort of the kept pixels for top-k).
+   */
+  finishScore(map: Float32Array, score: number, width: number, height: number): number {
+    const { aggregation } = this.options;
+    return aggregation.margin ? aggregateRef(map, aggregation, width, height) : score;
+  }
+
   /**
    * @param input interleaved RGB in [0, 1], height×width×3
    * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
@@ -83,10 +97,8 @@ export class FusedScorer {
     const addon = nativeAddon();
     if (addon) {
       const { map, score, device } = await addon.fusedScore(input, recon, width, height, this.params);
-      // The addon aggregates the whole map; a margin is applied here, on the map it returns (one pass, or a sort
-      // of the kept pixels for top-k: microseconds to a millisecond at model sizes).
       const engine: ScoringEngine = device === 'cuda' ? 'cuda' : 'native-cpu';
-      return { map, score: o.aggregation.margin ? aggregateRef(map, o.aggregation, width, height) : score, engine };
+      return { map, score: this.finishScore(map, score, width, height), engine };
     }
     for (const [name, data] of [['input', input], ['recon', recon]] as const) {
       const bad = data.findIndex((v) => !Number.isFinite(v));

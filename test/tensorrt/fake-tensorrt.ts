@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { NativeBuildOptions, NativeDevice, NativeEngine, TensorRTAvailability, TensorRTNative } from '../../src/engine/addon.js';
+import type { NativeFusedParams } from '../../src/native.js';
 
 /**
  * A test double of the addon's TensorRT interface (native/glue/tensorrt.h), for the TypeScript logic
@@ -10,11 +11,13 @@ export interface FakeCalls {
   builds: NativeBuildOptions[];
   calibrationBytes: number[];
   inferInFlight: number;
+  /** The params and wantRecon of every inferScore call. */
+  scored: { params: NativeFusedParams; wantRecon: boolean }[];
   maxInFlight: number;
 }
 
 export function fakeTensorRT(device: Partial<NativeDevice> = {}, library = '10.3.0'): { availability: TensorRTAvailability; calls: FakeCalls } {
-  const calls: FakeCalls = { builds: [], calibrationBytes: [], inferInFlight: 0, maxInFlight: 0 };
+  const calls: FakeCalls = { builds: [], calibrationBytes: [], inferInFlight: 0, maxInFlight: 0, scored: [] };
   class Engine implements NativeEngine {
     private size = 0;
     async load(planPath: string): Promise<{ width: number; height: number }> {
@@ -30,6 +33,14 @@ export function fakeTensorRT(device: Partial<NativeDevice> = {}, library = '10.3
       await new Promise((r) => setTimeout(r, 5));
       calls.inferInFlight--;
       return image.map((v, i) => 0.5 * v + edge[i % this.size]!);
+    }
+    // As the GPU path would answer: a map (here the reconstruction's first plane, so the margin is visible), its
+    // max as the score, the reconstruction only when asked.
+    async inferScore(image: Float32Array, edge: Float32Array, params: NativeFusedParams, wantRecon: boolean) {
+      calls.scored.push({ params, wantRecon });
+      const recon = await this.infer(image, edge);
+      const map = recon.slice(0, this.size);
+      return { map, score: Math.max(...map), ...(wantRecon ? { recon } : {}) };
     }
     async dispose(): Promise<void> {}
   }
