@@ -21,6 +21,7 @@
         'native/core/fused.cc',
         'native/core/shading.cc',
         'native/core/regions.cc',
+        'native/core/score_device.cc',
         'native/glue/addon.cc',
         'native/glue/common.cc',
         'native/glue/edge_map_worker.cc',
@@ -37,7 +38,8 @@
       # -fno-math-errno lets sqrt vectorise, -fno-trapping-math lets the branch-free selects vectorise without
       # AVX-512 masks (AVX2, NEON); nothing here reads errno or FP exception flags. Hot loops also get AVX2/AVX-512
       # clones (native/core/simd.h).
-      'cflags_cc': ['-std=c++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '-fexceptions', '-fvisibility=hidden'],
+      # -Werror=undef: `#if MMAEREC_WITH_TENSORRT` with a misspelt name fails instead of compiling a part out.
+      'cflags_cc': ['-std=c++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '-fexceptions', '-fvisibility=hidden', '-Werror=undef'],
       'ldflags': ['-pthread'],
       'conditions': [
         # --- CUDA: scoring kernels, static CUDA runtime (loads without a driver; falls back to CPU) ---
@@ -59,9 +61,12 @@
             'message': 'nvcc <(RULE_INPUT_PATH)',
             'process_outputs_as_sources': 1,
           }],
+        }, {
+          'defines': ['MMAEREC_WITH_CUDA=0'],
         }],
-        # --- TensorRT: engine builder/runner + their glue; defines MMAERE_WITH_TENSORRT (addon.cc then adds
-        #     exports.tensorrt). Paths come from the environment that scripts/build-native.mjs prepared. ---
+        # --- TensorRT: engine builder/runner + their glue; defines MMAEREC_WITH_TENSORRT=1 (addon.cc then adds
+        #     exports.tensorrt; =0 otherwise, see native/core/build_switches.h). Paths come from the environment that
+        #     scripts/build-native.mjs prepared. ---
         ['with_tensorrt=="true"', {
           'sources': [
             'native/tensorrt/calibration_batches.cc',
@@ -70,10 +75,10 @@
             'native/tensorrt/engine_builder.cc',
             'native/tensorrt/engine_runner.cc',
             'native/tensorrt/int8_calibrator.cc',
-            'native/tensorrt/tensorrt_glue.cc',
-            'native/tensorrt/tensorrt_glue_engine.cc',
+            'native/glue/tensorrt.cc',
+            'native/glue/tensorrt_engine.cc',
           ],
-          'defines': ['MMAERE_WITH_TENSORRT=1'],
+          'defines': ['MMAEREC_WITH_TENSORRT=1'],
           # -isystem: TensorRT's headers use their own deprecated APIs, which would bury our warnings.
           'cflags_cc': [
             '-isystem', '<!(node -p "process.env.MMAEREC_TENSORRT_INCLUDE")',
@@ -86,6 +91,8 @@
             '-L<!(node -p "process.env.MMAEREC_TENSORRT_CUDA_LIB")',
             '-lcudart_static', '-ldl', '-lpthread', '-lrt',
           ],
+        }, {
+          'defines': ['MMAEREC_WITH_TENSORRT=0'],
         }],
       ],
     },

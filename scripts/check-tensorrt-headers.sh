@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile-checks the TensorRT back end (native/tensorrt/*.cc and its C++ test) with `g++ -fsyntax-only -Werror`
+# Compile-checks the TensorRT back end (native/tensorrt/*.cc, its C++ test and its N-API glue native/glue/tensorrt*.cc) with `g++ -fsyntax-only -Werror`
 # against real TensorRT headers, without TensorRT libraries or a GPU.
 #
 #   scripts/check-tensorrt-headers.sh <tensorrt-include-dir> [<extra-include-dir>...]
@@ -42,22 +42,25 @@ compilers=(g++)
 command -v aarch64-linux-gnu-g++ >/dev/null && compilers+=(aarch64-linux-gnu-g++)
 
 status=0
-check_one() {  # <compiler> <source> <napi exception mode>
+check_one() {  # <compiler> <source> <napi exception mode> <MMAEREC_WITH_CUDA: 0 or 1>
   # The addon's own flags (binding.gyp): NAPI_VERSION=8, NODE_ADDON_API_DISABLE_DEPRECATED, -fexceptions.
-  "$1" -std=c++17 -fexceptions -Wall -Wextra -Werror -fsyntax-only -DMMAERE_WITH_TENSORRT=1 -DNAPI_VERSION=8 \
-    -DNODE_ADDON_API_DISABLE_DEPRECATED -D"$3" "${includes[@]}" "$2"
+  "$1" -std=c++17 -fexceptions -Wall -Wextra -Werror -fsyntax-only -DMMAEREC_WITH_TENSORRT=1 -DMMAEREC_WITH_CUDA="$4" \
+    -Werror=undef -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -D"$3" "${includes[@]}" "$2"
 }
 for cxx in "${compilers[@]}"; do
   echo "check-tensorrt-headers: with $cxx"
-  # native/glue/addon.cc: the addon entry's `#ifdef MMAERE_WITH_TENSORRT` hook into exports.tensorrt.
-  for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc "$root"/native/glue/addon.cc; do
+  # native/glue/tensorrt*.cc: the N-API glue; native/glue/addon.cc: the entry's `#if MMAEREC_WITH_TENSORRT` hook.
+  for src in "$root"/native/tensorrt/*.cc "$root"/native/tensorrt/test/*.cc "$root"/native/glue/tensorrt*.cc "$root"/native/glue/addon.cc; do
     for mode in NAPI_CPP_EXCEPTIONS NAPI_DISABLE_CPP_EXCEPTIONS; do
-      case "$src" in *_glue*|*/addon.cc) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
-      if check_one "$cxx" "$src" "$mode"; then
-        echo "  ok   ${src#$root/} ($mode)"
-      else
-        echo "  FAIL ${src#$root/} ($mode)"; status=1
-      fi
+      case "$src" in */glue/*) ;; *) [ "$mode" = NAPI_CPP_EXCEPTIONS ] || continue ;; esac
+      # With and without the CUDA kernels (the GPU scoring joined to inference exists only with them).
+      for with_cuda in 0 1; do
+        if check_one "$cxx" "$src" "$mode" "$with_cuda"; then
+          echo "  ok   ${src#$root/} ($mode, MMAEREC_WITH_CUDA=$with_cuda)"
+        else
+          echo "  FAIL ${src#$root/} ($mode, MMAEREC_WITH_CUDA=$with_cuda)"; status=1
+        fi
+      done
     done
   done
 done

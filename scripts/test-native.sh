@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 out=build/native-test
 mkdir -p "$out"
 CXX=${CXX:-g++}
-flags=(-std=c++17 -O3 -fno-math-errno -fno-trapping-math -Wall -Wextra -pthread)
+flags=(-std=c++17 -O3 -fno-math-errno -fno-trapping-math -Wall -Wextra -Werror=undef -pthread)
+# The optional parts' switches (native/core/build_switches.h): always defined, 0 or 1.
+no_gpu=(-DMMAEREC_WITH_CUDA=0 -DMMAEREC_WITH_TENSORRT=0)
 core=(native/core/*.cc)
 require=${MMAEREC_REQUIRE_NATIVE_TOOLS:-0}
 skip() {
@@ -16,8 +18,15 @@ skip() {
   if [ "$require" = 1 ]; then echo "test-native: MMAEREC_REQUIRE_NATIVE_TOOLS=1, failing" >&2; exit 1; fi
 }
 
+# A misspelt switch (an earlier one compiled TensorRT out without a word) fails here.
+spellings=$(grep -rhoE '\bMMAER[A-Z]*_WITH_[A-Z_]+' native binding.gyp scripts src --include='*.cc' --include='*.h' \
+  --include='*.cu' --include='*.gyp' --include='*.sh' --include='*.mjs' --include='*.ts' | sort -u)
+unknown=$(echo "$spellings" | grep -vxE 'MMAEREC_WITH_(CUDA|TENSORRT)' || true)
+if [ -n "$unknown" ]; then echo "test-native: FAIL unknown build switch spelling(s): $unknown (use MMAEREC_WITH_CUDA / MMAEREC_WITH_TENSORRT)" >&2; exit 1; fi
+echo "test-native: build switches spelled MMAEREC_WITH_CUDA / MMAEREC_WITH_TENSORRT everywhere"
+
 echo "test-native: core tests ($($CXX --version | head -1))"
-$CXX "${flags[@]}" "${core[@]}" native/test/core_test.cc -o "$out/core_test"
+$CXX "${flags[@]}" "${no_gpu[@]}" "${core[@]}" native/test/core_test.cc -o "$out/core_test"
 "$out/core_test"
 
 NVCC=${MMAEREC_NVCC:-$(command -v nvcc || true)}
@@ -29,7 +38,8 @@ if [ -n "$NVCC" ]; then
     done
   done
   echo "test-native: CUDA test executable"
-  "$NVCC" -std=c++17 -O2 -Xcompiler -pthread native/cuda/*.cu native/test/cuda_test.cc "${core[@]}" \
+  "$NVCC" -std=c++17 -O2 -Xcompiler -pthread -DMMAEREC_WITH_CUDA=1 -DMMAEREC_WITH_TENSORRT=0 \
+    native/cuda/*.cu native/test/cuda_test.cc "${core[@]}" \
     -o "$out/cuda_test" -cudart static -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
   "$out/cuda_test"  # prints its own SKIP line and exits 0 when no GPU is usable
 else
@@ -43,7 +53,7 @@ elif ! command -v qemu-aarch64-static >/dev/null; then
   skip "aarch64 cross-test: qemu-aarch64-static not found (apt-get install qemu-user-static)"
 else
   echo "test-native: core tests cross-compiled for aarch64, run under qemu"
-  "$AARCH64_CXX" "${flags[@]}" "${core[@]}" native/test/core_test.cc -o "$out/core_test_aarch64"
+  "$AARCH64_CXX" "${flags[@]}" "${no_gpu[@]}" "${core[@]}" native/test/core_test.cc -o "$out/core_test_aarch64"
   qemu-aarch64-static -L /usr/aarch64-linux-gnu "$out/core_test_aarch64"
 fi
 echo "test-native: done"

@@ -56,7 +56,7 @@ export { prepareFrame, type PreparedFrame } from './preprocess/preprocess.js';
 export type { Roi } from './preprocess/roi.js';
 export { renderHeatmap, type HeatmapOptions } from './decide/heatmap.js';
 export { thresholdsInForce, verdictFor, type ThresholdsInForce } from './decide/verdict.js';
-export { fusedScore, resolveScoringOptions } from './score/fused.js';
+export { FusedScorer, fusedScore, resolveScoringOptions, type FusedScoreResult } from './score/fused.js';
 export { edgeMap } from './preprocess/edge-map.js';
 export { regions, type MapRegion } from './decide/regions.js';
 export { nativeStatus, type NativeStatus } from './native.js';

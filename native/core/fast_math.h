@@ -129,6 +129,26 @@ inline float exp_small(float y) {
 }
 
 /**
+ * x^2.4 for x in [0.08, 1] (the sRGB curve's power; (0.04045 + 0.055) / 1.055 = 0.0892 is where it starts) as
+ * (x * x^(-1/5))^3. y = x^(-1/5) from a bit-level first guess (within 3.2 %), one fourth-order step
+ * y <- y (1 + e/5 + 3e^2/25 + 11e^3/125 + 44e^4/625), e = 1 - x y^5 (the series of (1 - e)^(-1/5); 3e-5 left),
+ * then one division-free Newton step. Relative error 4.9e-7 over the range, against 7.8e-7 for
+ * exp(2.4 log x) with the functions above, at about two thirds of their instructions (measured, native/test).
+ */
+inline float pow_2_4(float x) {
+  // bits(x^(-1/5)) ~ 6/5 * bits(1.0) - bits(x) / 5, the constant tuned for the smallest worst error on the range.
+  float y = from_bits(0x4C2BAC00u - static_cast<std::uint32_t>(static_cast<float>(bits_of(x)) * 0.2f));
+  float y2 = y * y;
+  float e = 1.0f - x * (y2 * y2 * y);
+  y = y + y * e * (0.2f + e * (0.12f + e * (0.088f + e * 0.0704f)));
+  y2 = y * y;
+  e = 1.0f - x * (y2 * y2 * y);
+  y = y + y * e * 0.2f;
+  const float z = x * y;
+  return z * z * z;
+}
+
+/**
  * Cube root of a normal positive x: y = x^(-1/3) from a bit-level first guess (within 4%), three
  * division-free Newton steps y <- y (4 - x y^3) / 3 (error 4e-2 -> 3e-3 -> 2e-5 -> float rounding), then
  * x^(1/3) = x y^2. Cheaper than exp(log(x) / 3).

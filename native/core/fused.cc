@@ -1,6 +1,7 @@
 #include "fused.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -29,17 +30,28 @@ MMAEREC_HOT void deinterleave(const float* __restrict__ rgb, std::size_t n, floa
   }
 }
 
-// Deinterleave both images into planes and compute dE2 = dL^2 + da^2 + db^2 in the same pass, in single
-// precision when mu is small enough for its error not to show (kFloatColorMaxMuPerWindow), else in double.
-MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t begin, std::size_t end,
-                                 std::size_t n, bool exact, float* planes, float* de2) {
-  deinterleave(in + 3 * begin, end - begin, planes + begin, planes + n + begin, planes + 2 * n + begin);
-  deinterleave(rc + 3 * begin, end - begin, planes + 3 * n + begin, planes + 4 * n + begin, planes + 5 * n + begin);
+// Non-zero when some value of data[0..n) is inf or NaN (exponent bits all ones); an integer OR-reduction
+// vectorises where a float test would not.
+MMAEREC_HOT std::uint32_t any_nonfinite(const float* data, std::size_t n) {
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, data + i, sizeof bits);
+    bad |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
+  }
+  return bad;
+}
+
+// dE2 = dL^2 + da^2 + db^2 of n pixels (one image row) from their planes (single precision when mu is small
+// enough for its error not to show, kFloatColorMaxMuPerWindow) or, exact, from the interleaved pixels in double.
+MMAEREC_HOT void color_row(const float* const planes[6], const float* in, const float* rc, int n, bool exact,
+                           float* de2) {
   double L0[kLabBlock], a0[kLabBlock], b0[kLabBlock], L1[kLabBlock], a1[kLabBlock], b1[kLabBlock];
-  for (std::size_t i = begin; i < end; i += kLabBlock) {
-    const int m = static_cast<int>(end - i < kLabBlock ? end - i : kLabBlock);
+  for (int i = 0; i < n; i += kLabBlock) {
+    const int m = n - i < kLabBlock ? n - i : kLabBlock;
     if (!exact) {
-      delta_e2_block(in + 3 * i, rc + 3 * i, m, de2 + i);
+      const float* block[6] = {planes[0] + i, planes[1] + i, planes[2] + i, planes[3] + i, planes[4] + i, planes[5] + i};
+      delta_e2_planar(block, m, de2 + i);
       continue;
     }
     lab_block(in + 3 * i, m, L0, a0, b0);
@@ -50,6 +62,71 @@ MMAEREC_HOT void split_and_color(const float* in, const float* rc, std::size_t b
     }
   }
 }
+
+// The first pass over the pixels, row by row for rows [y0, y1): both images deinterleaved into a three-row
+// ring of planes, checked for non-finite values, turned into dE2 (de2), scale 0 of MSGMS computed from the ring
+// (ms) and pooled into level 1 of its pyramid. Everything a pixel takes part in at full size happens while its
+// rows are in L1, and the full-size planes are never written (one pass where there were five over 1.5 MB:
+// check, deinterleave, colour, gradients, pooling). True when a value is not finite.
+class FirstPass {
+ public:
+  FirstPass(const float* in, const float* rc, int w, int h, bool exact, float c, float* de2, float* ms,
+            float* level1)
+      : in_(in), rc_(rc), w_(w), h_(h), exact_(exact), c_(c), de2_(de2), ms_(ms), level1_(level1),
+        ring_(static_cast<std::size_t>(18) * w), gms_(w) {}
+
+  bool run(int y0, int y1) {
+    if (y0 > 0) split(y0 - 1, false);
+    split(y0, true);
+    const int wo = w_ / 2, ho = h_ / 2;
+    const std::size_t level_plane = static_cast<std::size_t>(wo) * ho;
+    const float* rows[18];
+    for (int y = y0; y < y1; ++y) {
+      if (y + 1 < h_) split(y + 1, y + 1 < y1);
+      for (int plane = 0; plane < 6; ++plane) {
+        for (int k = 0; k < 3; ++k) rows[3 * plane + k] = y - 1 + k >= 0 && y - 1 + k < h_ ? row(plane, y - 1 + k) : nullptr;
+      }
+      gms_.compute(rows, 3, c_, ms_ + static_cast<std::size_t>(y) * w_);
+      if (level1_ != nullptr && (y & 1) && y / 2 < ho) {
+        // level 1 planes: a_0, b_0, a_1, b_1, a_2, b_2 (msgms_level1); ring planes: a_0..a_2, b_0..b_2.
+        for (int ch = 0; ch < 3; ++ch) {
+          const std::size_t at = static_cast<std::size_t>(y / 2) * wo;
+          pool_row(row(ch, y - 1), row(ch, y), wo, level1_ + (2 * ch) * level_plane + at);
+          pool_row(row(3 + ch, y - 1), row(3 + ch, y), wo, level1_ + (2 * ch + 1) * level_plane + at);
+        }
+      }
+    }
+    return bad_ != 0;
+  }
+
+ private:
+  float* row(int plane, int y) { return ring_.data() + (static_cast<std::size_t>(plane) * 3 + y % 3) * w_; }
+
+  // Row y into the ring; `own`: a row of this chunk (checked and given its dE2), else a neighbour's halo row.
+  void split(int y, bool own) {
+    const float* in = in_ + 3 * static_cast<std::size_t>(y) * w_;
+    const float* rc = rc_ + 3 * static_cast<std::size_t>(y) * w_;
+    float* planes[6];
+    for (int plane = 0; plane < 6; ++plane) planes[plane] = row(plane, y);
+    deinterleave(in, w_, planes[0], planes[1], planes[2]);
+    deinterleave(rc, w_, planes[3], planes[4], planes[5]);
+    if (!own) return;
+    for (const float* plane : planes) bad_ |= any_nonfinite(plane, w_);  // checked where it is in L1
+    color_row(planes, in, rc, w_, exact_, de2_ + static_cast<std::size_t>(y) * w_);
+  }
+
+  const float* in_;
+  const float* rc_;
+  int w_, h_;
+  bool exact_;
+  float c_;
+  float* de2_;
+  float* ms_;
+  float* level1_;
+  std::vector<float> ring_;
+  GmsRow gms_;
+  std::uint32_t bad_ = 0;
+};
 
 // map = (1 - bs) + mu * bc, and its max. The max keeps 16 running lanes so that it vectorises (a single
 // running max is a reduction the compiler will not reorder).
@@ -72,17 +149,10 @@ MMAEREC_HOT float combine_max(const float* __restrict__ bs, const float* __restr
 }  // namespace
 
 long long first_nonfinite(const float* data, std::size_t n) {
-  // Exponent bits all ones = inf or NaN; an integer OR-reduction vectorises (a float one would not).
   constexpr std::size_t kBlock = 4096;
   for (std::size_t b = 0; b < n; b += kBlock) {
     const std::size_t e = std::min(n, b + kBlock);
-    std::uint32_t bad = 0;
-    for (std::size_t i = b; i < e; ++i) {
-      std::uint32_t bits;
-      std::memcpy(&bits, data + i, sizeof bits);
-      bad |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
-    }
-    if (bad) {
+    if (any_nonfinite(data + b, e - b)) {
       for (std::size_t i = b; i < e; ++i) {
         if (!std::isfinite(data[i])) return static_cast<long long>(i);
       }
@@ -117,23 +187,39 @@ const float* checked_recon(const float* input, const float* recon, int w, int h,
   return shaded;
 }
 
+// The non-finite value split_and_color flagged: the first in input, else in recon.
+static void locate_nonfinite(const float* input, const float* recon, std::size_t values, FusedResult* result) {
+  if ((result->nonfinite_index = first_nonfinite(input, values)) >= 0) return;
+  result->nonfinite_index = first_nonfinite(recon, values);
+  result->nonfinite_in = 1;
+}
+
 FusedResult fused_score(const float* input, const float* recon, int w, int h, const FusedParams& p, float* map,
                         WorkerPool* pool) {
   FusedResult result;
   const std::size_t n = static_cast<std::size_t>(w) * h;
-  if (!(recon = checked_recon(input, recon, w, h, p, pool, &result))) return result;
-  float* planes = scratch(Scratch::FusedPlanes, 6 * n);
+  const float* original_recon = recon;
+  // With a shading window the inputs are checked before the transfer (it would smear a NaN); without, the
+  // check rides on the first pass over the pixels (FirstPass).
+  if (p.shading_window > 0 && !(recon = checked_recon(input, recon, w, h, p, pool, &result))) return result;
   float* de2 = scratch(Scratch::FusedColor, n);
   float* ms = scratch(Scratch::FusedMsgms, n);
   float* box_s = scratch(Scratch::FusedBoxS, n);
   float* box_c = scratch(Scratch::FusedBoxC, n);
+  float* level1 = p.scales > 1 ? msgms_level1(3, w, h) : nullptr;
+  const bool exact = p.mu / p.color_window > kFloatColorMaxMuPerWindow;
+  const float c = static_cast<float>(p.c);
+  std::atomic<bool> nonfinite{false};
   for_rows(pool, h, [&](int y0, int y1) {
-    split_and_color(input, recon, static_cast<std::size_t>(y0) * w, static_cast<std::size_t>(y1) * w, n,
-                    p.mu / p.color_window > kFloatColorMaxMuPerWindow, planes, de2);
+    if (FirstPass(input, recon, w, h, exact, c, de2, ms, level1).run(y0, y1)) {
+      nonfinite.store(true, std::memory_order_relaxed);
+    }
   });
-  const float* pa[3] = {&planes[0], &planes[n], &planes[2 * n]};
-  const float* pb[3] = {&planes[3 * n], &planes[4 * n], &planes[5 * n]};
-  msgms_planes(pa, pb, 3, w, h, p.scales, static_cast<float>(p.c), ms, pool);
+  if (nonfinite.load(std::memory_order_relaxed)) {
+    locate_nonfinite(input, original_recon, 3 * n, &result);
+    return result;
+  }
+  msgms_finish(level1, 3, w, h, p.scales, c, ms, pool);
   box_mean(ms, w, h, p.structure_window, p.border, box_s, pool);
   box_mean(de2, w, h, p.color_window, p.border, box_c, pool);
   float best = -INFINITY;

@@ -27,26 +27,29 @@ MMAEREC_HOT void lab_block(const float* rgb, int n, double* L, double* a, double
   }
 }
 
-MMAEREC_HOT void delta_e2_block(const float* rgb0, const float* rgb1, int n, float* de2) {
+MMAEREC_HOT void delta_e2_planar(const float* const planes[6], int n, float* de2) {
   using namespace lab_detail;
-  float lin[2][3 * kLabBlock], t[2][3 * kLabBlock];
+  // f of X/Xn, Y, Z/Zn for both images, one flat loop per stage (each vectorises on its own).
+  float t[2][3][kLabBlock];
   for (int k = 0; k < 2; ++k) {
-    const float* rgb = k == 0 ? rgb0 : rgb1;
-    for (int i = 0; i < 3 * n; ++i) lin[k][i] = linearize_f(rgb[i]);
+    float lin[3][kLabBlock];
+    for (int c = 0; c < 3; ++c) {
+      const float* src = planes[3 * k + c];
+      for (int i = 0; i < n; ++i) lin[c][i] = linearize_f(src[i]);
+    }
     for (int i = 0; i < n; ++i) {
-      const float R = lin[k][3 * i], G = lin[k][3 * i + 1], B = lin[k][3 * i + 2];
-      t[k][i] = (0.412453f * R + 0.357580f * G + 0.180423f * B) * static_cast<float>(1.0 / kXn);
-      t[k][kLabBlock + i] = (0.212671f * R + 0.715160f * G + 0.072169f * B);
-      t[k][2 * kLabBlock + i] = (0.019334f * R + 0.119193f * G + 0.950227f * B) * static_cast<float>(1.0 / kZn);
+      const float R = lin[0][i], G = lin[1][i], B = lin[2][i];
+      t[k][0][i] = (0.412453f * R + 0.357580f * G + 0.180423f * B) * static_cast<float>(1.0 / kXn);
+      t[k][1][i] = (0.212671f * R + 0.715160f * G + 0.072169f * B);
+      t[k][2][i] = (0.019334f * R + 0.119193f * G + 0.950227f * B) * static_cast<float>(1.0 / kZn);
     }
     for (int c = 0; c < 3; ++c) {
-      float* tc = t[k] + c * kLabBlock;
-      for (int i = 0; i < n; ++i) tc[i] = f_f(tc[i]);
+      for (int i = 0; i < n; ++i) t[k][c][i] = f_f(t[k][c][i]);
     }
   }
   for (int i = 0; i < n; ++i) {
-    const float fx0 = t[0][i], fy0 = t[0][kLabBlock + i], fz0 = t[0][2 * kLabBlock + i];
-    const float fx1 = t[1][i], fy1 = t[1][kLabBlock + i], fz1 = t[1][2 * kLabBlock + i];
+    const float fx0 = t[0][0][i], fy0 = t[0][1][i], fz0 = t[0][2][i];
+    const float fx1 = t[1][0][i], fy1 = t[1][1][i], fz1 = t[1][2][i];
     const float dL = 116.0f * (fy0 - fy1);
     const float da = 500.0f * ((fx0 - fy0) - (fx1 - fy1));
     const float db = 200.0f * ((fy0 - fz0) - (fy1 - fz1));

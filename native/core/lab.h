@@ -48,7 +48,7 @@ inline void rgb_to_lab(double r, double g, double b, double* L, double* a, doubl
 namespace lab_detail {
 inline float linearize_f(float v) {
   v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-  const float curve = fmf::exp_small(2.4f * fmf::log_pos((v + 0.055f) * (1.0f / 1.055f)));
+  const float curve = fmf::pow_2_4((v + 0.055f) * (1.0f / 1.055f));
   return v <= 0.04045f ? v * (1.0f / 12.92f) : curve;
 }
 inline float f_f(float t) {
@@ -68,12 +68,14 @@ constexpr int kLabBlock = 256;
 void lab_block(const float* rgb, int n, double* L, double* a, double* b);
 
 /**
- * The colour term's input, dE2 = dL^2 + da^2 + db^2 between two blocks of n <= kLabBlock interleaved RGB
- * pixels, in single precision (fmf): about 4x cheaper than the double path. Its error (a few float ulps of
- * Lab, at most ~1e-4 in a* for saturated colours) reaches the fused map multiplied by mu = 1e-3 and averaged
- * by the colour box filter, i.e. below 1e-6; the parity tests check the map against the double reference.
+ * The colour term's input, dE2 = dL^2 + da^2 + db^2 between two blocks of n <= kLabBlock pixels given as planes
+ * (planes[0..2]: R, G, B of the first image, planes[3..5]: of the second; the fused score deinterleaves into
+ * planes anyway, and planar loads need no shuffles), in single precision (fmf): about 4x cheaper than the double
+ * path. Its error (a few float ulps of Lab, at most ~1e-4 in a* for saturated colours) reaches the fused map
+ * multiplied by mu = 1e-3 and averaged by the colour box filter, i.e. below 1e-6; the parity tests check the map
+ * against the double reference.
  */
-void delta_e2_block(const float* rgb0, const float* rgb1, int n, float* de2);
+void delta_e2_planar(const float* const planes[6], int n, float* de2);
 
 /** rgb: n interleaved RGB pixels; lab: n interleaved L, a, b. */
 void rgb_to_lab_f32(const float* rgb, std::size_t n, float* lab, WorkerPool* pool);

@@ -12,63 +12,66 @@ namespace mmaerec {
 
 namespace {
 
-// q = gx^2 + gy^2 + 1e-12 for one row, from the rows above/at/below (a zero row outside the image);
-// Prewitt/3 with zero padding (the sign does not matter). v: scratch of w floats.
-MMAEREC_HOT void grad_sq(const float* up, const float* mid, const float* dn, int w, float* v, float* q) {
+// The row sums and differences Prewitt needs: v = up + mid + dn (for gx) and d = up - dn (for gy), with a zero
+// column on each side (v[-1], v[w] exist and are 0), so the gradient loop has no border case.
+MMAEREC_HOT void column_terms(const float* __restrict__ up, const float* __restrict__ mid,
+                              const float* __restrict__ dn, int w, float* __restrict__ v, float* __restrict__ d) {
+  for (int x = 0; x < w; ++x) {
+    v[x] = up[x] + mid[x] + dn[x];
+    d[x] = up[x] - dn[x];
+  }
+}
+
+// q = gx^2 + gy^2 + 1e-12 from column_terms, Prewitt/3 with zero padding (the sign does not matter).
+MMAEREC_HOT void grad_sq(const float* __restrict__ v, const float* __restrict__ d, int w, float* __restrict__ q) {
   const float third = 1.0f / 3.0f;
-  for (int x = 0; x < w; ++x) v[x] = up[x] + mid[x] + dn[x];
-  for (int x = 1; x + 1 < w; ++x) {
+  for (int x = 0; x < w; ++x) {
     const float gx = (v[x - 1] - v[x + 1]) * third;
-    const float gy = ((up[x - 1] + up[x] + up[x + 1]) - (dn[x - 1] + dn[x] + dn[x + 1])) * third;
-    q[x] = gx * gx + gy * gy + 1e-12f;
-  }
-  // The two border columns, with zeros outside (the same column twice when w == 1).
-  for (int x : {0, w - 1}) {
-    const float vl = x > 0 ? v[x - 1] : 0.0f, vr = x + 1 < w ? v[x + 1] : 0.0f;
-    const float ul = x > 0 ? up[x - 1] : 0.0f, ur = x + 1 < w ? up[x + 1] : 0.0f;
-    const float dl = x > 0 ? dn[x - 1] : 0.0f, dr = x + 1 < w ? dn[x + 1] : 0.0f;
-    const float gx = (vl - vr) * third;
-    const float gy = ((ul + up[x] + ur) - (dl + dn[x] + dr)) * third;
+    const float gy = (d[x - 1] + d[x] + d[x + 1]) * third;
     q[x] = gx * gx + gy * gy + 1e-12f;
   }
 }
 
-// acc += GMS from the squared magnitudes: (2 sqrt(q1 q2) + c) / (q1 + q2 + c), since g1 g2 = sqrt(q1 q2).
-MMAEREC_HOT void gms_add(const float* qa, const float* qb, int w, float c, float* acc) {
-  for (int x = 0; x < w; ++x) acc[x] += (2.0f * std::sqrt(qa[x] * qb[x]) + c) / (qa[x] + qb[x] + c);
+// acc += GMS with b's squared magnitudes computed on the fly: (2 sqrt(qa qb) + c) / (qa + qb + c), since
+// g1 g2 = sqrt(q1 q2).
+MMAEREC_HOT void gms_add(const float* __restrict__ qa, const float* __restrict__ v, const float* __restrict__ d,
+                         int w, float c, float* __restrict__ acc) {
+  const float third = 1.0f / 3.0f;
+  for (int x = 0; x < w; ++x) {
+    const float gx = (v[x - 1] - v[x + 1]) * third;
+    const float gy = (d[x - 1] + d[x] + d[x + 1]) * third;
+    const float qb = gx * gx + gy * gy + 1e-12f;
+    acc[x] += (2.0f * std::sqrt(qa[x] * qb) + c) / (qa[x] + qb + c);
+  }
 }
 
-// out = mean over channels of GMS(a_ch, b_ch), one scale.
+// out = mean over channels of GMS(a_ch, b_ch), one scale. With `next` (2 * channels planes of (w/2) x (h/2)),
+// also the next scale's 2x2 average pool of every plane, made from the rows the gradients just read, while they
+// are in cache.
 void gms_mean(const std::vector<const float*>& a, const std::vector<const float*>& b, int w, int h, float c,
-              float* out, WorkerPool* pool) {
+              float* out, float* next, WorkerPool* pool) {
   const int channels = static_cast<int>(a.size());
-  const std::vector<float> zeros(w, 0.0f);
-  for_rows(pool, h, [&](int y0, int y1) {
-    std::vector<float> v(w), qa(w), qb(w);
-    auto row = [&](const float* plane, int y) { return y < 0 || y >= h ? zeros.data() : plane + static_cast<size_t>(y) * w; };
-    for (int y = y0; y < y1; ++y) {
-      float* o = out + static_cast<size_t>(y) * w;
-      std::fill(o, o + w, 0.0f);
-      for (int ch = 0; ch < channels; ++ch) {
-        grad_sq(row(a[ch], y - 1), row(a[ch], y), row(a[ch], y + 1), w, v.data(), qa.data());
-        grad_sq(row(b[ch], y - 1), row(b[ch], y), row(b[ch], y + 1), w, v.data(), qb.data());
-        gms_add(qa.data(), qb.data(), w, c, o);
-      }
-      const float inv = 1.0f / channels;
-      for (int x = 0; x < w; ++x) o[x] *= inv;
-    }
-  });
-}
-
-// 2x2 average pool, stride 2, floor size.
-void pool2(const float* in, int w, int h, float* out, WorkerPool* pool) {
   const int wo = w / 2, ho = h / 2;
-  for_rows(pool, ho, [&](int y0, int y1) {
+  const size_t next_plane = static_cast<size_t>(wo) * ho;
+  for_rows(pool, h, [&](int y0, int y1) {
+    GmsRow gms(w);
+    std::vector<const float*> rows(6 * channels);
+    auto row = [&](const float* plane, int y) { return y < 0 || y >= h ? nullptr : plane + static_cast<size_t>(y) * w; };
     for (int y = y0; y < y1; ++y) {
-      const float* r0 = in + static_cast<size_t>(2 * y) * w;
-      const float* r1 = r0 + w;
-      float* o = out + static_cast<size_t>(y) * wo;
-      for (int x = 0; x < wo; ++x) o[x] = (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) * 0.25f;
+      for (int ch = 0; ch < channels; ++ch) {
+        for (int k = 0; k < 3; ++k) {
+          rows[3 * ch + k] = row(a[ch], y - 1 + k);
+          rows[3 * (channels + ch) + k] = row(b[ch], y - 1 + k);
+        }
+      }
+      gms.compute(rows.data(), channels, c, out + static_cast<size_t>(y) * w);
+      if (next != nullptr && (y & 1) && y / 2 < ho) {
+        for (int ch = 0; ch < channels; ++ch) {
+          const size_t at = static_cast<size_t>(y / 2) * wo;
+          pool_row(row(a[ch], y - 1), row(a[ch], y), wo, next + (2 * ch) * next_plane + at);
+          pool_row(row(b[ch], y - 1), row(b[ch], y), wo, next + (2 * ch + 1) * next_plane + at);
+        }
+      }
     }
   });
 }
@@ -126,39 +129,64 @@ void upsample_add(const float* small, int ws, int hs, float* out, int w, int h, 
 
 }  // namespace
 
-void msgms_planes(const float* const* a, const float* const* b, int channels, int w, int h, int scales,
-                  float c, float* out, WorkerPool* pool) {
-  std::vector<const float*> ca(a, a + channels), cb(b, b + channels);
-  // The pyramid ping-pongs between two buffers, each holding the 2 * channels planes of one scale.
-  const size_t level1 = static_cast<size_t>(w / 2) * (h / 2);
-  float* pyramid[2] = {scratch(Scratch::MsgmsPyramidA, 2 * channels * level1),
-                       scratch(Scratch::MsgmsPyramidB, 2 * channels * level1)};
+GmsRow::GmsRow(int w) : w_(w), v_(w + 2, 0.0f), d_(w + 2, 0.0f), qa_(w), zeros_(w, 0.0f) {}
+
+void GmsRow::compute(const float* const* rows, int channels, float c, float* out) {
+  auto at = [&](int i) { return rows[i] ? rows[i] : zeros_.data(); };
+  std::fill(out, out + w_, 0.0f);
+  for (int ch = 0; ch < channels; ++ch) {
+    const int ia = 3 * ch, ib = 3 * (channels + ch);
+    // v and d carry a zero column at each end (index -1 and w): the gradient loops have no border case.
+    column_terms(at(ia), at(ia + 1), at(ia + 2), w_, v_.data() + 1, d_.data() + 1);
+    grad_sq(v_.data() + 1, d_.data() + 1, w_, qa_.data());
+    column_terms(at(ib), at(ib + 1), at(ib + 2), w_, v_.data() + 1, d_.data() + 1);
+    gms_add(qa_.data(), v_.data() + 1, d_.data() + 1, w_, c, out);
+  }
+  const float inv = 1.0f / channels;
+  for (int x = 0; x < w_; ++x) out[x] *= inv;
+}
+
+MMAEREC_HOT void pool_row(const float* __restrict__ r0, const float* __restrict__ r1, int wo, float* __restrict__ o) {
+  for (int x = 0; x < wo; ++x) o[x] = (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) * 0.25f;
+}
+
+float* msgms_level1(int channels, int w, int h) {
+  return scratch(Scratch::MsgmsPyramidA, 2 * channels * (static_cast<size_t>(w / 2) * (h / 2)));
+}
+
+void msgms_finish(const float* level1, int channels, int w, int h, int scales, float c, float* out,
+                  WorkerPool* pool) {
+  std::vector<const float*> ca(channels), cb(channels);
+  // The pyramid ping-pongs: level 1 in MsgmsPyramidA (msgms_level1), level 2 in B, level 3 in A again, ...
+  const size_t level1_size = 2 * channels * (static_cast<size_t>(w / 2) * (h / 2));
+  float* pyramid[2] = {scratch(Scratch::MsgmsPyramidB, level1_size), scratch(Scratch::MsgmsPyramidA, level1_size)};
   float* gms = scratch(Scratch::MsgmsGms, static_cast<size_t>(w) * h);
-  int ws = w, hs = h;
-  for (int s = 0; s < scales; ++s) {
-    if (s == 0) {
-      gms_mean(ca, cb, ws, hs, c, out, pool);
-    } else {
-      gms_mean(ca, cb, ws, hs, c, gms, pool);
-      upsample_add(gms, ws, hs, out, w, h, pool);
+  int ws = w / 2, hs = h / 2;
+  const float* level = level1;
+  for (int s = 1; s < scales; ++s) {
+    const size_t plane = static_cast<size_t>(ws) * hs;
+    for (int ch = 0; ch < channels; ++ch) {
+      ca[ch] = level + (2 * ch) * plane;
+      cb[ch] = level + (2 * ch + 1) * plane;
     }
-    if (s + 1 < scales) {
-      const int wn = ws / 2, hn = hs / 2;
-      const size_t plane = static_cast<size_t>(wn) * hn;
-      float* next = pyramid[s % 2];
-      for (int ch = 0; ch < channels; ++ch) {
-        pool2(ca[ch], ws, hs, next + (2 * ch) * plane, pool);
-        pool2(cb[ch], ws, hs, next + (2 * ch + 1) * plane, pool);
-        ca[ch] = next + (2 * ch) * plane;
-        cb[ch] = next + (2 * ch + 1) * plane;
-      }
-      ws = wn;
-      hs = hn;
-    }
+    float* next = s + 1 < scales ? pyramid[(s - 1) % 2] : nullptr;
+    gms_mean(ca, cb, ws, hs, c, gms, next, pool);
+    upsample_add(gms, ws, hs, out, w, h, pool);
+    level = next;
+    ws /= 2;
+    hs /= 2;
   }
   const float inv = 1.0f / scales;
   const size_t n = static_cast<size_t>(w) * h;
   for (size_t i = 0; i < n; ++i) out[i] *= inv;
+}
+
+void msgms_planes(const float* const* a, const float* const* b, int channels, int w, int h, int scales,
+                  float c, float* out, WorkerPool* pool) {
+  std::vector<const float*> ca(a, a + channels), cb(b, b + channels);
+  float* level1 = scales > 1 ? msgms_level1(channels, w, h) : nullptr;
+  gms_mean(ca, cb, w, h, c, out, level1, pool);
+  msgms_finish(level1, channels, w, h, scales, c, out, pool);
 }
 
 void msgms_rgb(const float* a, const float* b, int w, int h, int scales, float c, float* out,

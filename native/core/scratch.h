@@ -9,7 +9,6 @@
 namespace mmaerec {
 
 enum class Scratch : int {
-  FusedPlanes,
   FusedColor,
   FusedMsgms,
   FusedBoxS,

@@ -64,20 +64,42 @@ __global__ void lab_kernel(const float* rgb, int n, float* out) {
   out[3 * i + 2] = static_cast<float>(B);
 }
 
-// Planes of both images (a: 0..2, b: 3..5, each n long) and dE2 = dL^2 + da^2 + db^2.
-__global__ void split_color_kernel(const float* in, const float* rc, int n, float* planes, float* de2) {
+// Planes of both images (a: 0..2, b: 3..5, each n long) from interleaved RGB.
+__global__ void split_kernel(const float* in, const float* rc, int n, float* planes) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   for (int c = 0; c < 3; ++c) {
     planes[c * static_cast<size_t>(n) + i] = in[3 * i + c];
     planes[(3 + c) * static_cast<size_t>(n) + i] = rc[3 * i + c];
   }
-  if (de2 == nullptr) return;
+}
+
+// dE2 = dL^2 + da^2 + db^2 from the 6 planes.
+__global__ void color_kernel(const float* planes, int n, float* de2) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const size_t ps = static_cast<size_t>(n);
   double L0, a0, b0, L1, a1, b1;
-  lab(in[3 * i], in[3 * i + 1], in[3 * i + 2], &L0, &a0, &b0);
-  lab(rc[3 * i], rc[3 * i + 1], rc[3 * i + 2], &L1, &a1, &b1);
+  lab(planes[i], planes[ps + i], planes[2 * ps + i], &L0, &a0, &b0);
+  lab(planes[3 * ps + i], planes[4 * ps + i], planes[5 * ps + i], &L1, &a1, &b1);
   const double dL = L0 - L1, da = a0 - a1, db = b0 - b1;
   de2[i] = static_cast<float>(dL * dL + da * da + db * db);
+}
+
+// *bad = the smallest planar index of a non-finite value of data[0..n) (unchanged when all are finite).
+__global__ void nonfinite_kernel(const float* data, size_t n, unsigned long long* bad) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n && !isfinite(data[i])) atomicMin(bad, static_cast<unsigned long long>(i));
+}
+
+// The shading transfer's two ends (shading.h): diff = input - recon of one channel; recon += lowpass(diff).
+__global__ void diff_kernel(const float* a, const float* b, int n, float* diff) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) diff[i] = a[i] - b[i];
+}
+__global__ void add_kernel(float* b, const float* low, int n) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) b[i] += low[i];
 }
 
 __device__ float at0(const float* p, int w, int h, int x, int y) {
@@ -179,37 +201,136 @@ __global__ void combine_kernel(const float* bs, const float* bc, int n, float mu
   if (i < n) map[i] = (1.0f - bs[i]) + mu * bc[i];
 }
 
-bool box_device(const float* in, int w, int h, int k, Border border, float* out, double* rows, std::string* error) {
+bool box_device(const float* in, int w, int h, int k, Border border, float* out, double* rows, std::string* error,
+                cudaStream_t st = nullptr) {
   const int n = w * h, r = k / 2;
-  box_rows_kernel<<<blocks_for(n), kThreads>>>(in, w, h, r, rows);
-  box_cols_kernel<<<blocks_for(n), kThreads>>>(rows, w, h, r, border == Border::Valid, out);
+  box_rows_kernel<<<blocks_for(n), kThreads, 0, st>>>(in, w, h, r, rows);
+  box_cols_kernel<<<blocks_for(n), kThreads, 0, st>>>(rows, w, h, r, border == Border::Valid, out);
   MM_CUDA_CHECK(cudaGetLastError());
   return true;
 }
 
 // MSGMS of the 6 planes in `planes` (overwritten by the pyramid) into ms; scratch: 6n floats + n floats.
 bool msgms_device(float* planes, int w, int h, int scales, float c, float* ms, float* scratch, float* gms,
-                  std::string* error) {
+                  std::string* error, cudaStream_t st = nullptr) {
   const int n = w * h;
   float* cur = planes;
   float* next = scratch;
   int ws = w, hs = h;
   for (int s = 0; s < scales; ++s) {
-    gms_kernel<<<blocks_for(ws * hs), kThreads>>>(cur, ws, hs, c, gms);
-    upsample_kernel<<<blocks_for(n), kThreads>>>(gms, ws, hs, ms, w, h, s == 0);
+    gms_kernel<<<blocks_for(ws * hs), kThreads, 0, st>>>(cur, ws, hs, c, gms);
+    upsample_kernel<<<blocks_for(n), kThreads, 0, st>>>(gms, ws, hs, ms, w, h, s == 0);
     if (s + 1 < scales) {
-      pool_kernel<<<blocks_for(6LL * (ws / 2) * (hs / 2)), kThreads>>>(cur, ws, hs, next);
+      pool_kernel<<<blocks_for(6LL * (ws / 2) * (hs / 2)), kThreads, 0, st>>>(cur, ws, hs, next);
       std::swap(cur, next);
       ws /= 2;
       hs /= 2;
     }
   }
-  scale_kernel<<<blocks_for(n), kThreads>>>(ms, n, 1.0f / scales);
+  scale_kernel<<<blocks_for(n), kThreads, 0, st>>>(ms, n, 1.0f / scales);
   MM_CUDA_CHECK(cudaGetLastError());
   return true;
 }
 
+
+template <typename T>
+cudaError_t grow(T** p, size_t n, size_t* bytes) {
+  *bytes += n * sizeof(T);
+  return cudaMalloc(reinterpret_cast<void**>(p), n * sizeof(T));
+}
+
 }  // namespace
+
+DeviceScorer::~DeviceScorer() { release(); }
+
+void DeviceScorer::release() {
+  for (float* p : {upload_, planes_, scratch_, gms_, ms_, de2_, bs_, bc_, map_}) cudaFree(p);
+  cudaFree(rows_);
+  cudaFree(bad_);
+  cudaFreeHost(pinned_);
+  cudaFreeHost(pinned_bad_);
+  upload_ = planes_ = scratch_ = gms_ = ms_ = de2_ = bs_ = bc_ = map_ = pinned_ = nullptr;
+  rows_ = nullptr;
+  bad_ = pinned_bad_ = nullptr;
+  capacity_ = bytes_ = 0;
+}
+
+bool DeviceScorer::reserve(size_t n, std::string* error) {
+  if (n <= capacity_) return true;
+  release();
+  for (float** p : {&upload_, &planes_, &scratch_}) MM_CUDA_CHECK(grow(p, 6 * n, &bytes_));
+  for (float** p : {&gms_, &ms_, &de2_, &bs_, &bc_, &map_}) MM_CUDA_CHECK(grow(p, n, &bytes_));
+  MM_CUDA_CHECK(grow(&rows_, n, &bytes_));
+  MM_CUDA_CHECK(grow(&bad_, 1, &bytes_));
+  MM_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&pinned_), 6 * n * sizeof(float)));
+  MM_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&pinned_bad_), sizeof(unsigned long long)));
+  capacity_ = n;
+  return true;
+}
+
+// planes_ holds the 6 planes (and bad_ its check, queued): shading, colour, MSGMS, boxes, map; map and bad back.
+bool DeviceScorer::run(int w, int h, const FusedParams& p, Stream stream, float* map, double* score,
+                       std::string* error) {
+  const int n = w * h;
+  const size_t ps = static_cast<size_t>(n);
+  if (p.shading_window > 0) {
+    for (int c = 0; c < 3; ++c) {
+      diff_kernel<<<blocks_for(n), kThreads, 0, stream>>>(planes_ + c * ps, planes_ + (3 + c) * ps, n, bs_);
+      if (!box_device(bs_, w, h, p.shading_window, Border::Valid, bc_, rows_, error, stream) ||
+          !box_device(bc_, w, h, p.shading_window, Border::Valid, bs_, rows_, error, stream) ||
+          !box_device(bs_, w, h, p.shading_window, Border::Valid, bc_, rows_, error, stream)) {
+        return false;
+      }
+      add_kernel<<<blocks_for(n), kThreads, 0, stream>>>(planes_ + (3 + c) * ps, bc_, n);
+    }
+  }
+  color_kernel<<<blocks_for(n), kThreads, 0, stream>>>(planes_, n, de2_);
+  MM_CUDA_CHECK(cudaGetLastError());
+  if (!msgms_device(planes_, w, h, p.scales, static_cast<float>(p.c), ms_, scratch_, gms_, error, stream)) return false;
+  if (!box_device(ms_, w, h, p.structure_window, p.border, bs_, rows_, error, stream)) return false;
+  if (!box_device(de2_, w, h, p.color_window, p.border, bc_, rows_, error, stream)) return false;
+  combine_kernel<<<blocks_for(n), kThreads, 0, stream>>>(bs_, bc_, n, static_cast<float>(p.mu), map_);
+  MM_CUDA_CHECK(cudaGetLastError());
+  MM_CUDA_CHECK(cudaMemcpyAsync(pinned_, map_, ps * sizeof(float), cudaMemcpyDeviceToHost, stream));
+  MM_CUDA_CHECK(cudaMemcpyAsync(pinned_bad_, bad_, sizeof(unsigned long long), cudaMemcpyDeviceToHost, stream));
+  MM_CUDA_CHECK(cudaStreamSynchronize(stream));
+  std::copy(pinned_, pinned_ + ps, map);
+  *score = aggregate_score(map, ps, p.topk_fraction);
+  return true;
+}
+
+bool DeviceScorer::score_planar(const float* image, const float* recon, int w, int h, const FusedParams& p,
+                                Stream stream, float* map, double* score, long long* nonfinite, std::string* error) {
+  const size_t n = static_cast<size_t>(w) * h;
+  if (!reserve(n, error)) return false;
+  // The engine's buffers stay untouched (the caller may still download the reconstruction): scored from a copy.
+  MM_CUDA_CHECK(cudaMemcpyAsync(planes_, image, 3 * n * sizeof(float), cudaMemcpyDeviceToDevice, stream));
+  MM_CUDA_CHECK(cudaMemcpyAsync(planes_ + 3 * n, recon, 3 * n * sizeof(float), cudaMemcpyDeviceToDevice, stream));
+  MM_CUDA_CHECK(cudaMemsetAsync(bad_, 0xFF, sizeof(unsigned long long), stream));
+  nonfinite_kernel<<<blocks_for(static_cast<long long>(6 * n)), kThreads, 0, stream>>>(planes_, 6 * n, bad_);
+  if (!run(w, h, p, stream, map, score, error)) return false;
+  const unsigned long long bad = *pinned_bad_;
+  *nonfinite = -1;
+  if (bad != ~0ULL) {
+    // Planar index (plane, pixel) -> interleaved element 3 * pixel + channel, as the CPU path reports it.
+    const long long plane = static_cast<long long>(bad / n), pixel = static_cast<long long>(bad % n);
+    const long long element = 3 * pixel + plane % 3;
+    *nonfinite = plane < 3 ? element : -2 - element;
+  }
+  return true;
+}
+
+bool DeviceScorer::score_host(const float* input, const float* recon, int w, int h, const FusedParams& p, float* map,
+                              double* score, std::string* error) {
+  const size_t n = static_cast<size_t>(w) * h;
+  if (!reserve(n, error)) return false;
+  std::copy(input, input + 3 * n, pinned_);
+  std::copy(recon, recon + 3 * n, pinned_ + 3 * n);
+  MM_CUDA_CHECK(cudaMemcpyAsync(upload_, pinned_, 6 * n * sizeof(float), cudaMemcpyHostToDevice, nullptr));
+  MM_CUDA_CHECK(cudaMemsetAsync(bad_, 0xFF, sizeof(unsigned long long), nullptr));
+  split_kernel<<<blocks_for(n), kThreads>>>(upload_, upload_ + 3 * n, static_cast<int>(n), planes_);
+  return run(w, h, p, nullptr, map, score, error);
+}
 
 bool fused_score(const float* input, const float* recon, int w, int h, const FusedParams& p, float* map,
                  double* score, long long* nonfinite, std::string* error) {
@@ -222,32 +343,12 @@ bool fused_score(const float* input, const float* recon, int w, int h, const Fus
     return true;
   }
   *nonfinite = -1;
-  DeviceArray<float> d_in, d_rc, planes, scratch, gms, ms, de2, bs, bc, d_map;
-  DeviceArray<double> rows;
-  MM_CUDA_CHECK(d_in.alloc(3 * n));
-  MM_CUDA_CHECK(d_rc.alloc(3 * n));
-  MM_CUDA_CHECK(planes.alloc(6 * n));
-  MM_CUDA_CHECK(scratch.alloc(6 * n));
-  MM_CUDA_CHECK(gms.alloc(n));
-  MM_CUDA_CHECK(ms.alloc(n));
-  MM_CUDA_CHECK(de2.alloc(n));
-  MM_CUDA_CHECK(bs.alloc(n));
-  MM_CUDA_CHECK(bc.alloc(n));
-  MM_CUDA_CHECK(d_map.alloc(n));
-  MM_CUDA_CHECK(rows.alloc(n));
-  MM_CUDA_CHECK(cudaMemcpy(d_in.p, input, 3 * n * sizeof(float), cudaMemcpyHostToDevice));
-  MM_CUDA_CHECK(cudaMemcpy(d_rc.p, recon, 3 * n * sizeof(float), cudaMemcpyHostToDevice));
-  split_color_kernel<<<blocks_for(n), kThreads>>>(d_in.p, d_rc.p, static_cast<int>(n), planes.p, de2.p);
-  MM_CUDA_CHECK(cudaGetLastError());
-  if (!msgms_device(planes.p, w, h, p.scales, static_cast<float>(p.c), ms.p, scratch.p, gms.p, error)) return false;
-  if (!box_device(ms.p, w, h, p.structure_window, p.border, bs.p, rows.p, error)) return false;
-  if (!box_device(de2.p, w, h, p.color_window, p.border, bc.p, rows.p, error)) return false;
-  combine_kernel<<<blocks_for(n), kThreads>>>(bs.p, bc.p, static_cast<int>(n), static_cast<float>(p.mu), d_map.p);
-  MM_CUDA_CHECK(cudaGetLastError());
-  MM_CUDA_CHECK(cudaMemcpy(map, d_map.p, n * sizeof(float), cudaMemcpyDeviceToHost));
-  *score = aggregate_score(map, n, p.topk_fraction);
-  return true;
+  // One scorer per calling thread (libuv workers, test threads): its buffers are allocated on the first call of a
+  // size and reused after, instead of eleven cudaMalloc/cudaFree pairs per frame.
+  thread_local DeviceScorer scorer;
+  return scorer.score_host(input, recon, w, h, p, map, score, error);
 }
+
 
 bool rgb_to_lab(const float* rgb, int n, float* out, std::string* error) {
   DeviceArray<float> d_rgb, d_out;
@@ -271,7 +372,7 @@ bool msgms(const float* a, const float* b, int w, int h, int scales, float c, fl
   MM_CUDA_CHECK(ms.alloc(n));
   MM_CUDA_CHECK(cudaMemcpy(d_a.p, a, 3 * n * sizeof(float), cudaMemcpyHostToDevice));
   MM_CUDA_CHECK(cudaMemcpy(d_b.p, b, 3 * n * sizeof(float), cudaMemcpyHostToDevice));
-  split_color_kernel<<<blocks_for(n), kThreads>>>(d_a.p, d_b.p, static_cast<int>(n), planes.p, nullptr);
+  split_kernel<<<blocks_for(n), kThreads>>>(d_a.p, d_b.p, static_cast<int>(n), planes.p);
   if (!msgms_device(planes.p, w, h, scales, c, ms.p, scratch.p, gms.p, error)) return false;
   MM_CUDA_CHECK(cudaMemcpy(out, ms.p, n * sizeof(float), cudaMemcpyDeviceToHost));
   return true;

@@ -1,9 +1,10 @@
 // Entry point: registers the exports, nothing else.
 #include <napi.h>
 
+#include "../core/build_switches.h"
 #include "exports.h"
-#ifdef MMAERE_WITH_TENSORRT
-#include "../tensorrt/tensorrt_glue.h"  // only in builds that found TensorRT (binding.gyp, TensorRT block)
+#if MMAEREC_WITH_TENSORRT
+#include "tensorrt.h"  // only in builds that found TensorRT (binding.gyp, TensorRT block)
 #endif
 
 namespace {
@@ -18,7 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setDevice", Napi::Function::New(env, SetDevice, "setDevice"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
-#ifdef MMAERE_WITH_TENSORRT
+#if MMAEREC_WITH_TENSORRT
   mmaerec::trt::glue::InitTensorRT(env, exports);  // exports.tensorrt
 #endif
   return exports;

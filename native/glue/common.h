@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "../core/fused.h"
 #include "../core/parallel.h"
+#include "../core/score_device.h"
 
 namespace mmaerec::glue {
 
@@ -27,7 +29,8 @@ std::shared_ptr<WorkerPool> pool_for(long long pixels);
 void set_threads(int threads);
 int default_threads();
 
-enum class DeviceMode { Auto, Cpu, Cuda };
+/** The device setting (setDevice); the choice it drives is the core's (score_device.h). */
+using DeviceMode = ScoreDevice;
 DeviceMode device_mode();
 void set_device_mode(DeviceMode mode);
 
@@ -41,6 +44,12 @@ Napi::TypedArray typed_array(const Napi::CallbackInfo& info, size_t index, const
                              napi_typedarray_type type, long long length);
 /** number property of an options object, or the fallback when absent. */
 double number_option(Napi::Object options, const char* name, double fallback);
+
+/**
+ * The fused score's parameters from the options object TypeScript validated (FusedScorer): read as they are;
+ * only what would make the core read out of bounds throws (scales for the image side, windows below 1).
+ */
+FusedParams fused_params(Napi::Env env, Napi::Value options, int width, int height);
 
 /**
  * Resolves a promise with the value built by Result() on the JS thread, or rejects with the error set in

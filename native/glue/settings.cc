@@ -1,9 +1,10 @@
 // setThreads(n), setDevice('auto' | 'cpu' | 'cuda'), info() -> { threads, cuda: { compiled, available, ... } }
 #include <string>
 
+#include "../core/build_switches.h"
 #include "common.h"
 #include "exports.h"
-#ifdef MMAEREC_WITH_CUDA
+#if MMAEREC_WITH_CUDA
 #include "../cuda/scoring.h"
 #endif
 
@@ -32,7 +33,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   const DeviceMode m = device_mode();
   out.Set("device", m == DeviceMode::Auto ? "auto" : (m == DeviceMode::Cpu ? "cpu" : "cuda"));
   Napi::Object cuda = Napi::Object::New(env);
-#ifdef MMAEREC_WITH_CUDA
+#if MMAEREC_WITH_CUDA
   const auto& s = cuda::device_status();
   cuda.Set("compiled", true);
   cuda.Set("available", s.available);

@@ -1,5 +1,5 @@
 // ONNX model → serialized TensorRT plan (IBuilder + nvonnxparser::IParser). Node-free; the N-API glue
-// (tensorrt_glue_build.cc) runs it on a worker thread and turns `BuildEvent`s into JS progress callbacks.
+// (native/glue/tensorrt.cc) runs it on a worker thread and turns `BuildEvent`s into JS progress callbacks.
 #pragma once
 
 #include <cstdint>

@@ -91,6 +91,9 @@ void EngineRunner::release() noexcept {
   cudaFreeHost(pinnedImage_);
   cudaFreeHost(pinnedEdge_);
   cudaFreeHost(pinnedRecon_);
+#if MMAEREC_WITH_CUDA
+  scorer_.reset();  // its device buffers, on this device
+#endif
   deviceImage_ = deviceEdge_ = deviceRecon_ = pinnedImage_ = pinnedEdge_ = pinnedRecon_ = nullptr;
   // The context must go before the engine, the engine before the runtime.
   context_.reset();
@@ -120,6 +123,19 @@ void EngineRunner::downloadRecon(float* recon) {
   cudaCheck(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   std::memcpy(recon, pinnedRecon_, reconFloats() * sizeof(float));
 }
+
+#if MMAEREC_WITH_CUDA
+void EngineRunner::inferAndScore(const float* image, const float* edge, const FusedParams& params, float* map,
+                                 double* score, long long* nonfinite) {
+  enqueue(image, edge);
+  if (!scorer_) scorer_ = std::make_unique<cuda::DeviceScorer>();
+  std::string error;
+  if (!scorer_->score_planar(deviceImage_, deviceRecon_, shape_.width, shape_.height, params, stream_, map, score,
+                             nonfinite, &error)) {
+    throw std::runtime_error("CUDA scoring after TensorRT inference failed: " + error);
+  }
+}
+#endif
 
 void EngineRunner::infer(const float* image, const float* edge, float* recon) {
   enqueue(image, edge);

@@ -1,8 +1,8 @@
 // Runs a deserialised engine: IRuntime → ICudaEngine → IExecutionContext::enqueueV3 with named tensors.
 // Device buffers, pinned host buffers and the CUDA stream are allocated once at load; every inference reuses them.
 //
-// For GPU-side scoring the runner exposes the stream and the device pointers: enqueue() leaves `recon` on the GPU,
-// a scoring kernel is queued on stream() reading deviceImage()/deviceRecon() (planar NCHW float32), and only the
+// GPU-side scoring (builds with the CUDA kernels, MMAEREC_WITH_CUDA=1): inferAndScore() leaves `recon` on the GPU,
+// queues the scoring kernels on stream() reading deviceImage()/deviceRecon() (planar NCHW float32), and only the
 // score map comes back. Not thread-safe: one inference at a time per runner (the TS side queues calls).
 #pragma once
 
@@ -11,7 +11,12 @@
 #include <memory>
 #include <string>
 
+#include "../core/build_switches.h"
+#include "../core/fused.h"
 #include "engine_io.h"
+#if MMAEREC_WITH_CUDA
+#include "../cuda/scoring.h"
+#endif
 
 namespace nvinfer1 {
 class IRuntime;
@@ -45,6 +50,15 @@ class EngineRunner {
   /// Queues the copy of `recon` to the host and waits for the stream.
   void downloadRecon(float* recon);
 
+#if MMAEREC_WITH_CUDA
+  /// Inference and the fused score in one pass on the GPU: enqueue(), then the CUDA scoring reads the engine's own
+  /// `image` and `recon` buffers on the same stream (buffers allocated on the first call, reused after). Only the
+  /// map (host, H·W floats) and the score come back; the reconstruction stays on the device for downloadRecon().
+  /// *nonfinite as cuda::fused_score's. Throws a one-line error on a CUDA or TensorRT failure.
+  void inferAndScore(const float* image, const float* edge, const FusedParams& params, float* map, double* score,
+                     long long* nonfinite);
+#endif
+
   cudaStream_t stream() const { return stream_; }
   const float* deviceImage() const { return deviceImage_; }
   const float* deviceRecon() const { return deviceRecon_; }
@@ -66,6 +80,9 @@ class EngineRunner {
   float* pinnedImage_ = nullptr;
   float* pinnedEdge_ = nullptr;
   float* pinnedRecon_ = nullptr;
+#if MMAEREC_WITH_CUDA
+  std::unique_ptr<cuda::DeviceScorer> scorer_;
+#endif
 };
 
 }  // namespace mmaerec::trt

@@ -1,5 +1,5 @@
 // Shared pieces of the TensorRT back end: the logger, owning pointers, CUDA error checks, version strings.
-// Compiled only with MMAERE_WITH_TENSORRT (binding.gyp's TensorRT section). No Node, no N-API here.
+// Compiled only with MMAEREC_WITH_TENSORRT=1 (binding.gyp's TensorRT section). No Node, no N-API here.
 #pragma once
 
 #include <NvInfer.h>

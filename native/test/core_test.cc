@@ -17,6 +17,7 @@
 #include "../core/msgms.h"
 #include "../core/parallel.h"
 #include "../core/regions.h"
+#include "../core/score_device.h"
 #include "brute.h"
 #include "check.h"
 
@@ -53,6 +54,13 @@ void test_fast_math() {
   check::that(worst_exp < 1e-10, "exp_small relative error < 1e-10, got " + std::to_string(worst_exp));
   check::near(fm::log_pos(1.0), 0.0, 1e-16, "log(1)");
   check::near(fm::log_pos(0.5), std::log(0.5), 1e-11, "log(0.5)");
+  // The sRGB curve's power in single precision, over the range the curve uses it on.
+  double worst_pow = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = 0.0892f + (1.0f - 0.0892f) * static_cast<float>(i) / 200000.0f;
+    worst_pow = std::max(worst_pow, std::fabs(fmf::pow_2_4(x) / std::pow(static_cast<double>(x), 2.4) - 1.0));
+  }
+  check::that(worst_pow < 6e-7, "fmf::pow_2_4 relative error < 6e-7, got " + std::to_string(worst_pow));
 }
 
 void test_lab_reference_colours() {
@@ -327,6 +335,58 @@ void test_regions() {
   check::that(find_regions(nan_map, 2, 1, 0.0).size() == 1, "NaN pixels belong to no region");
 }
 
+// The CUDA-or-CPU choice, in a build without CUDA (core_test's): cpu and auto score on the CPU, exactly as
+// fused_score does; cuda is refused with the fix. (cuda_test checks the same calls in a CUDA build.)
+void test_device_dispatch() {
+  const int w = 40, h = 32;
+  std::vector<float> a, b;
+  image_pair(w, h, &a, &b, 21);
+  FusedParams p;
+  p.scales = 3;
+  std::vector<float> ref(w * h), map(w * h);
+  const auto direct = fused_score(a.data(), b.data(), w, h, p, ref.data(), nullptr);
+  for (ScoreDevice d : {ScoreDevice::Cpu, ScoreDevice::Auto}) {
+    const auto r = fused_score_on(d, a.data(), b.data(), w, h, p, map.data(), nullptr);
+    check::that(r.error.empty() && std::string(r.device) == "cpu", "cpu/auto without CUDA run on the CPU");
+    check::that(r.result.score == direct.score && check::max_abs_diff(map, ref, ref.size()) == 0, "same map and score as fused_score");
+  }
+  check::that(!cuda_usable(), "no CUDA in this build");
+  const auto refused = fused_score_on(ScoreDevice::Cuda, a.data(), b.data(), w, h, p, map.data(), nullptr);
+  check::that(refused.error == "device 'cuda' requested but this addon was built without CUDA: rebuild with nvcc on PATH",
+              "cuda without CUDA: refused with the fix, got '" + refused.error + "'");
+  b[5] = NAN;
+  const auto nan = fused_score_on(ScoreDevice::Auto, a.data(), b.data(), w, h, p, map.data(), nullptr);
+  check::that(nan.error.empty() && nan.result.nonfinite_index == 5 && nan.result.nonfinite_in == 1, "NaN located through the dispatch");
+}
+
+// A worker that cannot keep up (here: its chunks sleep 2 ms, as a worker waiting for a busy core would) makes
+// two misses in a row; the pool then runs the next 8 jobs inline on the caller (one call over the whole range),
+// then tries the workers again. Holds whatever the scheduler does: a chunk the worker never started is a miss too.
+void test_pool_backoff() {
+  WorkerPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  auto slow_worker = [&](int, int) {
+    if (std::this_thread::get_id() != caller) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  pool.parallel_for(64, slow_worker);
+  pool.parallel_for(64, slow_worker);
+  check::that(pool.solo_jobs() == 0, "no inline job before the second miss");
+  for (int job = 0; job < 8; ++job) {
+    int calls = 0;
+    bool whole = false, on_caller = true;
+    pool.parallel_for(64, [&](int b, int e) {
+      ++calls;
+      whole = b == 0 && e == 64;
+      on_caller = on_caller && std::this_thread::get_id() == caller;
+    });
+    check::that(calls == 1 && whole && on_caller, "after two misses: job " + std::to_string(job) + " inline on the caller");
+  }
+  check::that(pool.solo_jobs() == 8, "8 inline jobs after the second miss");
+  std::atomic<int> covered{0};
+  pool.parallel_for(64, [&](int b, int e) { covered.fetch_add(e - b); });
+  check::that(covered.load() == 64 && pool.solo_jobs() == 8, "the 9th job probes the workers again (not inline)");
+}
+
 // The pool's spin-then-sleep handoff: every index covered exactly once over many back-to-back jobs (the
 // spinning path), after idle gaps longer than the spin (the sleeping path), with two callers at once (one
 // runs inline), and for pools wider than the job.
@@ -358,6 +418,7 @@ void test_pool() {
   caller();
   other.join();
   check::that(total.load() == 2L * 500 * (63 * 64 / 2), "two concurrent callers: every job complete");
+  test_pool_backoff();
 }
 
 }  // namespace
@@ -374,5 +435,6 @@ int main() {
                                      {"shading transfer", test_shading},
                                      {"regions", test_regions},
                                      {"worker pool handoff", test_pool},
+                                     {"CUDA-or-CPU dispatch", test_device_dispatch},
                                  });
 }

@@ -1,10 +1,10 @@
 import { MmaerecError } from '../errors.js';
-import { NATIVE_BUILD_FIX } from '../native.js';
+import { NATIVE_BUILD_FIX, type NativeFusedParams } from '../native.js';
 import type { NativeBuildEvent } from './progress.js';
 
 /**
- * The TensorRT part of the native addon (native/tensorrt/tensorrt_glue.h), typed. It exists only in an addon
- * compiled with TensorRT present (binding.gyp defines MMAERE_WITH_TENSORRT); otherwise `loadTensorRT()` says why
+ * The TensorRT part of the native addon (native/glue/tensorrt.h), typed. It exists only in an addon
+ * compiled with TensorRT present (binding.gyp defines MMAEREC_WITH_TENSORRT=1); otherwise `loadTensorRT()` says why
  * and how to get it, and the back-end registry falls back to ONNX Runtime.
  */
 export interface NativeDevice {
@@ -40,6 +40,11 @@ export interface NativeBuildReport {
 export interface NativeEngine {
   load(planPath: string, device: number): Promise<{ width: number; height: number }>;
   infer(image: Float32Array, edge: Float32Array): Promise<Float32Array>;
+  /**
+   * Inference and the fused score in one pass on the GPU (native/glue/tensorrt_engine.cc): the reconstruction
+   * stays on the device unless `wantRecon`. Only in addons built with the CUDA kernels as well as TensorRT.
+   */
+  inferScore?(image: Float32Array, edge: Float32Array, params: NativeFusedParams, wantRecon: boolean): Promise<{ map: Float32Array; score: number; recon?: Float32Array }>;
   dispose(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  * step count and the elapsed time, so the user can see it is alive. Pure state + formatting; the CLI draws it.
  */
 
-/** One event as the addon delivers it (tensorrt_glue.cc). */
+/** One event as the addon delivers it (native/glue/tensorrt.cc). */
 export interface NativeBuildEvent {
   kind: 'phase-start' | 'step' | 'phase-finish' | 'warning';
   phase: string;

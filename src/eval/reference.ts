@@ -2,7 +2,7 @@ import type { Frame } from '../capture/frame.js';
 import { scoringSchema, type ScoringOptions } from '../model/manifest.js';
 import { decodeFrame } from '../preprocess/decode.js';
 import { rgbToTensors } from '../preprocess/tensors.js';
-import { fusedScore } from '../score/fused.js';
+import { FusedScorer } from '../score/fused.js';
 import type { EvalAnalyzer } from './analyzer.js';
 import { gaussianBlur } from './blur.js';
 
@@ -25,6 +25,7 @@ export function blurReference(options: ReferenceOptions = {}): EvalAnalyzer {
   const size = options.size ?? 256;
   const sigma = options.sigma ?? 2;
   const scoring = scoringSchema.parse(options.scoring ?? {});
+  const scorer = new FusedScorer(scoring);
   return {
     description: `reference: Gaussian blur σ=${sigma} as the reconstruction, ${size}×${size}, fused score (no model)`,
     provenance: { reference: 'blur', sigma, size, scoring },
@@ -32,7 +33,7 @@ export function blurReference(options: ReferenceOptions = {}): EvalAnalyzer {
       const decoded = await decodeFrame(frame, size, size);
       const { hwc } = rgbToTensors(decoded.rgb, size, size);
       const recon = gaussianBlur(hwc, size, size, 3, sigma);
-      const { map, score } = await fusedScore(hwc, recon, size, size, scoring);
+      const { map, score } = await scorer.score(hwc, recon, size, size);
       return { score, map, mapWidth: size, mapHeight: size, input: hwc, recon };
     },
     async close() {},

@@ -1,3 +1,5 @@
+import type { FusedScorer } from '../score/fused.js';
+
 /**
  * The inference back-end contract (ONNX Runtime, TensorRT, …): planar float tensors in, reconstruction out.
  * Inputs and output are NCHW with N = 1 and values of RGB in [0, 1]; ImageNet normalisation for the backbone
@@ -17,6 +19,13 @@ export interface InferenceInputs {
 export interface InferenceOutputs {
   recon: Float32Array;
   featureDistance?: Float32Array;
+}
+
+/** Map and score of one frame scored where it was inferred; the reconstruction (1×3×H×W) only when asked for. */
+export interface ScoredInference {
+  map: Float32Array;
+  score: number;
+  recon?: Float32Array;
 }
 
 export interface InferenceBackend {
@@ -44,6 +53,12 @@ export interface InferenceBackend {
   runBatch?(inputs: readonly InferenceInputs[]): Promise<(Float32Array | InferenceOutputs)[]>;
   /** Why the back end runs frames one at a time though batching was asked (model or back end). */
   readonly batchingOff?: string;
+  /**
+   * Optional (TensorRT with the CUDA kernels): inference and the fused score in one pass on the device, without
+   * the reconstruction's round trip through the host; `options.recon` asks for it too. `scorer` validated its
+   * options when it was made; its margin is applied to the returned score.
+   */
+  runScored?(inputs: InferenceInputs, scorer: FusedScorer, options?: { recon?: boolean }): Promise<ScoredInference>;
   dispose(): Promise<void>;
 }
 

@@ -77,12 +77,35 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
     return result;
   };
 
+  // Inference + GPU scoring in one pass, when the addon has the CUDA kernels too (Engine.inferScore).
+  const inferScore = engine.inferScore?.bind(engine);
+  const runScored: InferenceBackend['runScored'] = inferScore
+    ? (inputs, scorer, options = {}) => {
+        if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'TensorRT back end used after dispose(): create a new back end'));
+        try {
+          assertFloat32Length('inputs.image', inputs.image, 3 * plane);
+          assertFloat32Length('inputs.edge', inputs.edge, plane);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        const result = queue.then(async () => {
+          const r = await inferScore(inputs.image, inputs.edge, scorer.nativeParams, options.recon === true).catch((err: Error) => {
+            throw new MmaerecError('E_INFER', `TensorRT inference + GPU scoring failed (${err.message}): check the GPU (tegrastats / nvidia-smi) and restart`, { cause: err });
+          });
+          return { map: r.map, score: scorer.finishScore(r.map, r.score, width, height), ...(r.recon ? { recon: r.recon } : {}) };
+        });
+        queue = result.catch(() => undefined);
+        return result;
+      }
+    : undefined;
+
   return {
     name: `tensorrt-${meta.precision}`,
     width,
     height,
     run,
     ...((options.maxBatch ?? 1) > 1 ? { batchingOff: 'the TensorRT engine runs one frame per inference here (engines are built for a batch of 1; a batch range needs an optimisation profile, docs/tensorrt.md)' } : {}),
+    ...(runScored ? { runScored } : {}),
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -13,7 +13,7 @@ import { stitchTiles, type TilingSpec } from '../preprocess/tiles.js';
 import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
-import { resolveScoringOptions } from '../score/fused.js';
+import { FusedScorer, resolveScoringOptions } from '../score/fused.js';
 import { fusedScoreWithFeatures, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
 import { scoringEngine } from '../native.js';
 import type { ScoringOptions } from '../model/manifest.js';
@@ -108,6 +108,8 @@ export class Inspector {
   readonly thresholds: ThresholdsInForce;
   /** The scoring in force: the bundle's, with `options.scoring` over it. */
   readonly scoring: ScoringOptions;
+  /** `scoring`, validated once here rather than per frame. */
+  private readonly scorer: FusedScorer;
   readonly provenance: ModelProvenance;
   /** Why better back ends were skipped (empty when the first choice worked). */
   readonly skippedBackends: readonly { name: string; reason: string }[];
@@ -128,7 +130,8 @@ export class Inspector {
     this.heatmap = options.heatmap ?? {};
     this.onAnalysis = options.onAnalysis;
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
-    this.scoring = resolveScoringOptions({ ...bundle.manifest.scoring, ...options.scoring });
+    this.scorer = new FusedScorer({ ...bundle.manifest.scoring, ...options.scoring });
+    this.scoring = this.scorer.options;
     this.provenance = { bundleName: bundle.manifest.name, bundleSha256: bundle.sha256, backend: backend.name, scoringEngine: scoringEngine() };
     this.skippedBackends = (backend as { skipped?: { name: string; reason: string }[] }).skipped ?? [];
     const lanes = backend.concurrency ?? 1;
@@ -230,7 +233,7 @@ export class Inspector {
     const tScore = performance.now();
     const feature = this.featureInput(frame, featureDistance);
     const norm = this.bundle.manifest.positionNorm;
-    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scoring, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
+    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scorer, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
   }
 
@@ -256,7 +259,7 @@ export class Inspector {
     const { layout } = prepared;
     const norm = this.bundle.manifest.positionNorm;
     const extras = { ...(fusion ? { features: { distances, fusion } } : {}), ...(norm ? { norm } : {}) };
-    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scoring, extras);
+    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scorer, extras);
     const recon = stitchTiles(recons, layout, 3);
     return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
   }

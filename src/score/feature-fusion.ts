@@ -11,7 +11,7 @@
  */
 import type { FeatureFusion, PositionNorm, ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
-import { fusedScore } from './fused.js';
+import { FusedScorer } from './fused.js';
 import { normalizeMap } from './position-norm.js';
 import { aggregateRef } from './reference/fused.js';
 
@@ -71,18 +71,20 @@ export interface MapExtras {
 /**
  * The fused score of one model-size pair, with the feature-level map mixed in and the map normalised per position
  * when `extras` says so: the image score is then aggregated over the final map (the bundle's aggregation).
+ * `scoring`: options (validated on this call) or a FusedScorer (validated when it was made).
  */
 export async function fusedScoreWithFeatures(
   input: Float32Array,
   recon: Float32Array,
   width: number,
   height: number,
-  scoring: ScoringOptions,
+  scoring: ScoringOptions | FusedScorer,
   extras: MapExtras = {},
 ): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
-  const r = await fusedScore(input, recon, width, height, scoring);
+  const scorer = scoring instanceof FusedScorer ? scoring : new FusedScorer(scoring);
+  const r = await scorer.score(input, recon, width, height);
   if (!extras.feature && !extras.norm) return r;
-  return { ...finishMap(r.map, width, height, scoring, extras), engine: r.engine };
+  return { ...finishMap(r.map, width, height, scorer.options, extras), engine: r.engine };
 }
 
 /** A fused map with the extras applied (fusion, then normalisation) and its image score; `map` is left alone. */

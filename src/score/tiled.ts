@@ -8,7 +8,7 @@ import type { ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
 import { fuseFeatureMap, type FeatureFusion } from './feature-fusion.js';
-import { fusedScore } from './fused.js';
+import { FusedScorer } from './fused.js';
 import { normalizeMap, type PositionNorm } from './position-norm.js';
 import { aggregateRef } from './reference/fused.js';
 
@@ -29,17 +29,19 @@ export interface TiledExtras {
  * `inputs` and `recons`: per tile, HWC RGB at tile size, in the layout's raster order. `extras.features`: with a
  * feature bank, each tile's distance map and the bundle's fusion (each tile's map is fused before stitching);
  * `extras.norm`: the per-position normalisation, applied to the stitched map (its positions are the frame's).
+ * `scoring`: options (validated here) or a FusedScorer (validated when it was made).
  */
-export async function fusedScoreTiles(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, scoring: ScoringOptions, extras: TiledExtras = {}): Promise<TiledScore> {
+export async function fusedScoreTiles(inputs: Float32Array[], recons: Float32Array[], layout: TileLayout, scoring: ScoringOptions | FusedScorer, extras: TiledExtras = {}): Promise<TiledScore> {
+  const scorer = scoring instanceof FusedScorer ? scoring : new FusedScorer(scoring);
   const t = layout.tile;
   const maps: Float32Array[] = [];
   let engine: ScoringEngine = 'typescript';
   for (let i = 0; i < inputs.length; i++) {
-    const r = await fusedScore(inputs[i]!, recons[i]!, t, t, scoring);
+    const r = await scorer.score(inputs[i]!, recons[i]!, t, t);
     maps.push(r.map);
     engine = r.engine;
   }
-  return { ...combineTiles(maps, layout, scoring, extras), engine };
+  return { ...combineTiles(maps, layout, scorer.options, extras), engine };
 }
 
 /**

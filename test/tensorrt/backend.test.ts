@@ -10,6 +10,8 @@ import { readEngineMetadata } from '../../src/engine/metadata.js';
 import { MmaerecError } from '../../src/errors.js';
 import { createBackend, registerBackend } from '../../src/infer/registry.js';
 import { createTensorRTBackend, tensorrtBackendEntry } from '../../src/infer/tensorrt.js';
+import { FusedScorer } from '../../src/score/fused.js';
+import { aggregateRef } from '../../src/score/reference/fused.js';
 import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
 import { fakeTensorRT } from './fake-tensorrt.js';
@@ -141,6 +143,24 @@ describe('build-engine and the TensorRT back end over a test double of the addon
     await expect(be.run({ image: new Float32Array(3), edge })).rejects.toThrow(RangeError);
     await be.dispose();
     await expect(be.run({ image, edge })).rejects.toThrow(/after dispose/);
+  });
+
+  it('scores on the device with the scorer\'s params: map and score back, the reconstruction only when asked, the margin applied', async () => {
+    const fake = fakeTensorRT();
+    await buildEngine({ model: bundle.dir }, { tensorrt: fake.availability });
+    const be = await createTensorRTBackend(bundle, { tensorrt: fake.availability });
+    const image = new Float32Array(3 * S * S).map((_, i) => (i % 11) / 11);
+    const edge = new Float32Array(S * S);
+    const scorer = new FusedScorer({ shadingWindow: 9, aggregation: { kind: 'max', margin: 0.25 } });
+    const plain = await be.runScored!({ image, edge }, scorer);
+    expect(plain.recon).toBeUndefined();
+    expect(fake.calls.scored[0]).toEqual({ params: scorer.nativeParams, wantRecon: false });
+    expect(plain.score).toBe(aggregateRef(plain.map, scorer.options.aggregation, S, S));
+    const withRecon = await be.runScored!({ image, edge }, scorer, { recon: true });
+    expect(withRecon.recon).toEqual(await be.run({ image, edge }));
+    await expect(be.runScored!({ image: new Float32Array(3), edge }, scorer)).rejects.toThrow(RangeError);
+    await be.dispose();
+    await expect(be.runScored!({ image, edge }, scorer)).rejects.toThrow(/after dispose/);
   });
 
   it('refuses a stale engine (other bundle, other GPU, other TensorRT, missing engine) with the rebuild command', async () => {

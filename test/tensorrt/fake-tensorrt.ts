@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { NativeBuildOptions, NativeDevice, NativeEngine, TensorRTAvailability, TensorRTNative } from '../../src/engine/addon.js';
+import type { NativeFusedParams } from '../../src/native.js';
 
 /**
- * A test double of the addon's TensorRT interface (native/tensorrt/tensorrt_glue.h), for the TypeScript logic
+ * A test double of the addon's TensorRT interface (native/glue/tensorrt.h), for the TypeScript logic
  * around it: option hand-off, metadata, checks before loading, call queueing. It is NOT TensorRT: the "plan" it
  * writes is a marker file and its "network" computes recon = 0.5·image + edge (the C++ test's tiny engine).
  */
@@ -10,11 +11,13 @@ export interface FakeCalls {
   builds: NativeBuildOptions[];
   calibrationBytes: number[];
   inferInFlight: number;
+  /** The params and wantRecon of every inferScore call. */
+  scored: { params: NativeFusedParams; wantRecon: boolean }[];
   maxInFlight: number;
 }
 
 export function fakeTensorRT(device: Partial<NativeDevice> = {}, library = '10.3.0'): { availability: TensorRTAvailability; calls: FakeCalls } {
-  const calls: FakeCalls = { builds: [], calibrationBytes: [], inferInFlight: 0, maxInFlight: 0 };
+  const calls: FakeCalls = { builds: [], calibrationBytes: [], inferInFlight: 0, maxInFlight: 0, scored: [] };
   class Engine implements NativeEngine {
     private size = 0;
     async load(planPath: string): Promise<{ width: number; height: number }> {
@@ -30,6 +33,14 @@ export function fakeTensorRT(device: Partial<NativeDevice> = {}, library = '10.3
       await new Promise((r) => setTimeout(r, 5));
       calls.inferInFlight--;
       return image.map((v, i) => 0.5 * v + edge[i % this.size]!);
+    }
+    // As the GPU path would answer: a map (here the reconstruction's first plane, so the margin is visible), its
+    // max as the score, the reconstruction only when asked.
+    async inferScore(image: Float32Array, edge: Float32Array, params: NativeFusedParams, wantRecon: boolean) {
+      calls.scored.push({ params, wantRecon });
+      const recon = await this.infer(image, edge);
+      const map = recon.slice(0, this.size);
+      return { map, score: Math.max(...map), ...(wantRecon ? { recon } : {}) };
     }
     async dispose(): Promise<void> {}
   }

@@ -5,7 +5,7 @@
 //   tensorrt_test --read-calibration f print the header and per-tensor sums of a calibration batch file (used by
 //                                      test/tensorrt to check that the TypeScript writer and this reader agree)
 // Exit status: 0 all ran tests passed (skips included), 1 a test failed, 2 bad usage.
-// Built by native/tensorrt/test/build.sh: without TensorRT (always possible) or with it (-DMMAERE_WITH_TENSORRT).
+// Built by native/tensorrt/test/build.sh: without TensorRT (always possible) or with it (-DMMAEREC_WITH_TENSORRT=1).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -20,7 +20,7 @@
 
 #include "../calibration_batches.h"
 
-#ifdef MMAERE_WITH_TENSORRT
+#if MMAEREC_WITH_TENSORRT
 #include "../device_info.h"
 #include "../engine_builder.h"
 #include "../engine_runner.h"
@@ -111,7 +111,7 @@ int readCalibration(const std::string& path) {
   }
 }
 
-#ifdef MMAERE_WITH_TENSORRT
+#if MMAEREC_WITH_TENSORRT
 
 /// An engine built with the network API (no ONNX needed): recon = 0.5·image + edge (edge broadcast over channels).
 std::string buildTinyPlan(const std::string& path, int32_t w, int32_t h) {
@@ -200,7 +200,7 @@ void testBuilder(const std::string& dir, const std::string& onnx) {
 #endif
 }
 
-#endif  // MMAERE_WITH_TENSORRT
+#endif  // MMAEREC_WITH_TENSORRT
 
 }  // namespace
 
@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   const char* tmp = std::getenv("TMPDIR");
   const std::string dir = tmp && *tmp ? tmp : "/tmp";
   testCalibrationBatches(dir);
-#ifdef MMAERE_WITH_TENSORRT
+#if MMAEREC_WITH_TENSORRT
   std::printf("TensorRT headers %s, library %s\n", mmaerec::trt::compiledVersion().c_str(),
               mmaerec::trt::runtimeVersion().c_str());
   try {

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "engine_runner.h"
-#include "tensorrt_glue.h"
+#include "../core/build_switches.h"
+#include "../tensorrt/engine_runner.h"
+#include "common.h"
+#include "tensorrt.h"
 
 namespace mmaerec::trt::glue {
 
@@ -17,6 +19,9 @@ class Engine final : public Napi::ObjectWrap<Engine> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Engine",
                        {InstanceMethod<&Engine::Load>("load"), InstanceMethod<&Engine::Infer>("infer"),
+#if MMAEREC_WITH_CUDA
+                        InstanceMethod<&Engine::InferScore>("inferScore"),
+#endif
                         InstanceMethod<&Engine::Dispose>("dispose")});
   }
   explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {}
@@ -29,6 +34,9 @@ class Engine final : public Napi::ObjectWrap<Engine> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Infer(const Napi::CallbackInfo& info);
+#if MMAEREC_WITH_CUDA
+  Napi::Value InferScore(const Napi::CallbackInfo& info);
+#endif
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 };
 
@@ -118,6 +126,66 @@ class InferWorker final : public EngineWorker {
   std::vector<float> recon_;
 };
 
+#if MMAEREC_WITH_CUDA
+/// Inference + GPU scoring: the reconstruction is downloaded only when `wantRecon`.
+class InferScoreWorker final : public EngineWorker {
+ public:
+  InferScoreWorker(Napi::Env env, Engine* engine, Napi::Object self, Napi::Float32Array image, Napi::Float32Array edge,
+                   const FusedParams& params, bool wantRecon)
+      : EngineWorker(env, engine, self),
+        image_(Napi::Persistent(image)),
+        edge_(Napi::Persistent(edge)),
+        imageData_(image.Data()),
+        edgeData_(edge.Data()),
+        params_(params),
+        map_(engine->runner->edgeFloats()),
+        recon_(wantRecon ? engine->runner->reconFloats() : 0) {}
+  void Execute() override {
+    try {
+      engine->runner->inferAndScore(imageData_, edgeData_, params_, map_.data(), &score_, &nonfinite_);
+      if (!recon_.empty()) engine->runner->downloadRecon(recon_.data());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    engine->busy = false;
+    Napi::Env env = Env();
+    if (nonfinite_ != -1) {
+      const bool in_input = nonfinite_ >= 0;
+      const long long i = in_input ? nonfinite_ : -2 - nonfinite_;
+      deferred.Reject(Napi::RangeError::New(env, std::string(in_input ? "image" : "recon") + " has a non-finite value at element " +
+                                                     std::to_string(i) + " (pixel " + std::to_string(i / 3) +
+                                                     "): the engine produced it (rebuild the engine, or try --backend onnxruntime)")
+                          .Value());
+      return;
+    }
+    auto out = Napi::Object::New(env);
+    auto map = Napi::Float32Array::New(env, map_.size());
+    std::memcpy(map.Data(), map_.data(), map_.size() * sizeof(float));
+    out.Set("map", map);
+    out.Set("score", score_);
+    if (!recon_.empty()) {
+      auto recon = Napi::Float32Array::New(env, recon_.size());
+      std::memcpy(recon.Data(), recon_.data(), recon_.size() * sizeof(float));
+      out.Set("recon", recon);
+    }
+    deferred.Resolve(out);
+  }
+
+ private:
+  Napi::Reference<Napi::Float32Array> image_;
+  Napi::Reference<Napi::Float32Array> edge_;
+  const float* imageData_;
+  const float* edgeData_;
+  FusedParams params_;
+  std::vector<float> map_;
+  std::vector<float> recon_;
+  double score_ = 0;
+  long long nonfinite_ = -1;
+};
+#endif
+
 class DisposeWorker final : public EngineWorker {
  public:
   DisposeWorker(Napi::Env env, Engine* engine, Napi::Object self) : EngineWorker(env, engine, self) {}
@@ -164,6 +232,37 @@ Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
   worker->Queue();
   return promise;
 }
+
+#if MMAEREC_WITH_CUDA
+Napi::Value Engine::InferScore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!runner) return rejected(env, "the TensorRT engine is not loaded (or was disposed): call load() first");
+  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    return rejected(env, "Engine.inferScore expects (image: Float32Array, edge: Float32Array, params, wantRecon)");
+  }
+  auto image = info[0].As<Napi::Float32Array>();
+  auto edge = info[1].As<Napi::Float32Array>();
+  if (image.ElementLength() != runner->imageFloats() || edge.ElementLength() != runner->edgeFloats()) {
+    return rejected(env, "Engine.inferScore got image/edge of " + std::to_string(image.ElementLength()) + "/" +
+                             std::to_string(edge.ElementLength()) + " floats, the engine needs " +
+                             std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats()));
+  }
+  FusedParams params;
+  try {
+    params = mmaerec::glue::fused_params(env, info[2], runner->shape().width, runner->shape().height);
+  } catch (const Napi::Error& e) {
+    return rejected(env, e.Message());
+  }
+  auto* worker = new InferScoreWorker(env, this, info.This().As<Napi::Object>(), image, edge, params,
+                                      info.Length() > 3 && info[3].ToBoolean());
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+#endif
 
 Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

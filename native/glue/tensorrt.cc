@@ -1,13 +1,13 @@
-// exports.tensorrt: version, queryDevice and buildEngine (see tensorrt_glue.h). Everything that touches CUDA or
+// exports.tensorrt: version, queryDevice and buildEngine (see tensorrt.h). Everything that touches CUDA or
 // TensorRT runs in an AsyncWorker; build progress comes back through a ThreadSafeFunction.
-#include "tensorrt_glue.h"
+#include "tensorrt.h"
 
 #include <memory>
 #include <string>
 
-#include "device_info.h"
-#include "engine_builder.h"
-#include "trt_common.h"
+#include "../tensorrt/device_info.h"
+#include "../tensorrt/engine_builder.h"
+#include "../tensorrt/trt_common.h"
 
 namespace mmaerec::trt::glue {
 

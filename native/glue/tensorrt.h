@@ -1,5 +1,5 @@
-// N-API glue of the TensorRT back end. The addon's entry file calls InitTensorRT(env, exports) when it is built
-// with MMAERE_WITH_TENSORRT; it adds `exports.tensorrt`. An addon built without TensorRT has no `tensorrt` export,
+// N-API glue of the TensorRT back end (the Node-free engine code is native/tensorrt). The addon's entry file calls
+// InitTensorRT(env, exports) when it is built with MMAEREC_WITH_TENSORRT=1; it adds `exports.tensorrt`. An addon built without TensorRT has no `tensorrt` export,
 // and src/infer/tensorrt.ts reports that (with how to rebuild) instead of crashing.
 //
 // exports.tensorrt:
@@ -11,6 +11,9 @@
 //       onEvent({ kind: 'phase-start'|'step'|'phase-finish'|'warning', phase, parent, step, steps })
 //   new Engine(): load(planPath, device): Promise<{ width, height }>;
 //                 infer(image: Float32Array, edge: Float32Array): Promise<Float32Array /* recon, 1x3xHxW */>;
+//                 inferScore(image, edge, params /* NativeFusedParams */, wantRecon): Promise<{ map, score, recon? }>
+//                   (only in builds with the CUDA kernels: inference and fused score on the GPU, no host copy
+//                   of the reconstruction unless wantRecon);
 //                 dispose(): Promise<void>
 #pragma once
 
@@ -20,7 +23,7 @@ namespace mmaerec::trt::glue {
 
 void InitTensorRT(Napi::Env env, Napi::Object exports);
 
-/// The Engine class (tensorrt_glue_engine.cc).
+/// The Engine class (tensorrt_engine.cc).
 Napi::Function DefineEngineClass(Napi::Env env);
 
 }  // namespace mmaerec::trt::glue
