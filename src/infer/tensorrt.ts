@@ -60,7 +60,11 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
   // The addon runs one inference at a time per engine (shared buffers); calls are chained, not rejected.
   let queue: Promise<unknown> = Promise.resolve();
 
-  const run = (inputs: InferenceInputs): Promise<Float32Array> => {
+  /**
+   * One engine call, checked and chained behind the previous one: refused after dispose() and for inputs of the
+   * wrong size, then run when the engine is free (a failed call does not block the next).
+   */
+  const enqueue = <T>(inputs: InferenceInputs, call: () => Promise<T>): Promise<T> => {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'TensorRT back end used after dispose(): create a new back end'));
     try {
       assertFloat32Length('inputs.image', inputs.image, 3 * plane);
@@ -68,35 +72,28 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
     } catch (err) {
       return Promise.reject(err);
     }
-    const result = queue.then(() =>
-      engine.infer(inputs.image, inputs.edge).catch((err: Error) => {
-        throw new MmaerecError('E_INFER', `TensorRT inference failed (${err.message}): check the GPU (tegrastats / nvidia-smi) and restart`, { cause: err });
-      }),
-    );
+    const result = queue.then(call);
     queue = result.catch(() => undefined);
     return result;
   };
 
+  const run = (inputs: InferenceInputs): Promise<Float32Array> =>
+    enqueue(inputs, () =>
+      engine.infer(inputs.image, inputs.edge).catch((err: Error) => {
+        throw new MmaerecError('E_INFER', `TensorRT inference failed (${err.message}): check the GPU (tegrastats / nvidia-smi) and restart`, { cause: err });
+      }),
+    );
+
   // Inference + GPU scoring in one pass, when the addon has the CUDA kernels too (Engine.inferScore).
   const inferScore = engine.inferScore?.bind(engine);
   const runScored: InferenceBackend['runScored'] = inferScore
-    ? (inputs, scorer, options = {}) => {
-        if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'TensorRT back end used after dispose(): create a new back end'));
-        try {
-          assertFloat32Length('inputs.image', inputs.image, 3 * plane);
-          assertFloat32Length('inputs.edge', inputs.edge, plane);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-        const result = queue.then(async () => {
+    ? (inputs, scorer, options = {}) =>
+        enqueue(inputs, async () => {
           const r = await inferScore(inputs.image, inputs.edge, scorer.nativeParams, options.recon === true).catch((err: Error) => {
             throw new MmaerecError('E_INFER', `TensorRT inference + GPU scoring failed (${err.message}): check the GPU (tegrastats / nvidia-smi) and restart`, { cause: err });
           });
           return { map: r.map, score: scorer.finishScore(r.map, r.score, width, height), ...(r.recon ? { recon: r.recon } : {}) };
-        });
-        queue = result.catch(() => undefined);
-        return result;
-      }
+        })
     : undefined;
 
   return {
