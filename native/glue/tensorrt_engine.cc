@@ -38,6 +38,7 @@ class Engine final : public Napi::ObjectWrap<Engine> {
   Napi::Value InferScore(const Napi::CallbackInfo& info);
 #endif
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  std::string inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature) const;
 };
 
 Napi::Value rejected(Napi::Env env, const std::string& message) {
@@ -211,22 +212,31 @@ Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!runner) return rejected(env, "the TensorRT engine is not loaded (or was disposed): call load() first");
-  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
-  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+/// Why an inference call cannot run (engine state, argument types, sizes), or "" when it can: the checks infer
+/// and inferScore share; `args` is how many arguments the call needs, `signature` what it expects.
+std::string Engine::inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature) const {
+  if (!runner) return "the TensorRT engine is not loaded (or was disposed): call load() first";
+  if (busy) return "the TensorRT engine is busy: await the previous call first";
+  if (info.Length() < args || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    return rejected(env, "Engine.infer expects (image: Float32Array, edge: Float32Array)");
+    return call + " expects " + signature;
   }
+  const size_t image = info[0].As<Napi::Float32Array>().ElementLength();
+  const size_t edge = info[1].As<Napi::Float32Array>().ElementLength();
+  if (image != runner->imageFloats() || edge != runner->edgeFloats()) {
+    return call + " got image/edge of " + std::to_string(image) + "/" + std::to_string(edge) + " floats, the engine needs " +
+           std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats());
+  }
+  return "";
+}
+
+Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string refused = inputProblem(info, 2, "Engine.infer", "(image: Float32Array, edge: Float32Array)");
+  if (!refused.empty()) return rejected(env, refused);
   auto image = info[0].As<Napi::Float32Array>();
   auto edge = info[1].As<Napi::Float32Array>();
-  if (image.ElementLength() != runner->imageFloats() || edge.ElementLength() != runner->edgeFloats()) {
-    return rejected(env, "Engine.infer got image/edge of " + std::to_string(image.ElementLength()) + "/" +
-                             std::to_string(edge.ElementLength()) + " floats, the engine needs " +
-                             std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats()));
-  }
   auto* worker = new InferWorker(env, this, info.This().As<Napi::Object>(), image, edge);
   auto promise = worker->promise();
   worker->Queue();
@@ -236,20 +246,10 @@ Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
 #if MMAEREC_WITH_CUDA
 Napi::Value Engine::InferScore(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!runner) return rejected(env, "the TensorRT engine is not loaded (or was disposed): call load() first");
-  if (busy) return rejected(env, "the TensorRT engine is busy: await the previous call first");
-  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    return rejected(env, "Engine.inferScore expects (image: Float32Array, edge: Float32Array, params, wantRecon)");
-  }
+  const std::string refused = inputProblem(info, 3, "Engine.inferScore", "(image: Float32Array, edge: Float32Array, params, wantRecon)");
+  if (!refused.empty()) return rejected(env, refused);
   auto image = info[0].As<Napi::Float32Array>();
   auto edge = info[1].As<Napi::Float32Array>();
-  if (image.ElementLength() != runner->imageFloats() || edge.ElementLength() != runner->edgeFloats()) {
-    return rejected(env, "Engine.inferScore got image/edge of " + std::to_string(image.ElementLength()) + "/" +
-                             std::to_string(edge.ElementLength()) + " floats, the engine needs " +
-                             std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats()));
-  }
   FusedParams params;
   try {
     params = mmaerec::glue::fused_params(env, info[2], runner->shape().width, runner->shape().height);
