@@ -7,7 +7,7 @@
  */
 import sharp from 'sharp';
 import type { TilingSpec } from '../preprocess/tiles.js';
-import { spread } from './feature-bank.js';
+import { spread } from '../util/spread.js';
 
 /** Long/short side ratio from which images are tiled rather than stretched. */
 export const ASPECT_LIMIT = 1.5;

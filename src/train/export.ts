@@ -19,7 +19,8 @@ import { cropTile, tileLayout, tilesOf } from '../preprocess/tiles.js';
 import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, tiledScorable, type ReconstructedPair, type Scorable, type ScoringSelection } from './select-scoring.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
-import { fillFeatureBank, spread } from './feature-bank.js';
+import { fillFeatureBank } from './feature-bank.js';
+import { spread } from '../util/spread.js';
 import { choosePositionNorm } from './position-choice.js';
 
 /** Model-size images (or tiles) the feature bank's patches are collected from. */

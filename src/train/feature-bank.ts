@@ -23,13 +23,6 @@ export interface BankFill {
   images: number;
 }
 
-/** Every `step`-th element so that at most `max` remain, spread over the whole list. */
-export function spread<T>(list: T[], max: number): T[] {
-  if (list.length <= max) return list;
-  const step = list.length / max;
-  return Array.from({ length: max }, (_, i) => list[Math.floor(i * step)]!);
-}
-
 /** The patch features [N, C] of model-size HWC float images, `batch` at a time. */
 async function patchFeatures(net: TfjsNetwork, images: Float32Array[], size: number, batch: number): Promise<{ rows: Float32Array[]; channels: number }> {
   const rows: Float32Array[] = [];

@@ -205,7 +205,7 @@ export async function selectScoring(o: {
       const mapped = resolveScoringOptions({ ...o.base, shadingWindow, mu });
       const plain = [];
       for (const p of pairs) plain.push(await p.score(mapped));
-      const mapScale = meanMax(plain.slice(0, o.clean.length).map((m) => m.map.reduce((a, v) => (v > a ? v : a), -Infinity)));
+      const mapScale = meanMax(plain.slice(0, o.clean.length).map((m) => maxOf([m.map])));
       for (const alpha of alphas) {
         const fusion = withFeatures && alpha > 0 ? { alpha, mapScale, featureScale, grid: o.featureGrid! } : undefined;
         const maps = [];

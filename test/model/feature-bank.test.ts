@@ -15,7 +15,8 @@ import { presetConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/init.js';
 import { buildNetwork } from '../../src/model/network.js';
 import { loadTfjs, TfjsNetwork } from '../../src/model/tfjs-executor.js';
-import { greedyCoreset, fillFeatureBank, spread } from '../../src/train/feature-bank.js';
+import { greedyCoreset, fillFeatureBank } from '../../src/train/feature-bank.js';
+import { spread } from '../../src/util/spread.js';
 import { Rng } from '../../src/train/rng.js';
 import { seededRandom } from '../../src/util/random.js';
 
