@@ -6,7 +6,7 @@
  * folder). No test image is read. Used to measure the feature bank on bundles trained before it existed, and to
  * compare it on and off on the same weights.
  *
- *   npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024]
+ *   npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024] [--bank-levels 2,3]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,10 +23,11 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
     'feature-bank': { type: 'boolean', default: false }, items: { type: 'string', default: '1024' },
+    'bank-levels': { type: 'string', default: '2,3' },
   },
 });
 if (!values.model || !values.data || !values.out) {
-  console.error('usage: npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024]');
+  console.error('usage: npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024] [--bank-levels 2,3]');
   process.exit(2);
 }
 const bundle = await loadBundle(values.model);
@@ -36,7 +37,7 @@ if (typeof prov.seed !== 'number' || !prov.data?.validation) {
   console.error(`${values.model}: its provenance has no seed or validation count: it was not trained by mmaerec-edge train`);
   process.exit(2);
 }
-const config = parseModelConfig({ ...bundle.config, ...(values['feature-bank'] ? { featureBank: { items: Number(values.items) } } : {}) });
+const config = parseModelConfig({ ...bundle.config, ...(values['feature-bank'] ? { featureBank: { items: Number(values.items), levels: values['bank-levels'].split(',').map(Number) } } : {}) });
 const weights = await loadBundleWeights(bundle);
 for (const p of buildNetwork(config).params) if (!weights.has(p.name)) weights.set(p.name, { shape: [...p.shape], data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) });
 
@@ -47,7 +48,7 @@ const options = parseTrainOptions({
   ...(prov.augment ? { augment: prov.augment } : {}), ...(tiling ? { tiling } : {}), name: bundle.manifest.name,
   // only its label reaches the provenance: the weights are the bundle's
   ...(bundle.manifest.provenance.backbone !== 'random' ? { backbone: `the backbone of ${bundle.manifest.name}` } : {}),
-  command: `scripts/re-export.ts --model ${bundle.manifest.name}${values['feature-bank'] ? ` --feature-bank --items ${values.items}` : ''}`,
+  command: `scripts/re-export.ts --model ${bundle.manifest.name}${values['feature-bank'] ? ` --feature-bank --items ${values.items} --bank-levels ${values['bank-levels']}` : ''}`,
 });
 const data = await loadDataset(values.data, { size: config.inputSize, validationFraction: fraction, seed: prov.seed, ...(tiling ? { tiling } : {}) });
 if (prov.data.digest && data.digest !== prov.data.digest) {

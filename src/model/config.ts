@@ -66,6 +66,10 @@ export const featureBankConfigSchema = z.strictObject({
   /** Bank size K (coreset of the training images' patch vectors). */
   items: z.number().int().min(16).max(16384).default(1024)
     .describe('bank size: a greedy coreset of this many patch vectors from the training images'),
+  levels: z.array(z.number().int().min(0).max(3)).min(1).max(4)
+    .refine((v) => v.every((l, i) => i === 0 || l > v[i - 1]!), 'featureBank.levels must be increasing, without repeats (e.g. [2, 3])')
+    .default([2, 3])
+    .describe('backbone levels (0 = stride 2 … 3 = stride 16) whose patch features the bank compares, at the finest one\'s grid (PatchCore: the middle levels 2 and 3)'),
 });
 
 export const modelConfigSchema = z.strictObject({

@@ -80,19 +80,25 @@ export function buildNetwork(config: ModelConfig): NetworkGraph {
   const recon = g.conv(v, 'decoder.out', { out: 3, kernel: 3, bias: true, ...head });
 
   const outputs: NetworkGraph['outputs'] = { recon, addressing, features: [...features] };
-  if (config.featureBank) outputs.featureBank = featureBankHead(g, features, config.featureBank.items);
+  if (config.featureBank) outputs.featureBank = featureBankHead(g, features, config.featureBank);
   return { inputs: { image, edge }, nodes: g.nodes, params: g.params, shapes: g.shapes, outputs };
 }
 
 /**
- * PatchCore's locally aware patch features on levels 2 and 3 (strides 8, 16): 3×3 mean, level 3 upsampled to
- * level 2's grid, concatenated; then the distance to the nearest normal bank item (filled at export).
+ * PatchCore's locally aware patch features on the bank's levels (default 2 and 3, strides 8 and 16): 3×3 mean,
+ * coarser levels upsampled to the finest one's grid, concatenated; then the distance to the nearest normal bank
+ * item (filled at export).
  */
-function featureBankHead(g: GraphBuilder, features: string[], items: number): { patches: string; distance: string; bank: string } {
-  const fine = g.avgPool3(features[2]!, 'featureBank.pool2');
-  const coarse = g.upsample2x(g.avgPool3(features[3]!, 'featureBank.pool3'), 'featureBank.up3');
-  const patches = g.concatChannels([fine, coarse], 'featureBank.patches');
-  const distance = g.nearestNormal(patches, 'featureBank', items);
+function featureBankHead(g: GraphBuilder, features: string[], bank: { items: number; levels: number[] }): { patches: string; distance: string; bank: string } {
+  const finest = bank.levels[0]!;
+  const parts = bank.levels.map((l) => {
+    let v = g.avgPool3(features[l]!, `featureBank.pool${l}`);
+    // one bilinear ×2 per level of difference; the first keeps the name it had when the bank was levels 2 and 3 only
+    for (let k = finest; k < l; k++) v = g.upsample2x(v, k === finest ? `featureBank.up${l}` : `featureBank.up${l}.${k}`);
+    return v;
+  });
+  const patches = parts.length === 1 ? parts[0]! : g.concatChannels(parts, 'featureBank.patches');
+  const distance = g.nearestNormal(patches, 'featureBank', bank.items);
   return { patches, distance, bank: 'featureBank.bank' };
 }
 

@@ -87,6 +87,31 @@ describe('feature bank', () => {
     net.dispose();
   }, 60_000);
 
+  it('other levels: the bank sits on the finest level\'s grid, coarser ones upsampled; tfjs = ONNX Runtime', async () => {
+    const fine = presetConfig('lite', { ...config, featureBank: { items: 32, levels: [1, 2, 3] } });
+    const g = buildNetwork(fine);
+    expect(g.shapes.get(g.outputs.featureBank!.distance)).toEqual([1, 16, 16]); // stride 4 at 64²
+    expect(g.shapes.get(g.outputs.featureBank!.patches)).toEqual([8 + 16 + 32, 16, 16]);
+    const net = new TfjsNetwork(tf, fine, initWeights(g, 4));
+    await fillFeatureBank(net, images(3, 2), 64, { batch: 3, seed: 0 });
+    const probe = images(1, 5)[0]!;
+    const edge = new Float32Array(64 * 64).fill(0.5);
+    const r = net.forward(tf.tensor4d(probe, [1, 64, 64, 3]), tf.tensor4d(edge, [1, 64, 64, 1]), { training: false, featureBank: 'distance' });
+    const tfDist = (await r.featureBank!.distance!.data()) as Float32Array;
+    const bundle = await writeBundle(join(dir, 'bank-levels'), await createBundle({ config: fine, weights: net.exportWeights() }));
+    const be = await createBackend(bundle, { backend: 'onnxruntime', device: 'cpu', threads: 1 });
+    const planar = new Float32Array(3 * 64 * 64);
+    for (let i = 0; i < 64 * 64; i++) for (let c = 0; c < 3; c++) planar[c * 64 * 64 + i] = probe[i * 3 + c]!;
+    const out = runOutputs(await be.run({ image: planar, edge }));
+    await be.dispose();
+    expect(out.featureDistance!.length).toBe(256);
+    let maxDiff = 0;
+    for (let p = 0; p < 256; p++) maxDiff = Math.max(maxDiff, Math.abs(out.featureDistance![p]! - tfDist[p]!) / Math.max(1, tfDist[p]!));
+    expect(maxDiff).toBeLessThan(1e-3);
+    expect(() => presetConfig('lite', { ...config, featureBank: { items: 32, levels: [3, 2] } })).toThrow(/featureBank.levels must be increasing/);
+    net.dispose();
+  }, 60_000);
+
   it('greedy coreset keeps the outlier that a subset of the same size drops', () => {
     const rows = Array.from({ length: 200 }, (_, i) => Float32Array.from([i % 10 === 0 ? 0.01 * i : 0, 0]));
     rows.push(Float32Array.from([50, 50]));
