@@ -39,6 +39,8 @@ if (typeof prov.seed !== 'number' || !prov.data?.validation) {
 }
 const config = parseModelConfig({ ...bundle.config, ...(values['feature-bank'] ? { featureBank: { items: Number(values.items), levels: values['bank-levels'].split(',').map(Number) } } : {}) });
 const weights = await loadBundleWeights(bundle);
+// a bank is filled again below: the bundle's own (maybe of other levels or size) must not shape the new one
+if (values['feature-bank']) for (const name of [...weights.keys()]) if (name.startsWith('featureBank')) weights.delete(name);
 for (const p of buildNetwork(config).params) if (!weights.has(p.name)) weights.set(p.name, { shape: [...p.shape], data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) });
 
 const tiling = bundle.manifest.input.tiling;
@@ -61,6 +63,7 @@ const t0 = Date.now();
 const { bundle: written, warnings } = await exportBundle(values.out, {
   net, config, data, options, backend, step: prov.steps ?? 0,
   lastLoss: prov.finalLoss ?? { total: NaN, l2: NaN, ssim: NaN, entropy: NaN }, durationMs: prov.durationMs ?? 0,
+  log: (line: string) => console.log(line),
   ...((bundle.manifest.provenance as { backboneWeights?: Record<string, unknown> }).backboneWeights ? { backboneAttribution: (bundle.manifest.provenance as { backboneWeights: Record<string, unknown> }).backboneWeights } : {}),
 });
 net.dispose();

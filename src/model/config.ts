@@ -122,7 +122,7 @@ const lite: ModelConfigInput = {
 /**
  * The default recipe's network (issue 16 item 8): `lite` at half width — backbone widthDivisor 2 (a tapped
  * pretrained backbone keeps its own widths), levels 32/32/64/128, head 16 — a step of which takes ≈ 2.4 s at
- * batch 4 on one of the 2-core build machine's cores, so that 1500 steps fit in an hour of CPU training.
+ * batch 4 on one of the 2-core build machine's cores, so that the default 750 steps take half an hour of CPU training, the export after it included in the hour.
  */
 const edge: ModelConfigInput = {
   ...lite,

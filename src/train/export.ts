@@ -37,6 +37,8 @@ export interface ExportContext {
   durationMs: number;
   /** Licence/attribution of the --backbone weights (import-backbone's record), for the bundle's provenance. */
   backboneAttribution?: Record<string, unknown>;
+  /** One line per finished phase: on a large set the export takes minutes, and silence reads as a hang. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -130,17 +132,28 @@ function bankImages(data: Dataset, o: TrainOptions): Float32Array[] {
   return spread(cuts, MAX_BANK_IMAGES).map(({ image, x, y }) => cropTile(toFloat(train.pixels[image]!), train.dims![image]!.width, 3, x, y, size));
 }
 
+/** A logger that prefixes each line with the seconds since the export began. */
+function phaseLog(log: ((line: string) => void) | undefined): (line: string) => void {
+  const t0 = Date.now();
+  return (line) => log?.(`export (${((Date.now() - t0) / 1000).toFixed(0)} s): ${line}`);
+}
+
 /** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
 export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
   const o = c.options;
   const val = c.data.validation;
   const images = val.pixels.map(toFloat);
+  const phase = phaseLog(c.log);
   const bankFill = c.net.config.featureBank ? await fillFeatureBank(c.net, bankImages(c.data, o), c.data.train.size, { batch: o.batch, seed: o.seed }) : undefined;
+  if (bankFill) phase(`feature bank: ${bankFill.items} items from ${bankFill.patches} patches of ${bankFill.images} training ${o.tiling ? 'tiles' : 'images'}`);
   const clean = await reconstructImages(c.net, images, val.dims, o, val.size);
+  phase(`reconstructed ${images.length} held-out good images`);
   const { scoring, selection, anomalous } = await chooseScoring(c.net, c.data, o, clean, images);
   const fusion = selection?.fusion;
+  if (selection) phase(`scoring chosen on held-out good vs synthetic anomalies: ${JSON.stringify(selection.top[0]?.setting ?? null)} (AUROC ${selection.auroc.toFixed(4)})`);
   const position = o.positionNorm && anomalous ? await choosePositionNorm({ train: await trainScorables(c.net, c.data, o), clean, anomalous, scoring, ...(fusion ? { fusion } : {}) }) : undefined;
   const norm = position?.norm;
+  if (position) phase(`position normalisation ${norm ? 'kept' : 'left out'} (synthetic AUROC off ${position.auroc.off.toFixed(4)}, on ${position.auroc.on.toFixed(4)})`);
   // thresholds with the bundle's own scoring, on the scale of the scores it will produce
   const calibration = thresholdsFromValidation(await scoreValidation(clean, scoring, fusion, norm), o.falseAlarmRate);
   const thresholds = calibration.thresholds;

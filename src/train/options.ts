@@ -42,7 +42,7 @@ export const trainOptionsSchema = z.strictObject({
   batch: z.number().int().positive().max(256).default(4),
   /**
    * Initial learning rate. The paper does not give it; EdgRec and MemAE use 1e-4 over long GPU runs. The default
-   * recipe's hour on a CPU (≈ 1500 steps) needs 1e-3 (BENCHMARKS.md, "Training").
+   * recipe's half hour on a CPU (750 steps) needs 1e-3 (BENCHMARKS.md, "Training").
    */
   lr: z.number().positive().max(1).default(1e-3),
   lrFactor: z.number().positive().max(1).default(0.2),

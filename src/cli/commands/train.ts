@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--preset <name>', 'network preset: edge (the measured recipe: lite at half width) | lite | paper (default: edge)')
     .option('--config <file>', 'YAML/JSON file of train options (flags override it); network overrides under "model"')
     .option('--epochs <n>', 'epochs over the training images', num('epochs', true))
-    .option('--steps <n>', 'optimiser steps, instead of --epochs; about an hour on 2 CPU cores (default: 1500)', num('steps', true))
+    .option('--steps <n>', 'optimiser steps, instead of --epochs; about half an hour on 2 CPU cores, the export after it included in the hour (default: 750)', num('steps', true))
     .option('--batch <n>', 'batch size (default: 4)', num('batch', true))
     .option('--lr <x>', 'initial learning rate, ×0.2 at 50 % and 80 % of the steps (default: 1e-3)', num('lr', false))
     .option('--seed <n>', 'seed for weights, data order and synthetic anomalies (default: 0)', num('seed', true))
