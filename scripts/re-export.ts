@@ -6,7 +6,7 @@
  * folder). No test image is read. Used to measure the feature bank on bundles trained before it existed, and to
  * compare it on and off on the same weights.
  *
- *   npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024] [--bank-levels 2,3]
+ *   npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 4096] [--bank-levels 2,3]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,12 +22,12 @@ import { parseTrainOptions } from '../src/train/options.js';
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
-    'feature-bank': { type: 'boolean', default: false }, items: { type: 'string', default: '1024' },
+    'feature-bank': { type: 'boolean', default: false }, items: { type: 'string', default: '4096' },
     'bank-levels': { type: 'string', default: '2,3' },
   },
 });
 if (!values.model || !values.data || !values.out) {
-  console.error('usage: npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 1024] [--bank-levels 2,3]');
+  console.error('usage: npx tsx scripts/re-export.ts --model <bundle> --data <its training folder> --out <new bundle> [--feature-bank] [--items 4096] [--bank-levels 2,3]');
   process.exit(2);
 }
 const bundle = await loadBundle(values.model);

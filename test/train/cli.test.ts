@@ -85,7 +85,7 @@ describe('train command', () => {
     expect(manifest.provenance.noPretrained).toBeNull();
     expect(manifest.config.backbone.arch).toBe('mobilenet_v2');
     expect(manifest.config.memory.levels).toEqual([0, 1, 2, 3]);
-    expect(manifest.config.featureBank).toEqual({ items: 1024 });
+    expect(manifest.config.featureBank).toEqual({ items: 4096, levels: [2, 3] });
     // The config's scoring and the --aggregation shorthand, the rest the paper's.
     expect(manifest.scoring).toEqual({ scales: 4, c: 0.0026, mu: 0.002, structureWindow: 21, colorWindow: 11, border: 'valid', shadingWindow: 9, aggregation: { kind: 'max', margin: 0.1 } });
     expect(await readdir(join(out, 'snapshots'))).toEqual(['step-000002']);
