@@ -24,7 +24,8 @@ export interface BackendOptions {
   precision?: Precision;
   /**
    * Frames one run may take (default 1). ONNX Runtime batches them when the model allows it (onnx-batch.ts);
-   * TensorRT runs its engine at batch 1 here (see docs/tensorrt.md) and says so in `batchingOff`.
+   * TensorRT up to the batch range its engine was built with (`build-engine --max-batch`), and with an engine built
+   * for one frame it says so in `batchingOff`.
    */
   maxBatch?: number;
 }
