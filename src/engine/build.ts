@@ -7,7 +7,7 @@ import { loadBundle, ONNX_FILE } from '../model/bundle.js';
 import { loadTensorRT } from './load.js';
 import { requireTensorRT, type TensorRTAvailability } from './addon.js';
 import { writeCalibrationSet, type Preparer } from './calibration.js';
-import { ENGINE_FORMAT, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { batchRangeText, ENGINE_FORMAT, sameBatchRange, writeEngineMetadata, type EngineMetadata } from './metadata.js';
 import { withDynamicBatch } from '../infer/onnx-batch.js';
 import { sha256File } from '../util/sha256.js';
 import { parseBuildEngineOptions } from './options.js';
@@ -128,10 +128,10 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
     throw new MmaerecError('E_BUNDLE', `the bundle's ONNX takes ${report.width}x${report.height} but its manifest says ${width}x${height}: recreate the bundle`);
   }
   const wanted = { min: 1 as const, opt: options.maxBatch, max: options.maxBatch };
-  if (report.batch.min !== wanted.min || report.batch.opt !== wanted.opt || report.batch.max !== wanted.max) {
+  if (!sameBatchRange(report.batch, wanted)) {
     // The plan would take other batches than its metadata says: never leave such a pair behind.
     await rm(options.planPath, { force: true });
-    throw new MmaerecError('E_ENGINE', `TensorRT built the batch range ${rangeText(report.batch)}, not the ${rangeText(wanted)} asked for: rebuild the native addon (\`npm run build:native\`) so that it matches this package`);
+    throw new MmaerecError('E_ENGINE', `TensorRT built the batch range ${batchRangeText(report.batch)}, not the ${batchRangeText(wanted)} asked for: rebuild the native addon (\`npm run build:native\`) so that it matches this package`);
   }
   if (calibration) calibration.cacheHit = report.calibrationCacheHit;
 
@@ -156,8 +156,4 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
   await writeEngineMetadata(options.metadataPath, metadata);
   progress({ kind: 'stage', stage: 'done' });
   return { planPath: options.planPath, metadataPath: options.metadataPath, metadata };
-}
-
-function rangeText(b: { min: number; opt: number; max: number }): string {
-  return `min ${b.min} / opt ${b.opt} / max ${b.max}`;
 }

@@ -20,6 +20,17 @@ export const batchRangeSchema = z
 
 /** Engines built before batch ranges existed were built for one frame per inference. */
 export const FIXED_BATCH = { min: 1, opt: 1, max: 1 } as const;
+
+type Range = { min: number; opt: number; max: number };
+
+export function sameBatchRange(a: Range, b: Range): boolean {
+  return a.min === b.min && a.opt === b.opt && a.max === b.max;
+}
+
+/** "min 1 / opt 4 / max 4", as messages name a range. */
+export function batchRangeText(b: Range): string {
+  return `min ${b.min} / opt ${b.opt} / max ${b.max}`;
+}
 const nchw = (channels: number) => z.tuple([z.literal(1), z.literal(channels), z.number().int().positive(), z.number().int().positive()]);
 
 export const engineMetadataSchema = z.object({

@@ -103,6 +103,9 @@ export async function createBackend(bundle: LoadedBundle, options: BackendOption
   if (options.sessions !== undefined && (!Number.isInteger(options.sessions) || options.sessions < 1 || options.sessions > 16)) {
     throw new RangeError(`Expected an integer in 1..16 for sessions but received ${options.sessions}`);
   }
+  if (options.maxBatch !== undefined && (!Number.isInteger(options.maxBatch) || options.maxBatch < 1 || options.maxBatch > 64)) {
+    throw new RangeError(`Expected an integer in 1..64 for maxBatch but received ${options.maxBatch}`);
+  }
   if (options.precision !== undefined && !PRECISIONS.includes(options.precision)) {
     throw new RangeError(`Expected 'fp32' or 'int8' for precision but received ${String(options.precision)}`);
   }

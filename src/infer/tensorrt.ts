@@ -4,7 +4,7 @@ import { requireTensorRT, type TensorRTAvailability } from '../engine/addon.js';
 import { checkEngineMetadata, checkPlanFile, rebuildHint, type EngineEnvironment } from '../engine/check.js';
 import { loadTensorRT } from '../engine/load.js';
 import type { BatchRange } from '../engine/addon.js';
-import { readEngineMetadata, type EngineMetadata } from '../engine/metadata.js';
+import { batchRangeText, readEngineMetadata, sameBatchRange, type EngineMetadata } from '../engine/metadata.js';
 import { defaultPlanPath, metadataPathFor } from '../engine/options.js';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
@@ -61,12 +61,12 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
   } catch (err) {
     throw new MmaerecError('E_ENGINE', `${(err as Error).message}`, { cause: err });
   }
-  if (!sameRange(loaded.batch, meta.batch)) {
+  if (!sameBatchRange(loaded.batch, meta.batch)) {
     await engine.dispose();
-    throw new MmaerecError('E_ENGINE', `engine ${planPath} takes batches ${rangeText(loaded.batch)} but its metadata says ${rangeText(meta.batch)}: ${rebuildHint(bundle.dir, planPath)}`);
+    throw new MmaerecError('E_ENGINE', `engine ${planPath} takes batches ${batchRangeText(loaded.batch)} but its metadata says ${batchRangeText(meta.batch)}: ${rebuildHint(bundle.dir, planPath)}`);
   }
   const plane = width * height;
-  const batch = Math.max(1, Math.min(options.maxBatch ?? 1, meta.batch.max));
+  const batch = Math.min(options.maxBatch ?? 1, meta.batch.max);
   let disposed = false;
   // The addon runs one inference at a time per engine (shared buffers); calls are chained, not rejected.
   let queue: Promise<unknown> = Promise.resolve();
@@ -142,14 +142,6 @@ export async function createTensorRTBackend(bundle: LoadedBundle, options: Tenso
       await engine.dispose();
     },
   };
-}
-
-function sameRange(a: BatchRange, b: BatchRange): boolean {
-  return a.min === b.min && a.opt === b.opt && a.max === b.max;
-}
-
-function rangeText(b: BatchRange): string {
-  return `min ${b.min} / opt ${b.opt} / max ${b.max}`;
 }
 
 /** Why a cell's frames run one at a time on this engine, with the build-engine command that batches them. */

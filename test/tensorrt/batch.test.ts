@@ -7,6 +7,7 @@ import { buildEngine } from '../../src/engine/build.js';
 import { readEngineMetadata } from '../../src/engine/metadata.js';
 import { MmaerecError } from '../../src/errors.js';
 import { runOutputs } from '../../src/infer/backend.js';
+import { createBackend } from '../../src/infer/registry.js';
 import { SharedBackend } from '../../src/infer/shared-backend.js';
 import { createTensorRTBackend } from '../../src/infer/tensorrt.js';
 import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bundle.js';
@@ -135,6 +136,10 @@ describe('the TensorRT back end with a batch range', () => {
     const one = await createTensorRTBackend(bundle, { tensorrt: fake.availability, engine: plan });
     expect([one.maxBatch, one.runBatch, one.batchingOff]).toEqual([1, undefined, undefined]);
     await one.dispose();
+    // maxBatch itself is checked where back ends are created, before any of them loads.
+    for (const bad of [0, 2.5, 65]) {
+      await expect(createBackend(bundle, { maxBatch: bad })).rejects.toThrow(new RangeError(`Expected an integer in 1..64 for maxBatch but received ${bad}`));
+    }
   });
 
   it('an engine built for one frame says, when a cell asks for batches, the build-engine command that batches', async () => {
