@@ -69,6 +69,7 @@
         #     scripts/build-native.mjs prepared. ---
         ['with_tensorrt=="true"', {
           'sources': [
+            'native/tensorrt/batch_range.cc',
             'native/tensorrt/calibration_batches.cc',
             'native/tensorrt/device_info.cc',
             'native/tensorrt/engine_io.cc',

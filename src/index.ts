@@ -42,8 +42,8 @@ export { FfmpegSource, isLiveInput, type FfmpegSourceOptions } from './capture/f
 export { GstreamerSource, gstreamerAvailable, type GstreamerSourceOptions } from './capture/gstreamer-source.js';
 export { MemorySource } from './capture/memory-source.js';
 export { BoundedQueue, type BackpressurePolicy, type QueueOptions } from './capture/queue.js';
-export { JsonlSink, recordToJson, recordToLine, type JsonlSinkOptions, type HeatmapInJson } from './publish/jsonl-sink.js';
-export { StdoutSink, recordToText, type StdoutSinkOptions } from './publish/stdout-sink.js';
+export { JsonlSink, recordToJson, recordToLine, modelEventToLine, type JsonlSinkOptions, type HeatmapInJson } from './publish/jsonl-sink.js';
+export { StdoutSink, recordToText, modelEventToText, type StdoutSinkOptions } from './publish/stdout-sink.js';
 export { runConfigSchema, type RunConfig, type RunConfigInput, type SourceConfig, type SinkConfig, type HeatmapPolicy } from './config/schema.js';
 export { loadRunConfig, parseRunConfig } from './config/load.js';
 export { PipelineMetrics, type MetricTotals } from './observe/metrics.js';

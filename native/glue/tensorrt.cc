@@ -92,6 +92,7 @@ class BuildWorker final : public Napi::AsyncWorker {
     out.Set("planBytes", Napi::Number::New(env, double(report_.planBytes)));
     out.Set("width", report_.shape.width);
     out.Set("height", report_.shape.height);
+    out.Set("batch", batchObject(env, report_.batch));
     out.Set("tensorrtVersion", report_.tensorrtVersion);
     out.Set("calibrationSamples", report_.calibrationSamples);
     out.Set("calibrationCacheHit", report_.calibrationCacheHit);
@@ -156,6 +157,8 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
   if (workspace.IsNumber()) options.workspaceBytes = uint64_t(workspace.As<Napi::Number>().DoubleValue());
   const Napi::Value device = o.Get("device");
   if (device.IsNumber()) options.device = device.As<Napi::Number>().Int32Value();
+  const Napi::Value maxBatch = o.Get("maxBatch");
+  if (maxBatch.IsNumber()) options.maxBatch = maxBatch.As<Napi::Number>().Int32Value();
   if (options.onnxPath.empty() || options.planPath.empty()) return rejectWith(env, "buildEngine needs onnxPath and planPath");
   auto* worker = new BuildWorker(env, std::move(options), info.Length() > 1 ? info[1] : env.Undefined());
   auto promise = worker->promise();
@@ -164,6 +167,14 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+Napi::Object batchObject(Napi::Env env, const BatchRange& range) {
+  auto out = Napi::Object::New(env);
+  out.Set("min", range.min);
+  out.Set("opt", range.opt);
+  out.Set("max", range.max);
+  return out;
+}
 
 void InitTensorRT(Napi::Env env, Napi::Object exports) {
   auto trt = Napi::Object::New(env);

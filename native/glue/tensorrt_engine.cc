@@ -38,7 +38,8 @@ class Engine final : public Napi::ObjectWrap<Engine> {
   Napi::Value InferScore(const Napi::CallbackInfo& info);
 #endif
   Napi::Value Dispose(const Napi::CallbackInfo& info);
-  std::string inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature) const;
+  std::string inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature,
+                           const BatchRange& range, int32_t* frames) const;
 };
 
 Napi::Value rejected(Napi::Env env, const std::string& message) {
@@ -85,6 +86,7 @@ class LoadWorker final : public EngineWorker {
     auto out = Napi::Object::New(Env());
     out.Set("width", engine->runner->shape().width);
     out.Set("height", engine->runner->shape().height);
+    out.Set("batch", batchObject(Env(), engine->runner->batch()));
     deferred.Resolve(out);
   }
 
@@ -96,18 +98,20 @@ class LoadWorker final : public EngineWorker {
 
 class InferWorker final : public EngineWorker {
  public:
-  InferWorker(Napi::Env env, Engine* engine, Napi::Object self, Napi::Float32Array image, Napi::Float32Array edge)
+  InferWorker(Napi::Env env, Engine* engine, Napi::Object self, Napi::Float32Array image, Napi::Float32Array edge,
+              int32_t frames)
       : EngineWorker(env, engine, self),
         image_(Napi::Persistent(image)),
         edge_(Napi::Persistent(edge)),
         imageData_(image.Data()),
         edgeData_(edge.Data()),
-        recon_(engine->runner->reconFloats()) {}
+        frames_(frames),
+        recon_(std::size_t(frames) * engine->runner->reconFloats()) {}
   void Execute() override {
     // The input arrays are pinned by the persistent references above; the caller does not touch them while the
     // promise is pending (InferenceBackend contract), so reading them here is safe.
     try {
-      engine->runner->infer(imageData_, edgeData_, recon_.data());
+      engine->runner->infer(imageData_, edgeData_, recon_.data(), frames_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -124,6 +128,7 @@ class InferWorker final : public EngineWorker {
   Napi::Reference<Napi::Float32Array> edge_;
   const float* imageData_;
   const float* edgeData_;
+  int32_t frames_;
   std::vector<float> recon_;
 };
 
@@ -212,9 +217,11 @@ Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-/// Why an inference call cannot run (engine state, argument types, sizes), or "" when it can: the checks infer
-/// and inferScore share; `args` is how many arguments the call needs, `signature` what it expects.
-std::string Engine::inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature) const {
+/// Why an inference call cannot run (engine state, argument types, sizes), or "" when it can, with the frames the
+/// inputs hold in `*frames` (within `range`): the checks infer and inferScore share; `args` is how many arguments the
+/// call needs, `signature` what it expects. The TS back end checks the same first; this guards the buffers.
+std::string Engine::inputProblem(const Napi::CallbackInfo& info, size_t args, const std::string& call, const std::string& signature,
+                                 const BatchRange& range, int32_t* frames) const {
   if (!runner) return "the TensorRT engine is not loaded (or was disposed): call load() first";
   if (busy) return "the TensorRT engine is busy: await the previous call first";
   if (info.Length() < args || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
@@ -222,22 +229,21 @@ std::string Engine::inputProblem(const Napi::CallbackInfo& info, size_t args, co
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     return call + " expects " + signature;
   }
-  const size_t image = info[0].As<Napi::Float32Array>().ElementLength();
-  const size_t edge = info[1].As<Napi::Float32Array>().ElementLength();
-  if (image != runner->imageFloats() || edge != runner->edgeFloats()) {
-    return call + " got image/edge of " + std::to_string(image) + "/" + std::to_string(edge) + " floats, the engine needs " +
-           std::to_string(runner->imageFloats()) + "/" + std::to_string(runner->edgeFloats());
-  }
-  return "";
+  std::string problem;
+  *frames = framesIn(info[0].As<Napi::Float32Array>().ElementLength(), info[1].As<Napi::Float32Array>().ElementLength(),
+                     runner->imageFloats(), runner->edgeFloats(), range, &problem);
+  return *frames == 0 ? call + " got " + problem : "";
 }
 
 Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string refused = inputProblem(info, 2, "Engine.infer", "(image: Float32Array, edge: Float32Array)");
+  int32_t frames = 0;
+  const std::string refused = inputProblem(info, 2, "Engine.infer", "(image: Float32Array, edge: Float32Array)",
+                                           runner ? runner->batch() : BatchRange{}, &frames);
   if (!refused.empty()) return rejected(env, refused);
   auto image = info[0].As<Napi::Float32Array>();
   auto edge = info[1].As<Napi::Float32Array>();
-  auto* worker = new InferWorker(env, this, info.This().As<Napi::Object>(), image, edge);
+  auto* worker = new InferWorker(env, this, info.This().As<Napi::Object>(), image, edge, frames);
   auto promise = worker->promise();
   worker->Queue();
   return promise;
@@ -246,7 +252,10 @@ Napi::Value Engine::Infer(const Napi::CallbackInfo& info) {
 #if MMAEREC_WITH_CUDA
 Napi::Value Engine::InferScore(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string refused = inputProblem(info, 3, "Engine.inferScore", "(image: Float32Array, edge: Float32Array, params, wantRecon)");
+  // One frame: the GPU scoring reads the first image and reconstruction of the engine's buffers.
+  int32_t frames = 0;
+  const std::string refused = inputProblem(info, 3, "Engine.inferScore", "(image: Float32Array, edge: Float32Array, params, wantRecon)",
+                                           BatchRange{1, 1, 1}, &frames);
   if (!refused.empty()) return rejected(env, refused);
   auto image = info[0].As<Napi::Float32Array>();
   auto edge = info[1].As<Napi::Float32Array>();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 
 #include "int8_calibrator.h"
 #include "trt_common.h"
@@ -68,6 +69,23 @@ std::string parserErrors(const nvonnxparser::IParser& parser) {
   return out.empty() ? "no details" : out;
 }
 
+/// A profile with N over `range` for both inputs (C, H, W fixed). Owned by the builder.
+nvinfer1::IOptimizationProfile* batchProfile(nvinfer1::IBuilder& builder, const EngineShape& shape, const BatchRange& range) {
+  nvinfer1::IOptimizationProfile* profile = builder.createOptimizationProfile();
+  if (!profile) throw std::runtime_error("TensorRT could not create an optimisation profile: check the TensorRT installation");
+  using nvinfer1::OptProfileSelector;
+  const std::pair<OptProfileSelector, int32_t> points[] = {
+      {OptProfileSelector::kMIN, range.min}, {OptProfileSelector::kOPT, range.opt}, {OptProfileSelector::kMAX, range.max}};
+  for (const auto& [which, n] : points) {
+    if (!profile->setDimensions(kImageTensor, which, nvinfer1::Dims4{n, 3, shape.height, shape.width}) ||
+        !profile->setDimensions(kEdgeTensor, which, nvinfer1::Dims4{n, 1, shape.height, shape.width})) {
+      throw std::runtime_error("TensorRT refused the batch range 1.." + std::to_string(range.max) +
+                               " for the inputs image and edge: re-export the bundle with this SDK");
+    }
+  }
+  return profile;
+}
+
 #if NV_TENSORRT_MAJOR < 11
 using Calibrator = std::unique_ptr<EntropyCalibrator>;
 #else
@@ -76,7 +94,8 @@ struct Calibrator {};  // TensorRT 11 has no implicit-quantization calibrator
 
 /// Precision flags. TensorRT 11 builds every network strongly typed: precision follows the ONNX graph's own
 /// types and explicit Q/DQ nodes, so builder-side FP16/INT8 switches no longer exist there.
-void applyPrecision(const BuildOptions& o, nvinfer1::IBuilderConfig& config, Calibrator& calibrator) {
+void applyPrecision(const BuildOptions& o, nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config,
+                    const EngineShape& shape, Calibrator& calibrator) {
 #if NV_TENSORRT_MAJOR < 11
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -86,10 +105,17 @@ void applyPrecision(const BuildOptions& o, nvinfer1::IBuilderConfig& config, Cal
     config.setFlag(nvinfer1::BuilderFlag::kINT8);
     calibrator = std::make_unique<EntropyCalibrator>(o.calibrationFile, o.calibrationCache);
     config.setInt8Calibrator(calibrator.get());
+    // With a dynamic batch TensorRT calibrates at the calibration profile's shape; the calibrator hands over one
+    // sample per getBatch, so that profile is a batch of exactly 1.
+    if (shape.dynamicBatch && !config.setCalibrationProfile(batchProfile(builder, shape, BatchRange{1, 1, 1}))) {
+      throw std::runtime_error("TensorRT refused the calibration profile (batch 1): build INT8 without --max-batch");
+    }
   }
 #pragma GCC diagnostic pop
 #else
+  (void)builder;
   (void)config;
+  (void)shape;
   (void)calibrator;
   if (o.fp16 || o.int8) {
     throw std::runtime_error(
@@ -140,11 +166,17 @@ BuildReport buildEngine(const BuildOptions& o, const BuildEventSink& onEvent, co
                              ": re-export the bundle with this SDK version");
   }
   const EngineShape shape = validateIo(describeNetwork(*network), "the ONNX model " + o.onnxPath);
+  const BatchRange range = profileFor(shape.dynamicBatch, o.maxBatch, "the ONNX model " + o.onnxPath);
 
   Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, o.workspaceBytes);
   config->setProgressMonitor(&relay);
-  applyPrecision(o, *config, calibrator);
+  // A dynamic batch needs a profile even for --max-batch 1; a fixed one must not have one.
+  if (shape.dynamicBatch && config->addOptimizationProfile(batchProfile(*builder, shape, range)) < 0) {
+    throw std::runtime_error("TensorRT refused the optimisation profile (batch 1.." + std::to_string(range.max) + "): " +
+                             logger.lastError("no details"));
+  }
+  applyPrecision(o, *builder, *config, shape, calibrator);
 
   Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
 #if NV_TENSORRT_MAJOR < 11
@@ -162,6 +194,7 @@ BuildReport buildEngine(const BuildOptions& o, const BuildEventSink& onEvent, co
   report.planPath = o.planPath;
   report.planBytes = plan->size();
   report.shape = shape;
+  report.batch = range;
   report.tensorrtVersion = runtimeVersion();
 #if NV_TENSORRT_MAJOR < 11
   if (entropy) {

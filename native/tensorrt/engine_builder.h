@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "batch_range.h"
 #include "engine_io.h"
 
 namespace mmaerec::trt {
@@ -21,6 +22,9 @@ struct BuildOptions {
   std::string calibrationCache;    // int8: read if present, written after calibration
   uint64_t workspaceBytes = 1ull << 30;
   int device = 0;
+  // Frames per inference, up to: > 1 needs an ONNX with a dynamic batch (build.ts writes one), and builds the
+  // optimisation profile min 1 / opt maxBatch / max maxBatch over N.
+  int32_t maxBatch = 1;
 };
 
 /// Progress as TensorRT reports it (IProgressMonitor phases and steps) plus warnings from its logger.
@@ -38,6 +42,7 @@ struct BuildReport {
   std::string planPath;
   uint64_t planBytes = 0;
   EngineShape shape;
+  BatchRange batch;                // the profile built (1/1/1 for a fixed batch)
   std::string tensorrtVersion;     // of the library that built it (runtime, not headers)
   uint32_t calibrationSamples = 0; // int8: samples TensorRT consumed (0 when the cache was used)
   bool calibrationCacheHit = false;

@@ -56,17 +56,20 @@ EngineRunner::EngineRunner(const std::string& planPath, int device) : device_(de
                              logger_->lastError("no details") + "): rebuild it on this device with `npx mmaerec-edge build-engine`");
   }
   shape_ = validateIo(describeEngine(*engine_), "the engine " + planPath);
+  if (shape_.dynamicBatch) batch_ = readProfile("the engine " + planPath);
   context_.reset(engine_->createExecutionContext());
   if (!context_) throw std::runtime_error("TensorRT could not create an execution context: " + logger_->lastError("out of GPU memory?"));
 
   try {
+    // Sized for the largest batch once, so that no call of the range allocates.
+    const std::size_t most = std::size_t(batch_.max);
     cudaCheck(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-    allocDevice(&deviceImage_, imageFloats(), "cudaMalloc (image)");
-    allocDevice(&deviceEdge_, edgeFloats(), "cudaMalloc (edge)");
-    allocDevice(&deviceRecon_, reconFloats(), "cudaMalloc (recon)");
-    allocPinned(&pinnedImage_, imageFloats(), "cudaMallocHost (image)");
-    allocPinned(&pinnedEdge_, edgeFloats(), "cudaMallocHost (edge)");
-    allocPinned(&pinnedRecon_, reconFloats(), "cudaMallocHost (recon)");
+    allocDevice(&deviceImage_, most * imageFloats(), "cudaMalloc (image)");
+    allocDevice(&deviceEdge_, most * edgeFloats(), "cudaMalloc (edge)");
+    allocDevice(&deviceRecon_, most * reconFloats(), "cudaMalloc (recon)");
+    allocPinned(&pinnedImage_, most * imageFloats(), "cudaMallocHost (image)");
+    allocPinned(&pinnedEdge_, most * edgeFloats(), "cudaMallocHost (edge)");
+    allocPinned(&pinnedRecon_, most * reconFloats(), "cudaMallocHost (recon)");
   } catch (...) {
     release();
     throw;
@@ -80,6 +83,39 @@ EngineRunner::EngineRunner(const std::string& planPath, int device) : device_(de
 }
 
 EngineRunner::~EngineRunner() { release(); }
+
+/// Profile 0's range over N, the same for both inputs (build-engine makes exactly one profile).
+BatchRange EngineRunner::readProfile(const std::string& what) const {
+  if (engine_->getNbOptimizationProfiles() < 1) {
+    throw std::runtime_error(what + " has a dynamic batch but no optimisation profile: rebuild it with `npx mmaerec-edge build-engine --max-batch <n>`");
+  }
+  using nvinfer1::OptProfileSelector;
+  const auto n = [&](const char* tensor, OptProfileSelector which) { return int32_t(engine_->getProfileShape(tensor, 0, which).d[0]); };
+  const BatchRange image{n(kImageTensor, OptProfileSelector::kMIN), n(kImageTensor, OptProfileSelector::kOPT), n(kImageTensor, OptProfileSelector::kMAX)};
+  const BatchRange edge{n(kEdgeTensor, OptProfileSelector::kMIN), n(kEdgeTensor, OptProfileSelector::kOPT), n(kEdgeTensor, OptProfileSelector::kMAX)};
+  if (image.min != edge.min || image.opt != edge.opt || image.max != edge.max) {
+    throw std::runtime_error(what + " has different batch ranges for image and edge: rebuild it with `npx mmaerec-edge build-engine --max-batch <n>`");
+  }
+  checkRange(image, what);
+  return image;
+}
+
+/// Sets N on both inputs when it differs from the last call's: TensorRT re-infers the shapes after each change, so a
+/// run of calls of one size (the usual case: a busy cell fills every batch) pays that only once.
+void EngineRunner::setFrames(int32_t frames) {
+  if (frames < batch_.min || frames > batch_.max) {
+    throw std::runtime_error("the engine takes " + std::to_string(batch_.min) + ".." + std::to_string(batch_.max) +
+                             " frames per call, not " + std::to_string(frames));
+  }
+  if (!shape_.dynamicBatch || frames == shapedFrames_) return;
+  const nvinfer1::Dims4 image{frames, 3, shape_.height, shape_.width};
+  const nvinfer1::Dims4 edge{frames, 1, shape_.height, shape_.width};
+  if (!context_->setInputShape(kImageTensor, image) || !context_->setInputShape(kEdgeTensor, edge)) {
+    shapedFrames_ = 0;  // one input may have taken the new shape: set both again next time
+    throw std::runtime_error("TensorRT refused the input shape " + dimsString(image) + ": " + logger_->lastError("no details"));
+  }
+  shapedFrames_ = frames;
+}
 
 void EngineRunner::release() noexcept {
   // May run on any libuv worker thread (dispose) or the JS thread (GC): select the engine's device first.
@@ -103,31 +139,32 @@ void EngineRunner::release() noexcept {
   stream_ = nullptr;
 }
 
-void EngineRunner::enqueue(const float* image, const float* edge) {
+void EngineRunner::enqueue(const float* image, const float* edge, int32_t frames) {
   cudaCheck(cudaSetDevice(device_), "cudaSetDevice");
+  setFrames(frames);
+  const std::size_t imageBytes = std::size_t(frames) * imageFloats() * sizeof(float);
+  const std::size_t edgeBytes = std::size_t(frames) * edgeFloats() * sizeof(float);
   // Staging through pinned memory makes the copies truly asynchronous (pageable memory would be copied twice).
-  std::memcpy(pinnedImage_, image, imageFloats() * sizeof(float));
-  std::memcpy(pinnedEdge_, edge, edgeFloats() * sizeof(float));
-  cudaCheck(cudaMemcpyAsync(deviceImage_, pinnedImage_, imageFloats() * sizeof(float), cudaMemcpyHostToDevice, stream_),
-            "cudaMemcpyAsync (image)");
-  cudaCheck(cudaMemcpyAsync(deviceEdge_, pinnedEdge_, edgeFloats() * sizeof(float), cudaMemcpyHostToDevice, stream_),
-            "cudaMemcpyAsync (edge)");
+  std::memcpy(pinnedImage_, image, imageBytes);
+  std::memcpy(pinnedEdge_, edge, edgeBytes);
+  cudaCheck(cudaMemcpyAsync(deviceImage_, pinnedImage_, imageBytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync (image)");
+  cudaCheck(cudaMemcpyAsync(deviceEdge_, pinnedEdge_, edgeBytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync (edge)");
   if (!context_->enqueueV3(stream_)) {
     throw std::runtime_error("TensorRT enqueueV3 failed: " + logger_->lastError("no details"));
   }
 }
 
-void EngineRunner::downloadRecon(float* recon) {
-  cudaCheck(cudaMemcpyAsync(pinnedRecon_, deviceRecon_, reconFloats() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-            "cudaMemcpyAsync (recon)");
+void EngineRunner::downloadRecon(float* recon, int32_t frames) {
+  const std::size_t bytes = std::size_t(frames) * reconFloats() * sizeof(float);
+  cudaCheck(cudaMemcpyAsync(pinnedRecon_, deviceRecon_, bytes, cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync (recon)");
   cudaCheck(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
-  std::memcpy(recon, pinnedRecon_, reconFloats() * sizeof(float));
+  std::memcpy(recon, pinnedRecon_, bytes);
 }
 
 #if MMAEREC_WITH_CUDA
 void EngineRunner::inferAndScore(const float* image, const float* edge, const FusedParams& params, float* map,
                                  double* score, long long* nonfinite) {
-  enqueue(image, edge);
+  enqueue(image, edge, 1);
   if (!scorer_) scorer_ = std::make_unique<cuda::DeviceScorer>();
   std::string error;
   if (!scorer_->score_planar(deviceImage_, deviceRecon_, shape_.width, shape_.height, params, stream_, map, score,
@@ -137,9 +174,9 @@ void EngineRunner::inferAndScore(const float* image, const float* edge, const Fu
 }
 #endif
 
-void EngineRunner::infer(const float* image, const float* edge, float* recon) {
-  enqueue(image, edge);
-  downloadRecon(recon);
+void EngineRunner::infer(const float* image, const float* edge, float* recon, int32_t frames) {
+  enqueue(image, edge, frames);
+  downloadRecon(recon, frames);
 }
 
 }  // namespace mmaerec::trt

@@ -179,7 +179,7 @@ export const runConfigSchema = z.strictObject({
       threads: positiveInt.max(MAX_THREADS).optional()
         .describe("CPU threads per session (ONNX Runtime intra-op); default: the runtime's choice. `run` refuses threads × sessions above 4 × the machine's CPUs"),
       maxBatch: positiveInt.max(64).optional()
-        .describe('frames of different cameras inferred in one run (ONNX Runtime batch dimension); default: the number of sources'),
+        .describe('frames of different cameras inferred in one run (ONNX Runtime batch dimension; TensorRT up to the batch its engine was built for, `build-engine --max-batch`); default: the number of sources'),
       sessions: positiveInt.max(16).default(1)
         .describe('model sessions inferring frames side by side (ONNX Runtime); on 2 cores, 2 with threads 1 gives the most frames/s, 1 with threads 2 the lowest latency'),
       device: z.enum(['cpu', 'cuda']).optional().describe("`cuda` requires the GPU, `cpu` forbids it; default: the GPU when one is usable, else the CPU"),

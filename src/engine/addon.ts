@@ -15,6 +15,13 @@ export interface NativeDevice {
   integrated: boolean;
 }
 
+/** Frames one inference takes: the engine's optimisation profile over the batch (1/1/1: a fixed batch of 1). */
+export interface BatchRange {
+  min: number;
+  opt: number;
+  max: number;
+}
+
 export interface NativeBuildOptions {
   onnxPath: string;
   planPath: string;
@@ -24,6 +31,8 @@ export interface NativeBuildOptions {
   calibrationCache: string;
   workspaceBytes: number;
   device: number;
+  /** > 1: the ONNX at onnxPath has a dynamic batch and the engine gets the profile min 1 / opt = max = maxBatch. */
+  maxBatch: number;
 }
 
 export interface NativeBuildReport {
@@ -31,6 +40,7 @@ export interface NativeBuildReport {
   planBytes: number;
   width: number;
   height: number;
+  batch: BatchRange;
   tensorrtVersion: string;
   calibrationSamples: number;
   calibrationCacheHit: boolean;
@@ -38,7 +48,8 @@ export interface NativeBuildReport {
 }
 
 export interface NativeEngine {
-  load(planPath: string, device: number): Promise<{ width: number; height: number }>;
+  load(planPath: string, device: number): Promise<{ width: number; height: number; batch: BatchRange }>;
+  /** n frames stacked along the batch (n = image.length / (3·H·W), within the loaded batch range) → n reconstructions, stacked. */
   infer(image: Float32Array, edge: Float32Array): Promise<Float32Array>;
   /**
    * Inference and the fused score in one pass on the GPU (native/glue/tensorrt_engine.cc): the reconstruction

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import { loadBundle, ONNX_FILE } from '../model/bundle.js';
 import { loadTensorRT } from './load.js';
 import { requireTensorRT, type TensorRTAvailability } from './addon.js';
 import { writeCalibrationSet, type Preparer } from './calibration.js';
-import { ENGINE_FORMAT, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { batchRangeText, ENGINE_FORMAT, sameBatchRange, writeEngineMetadata, type EngineMetadata } from './metadata.js';
+import { withDynamicBatch } from '../infer/onnx-batch.js';
 import { sha256File } from '../util/sha256.js';
 import { parseBuildEngineOptions } from './options.js';
 import type { BuildProgressEvent } from './progress.js';
@@ -28,7 +29,21 @@ export interface BuiltEngine {
 
 /** Files a build leaves only while it runs (what an interrupted build should remove). */
 export function temporaryBuildFiles(planPath: string): string[] {
-  return [`${planPath}.partial`, `${planPath}.calib-batches.bin`, `${planPath}.json.partial`];
+  return [`${planPath}.partial`, `${planPath}.calib-batches.bin`, `${planPath}.json.partial`, `${planPath}.batch.onnx`];
+}
+
+/**
+ * For --max-batch > 1, the bundle's model.onnx with a symbolic batch (onnx-batch.ts, the rewrite ONNX Runtime batches
+ * with), which build-engine writes beside the plan for the build only; undefined for one frame per inference (the
+ * bundle's own file is parsed). The bundle's file, which its sha256 covers, is never changed.
+ */
+async function batchableOnnx(onnxPath: string, maxBatch: number): Promise<Uint8Array | undefined> {
+  if (maxBatch === 1) return undefined;
+  const batchable = withDynamicBatch(await readFile(onnxPath));
+  if (!batchable.ok) {
+    throw new MmaerecError('E_BUNDLE', `--max-batch ${maxBatch} cannot apply: ${batchable.reason}; build without --max-batch (one frame per inference)`);
+  }
+  return batchable.bytes;
 }
 
 /**
@@ -52,6 +67,8 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
     throw new MmaerecError('E_IO', `cannot write the engine into ${dirname(options.planPath)} (missing or not writable): create it or pick another --out`);
   });
   const bundle = await loadBundle(options.modelDir);
+  // Before the slow parts: a model that cannot take a batch is refused now, not after minutes of calibration.
+  const batchOnnx = await batchableOnnx(bundle.paths.onnx, options.maxBatch);
   const { width, height } = bundle.manifest.input;
   const progress = hooks.onProgress ?? (() => undefined);
   const device = await trt.queryDevice(options.device).catch((err: Error) => {
@@ -83,10 +100,12 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
   progress({ kind: 'stage', stage: 'building' });
   const started = Date.now();
   let report;
+  const onnxPath = batchOnnx ? temporaryBuildFiles(options.planPath)[3]! : bundle.paths.onnx;
   try {
+    if (batchOnnx) await writeFile(onnxPath, batchOnnx);
     report = await trt.buildEngine(
       {
-        onnxPath: bundle.paths.onnx,
+        onnxPath,
         planPath: options.planPath,
         fp16: options.fp16,
         int8: options.int8,
@@ -94,6 +113,7 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
         calibrationCache,
         workspaceBytes: options.workspaceBytes,
         device: options.device,
+        maxBatch: options.maxBatch,
       },
       (event) => progress(event),
     );
@@ -101,10 +121,17 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
     throw new MmaerecError('E_ENGINE', `TensorRT engine build failed: ${(err as Error).message}`, { cause: err });
   } finally {
     if (calibrationFile) await rm(calibrationFile, { force: true });
+    if (batchOnnx) await rm(onnxPath, { force: true });
   }
   if (report.width !== width || report.height !== height) {
     await rm(options.planPath, { force: true });
     throw new MmaerecError('E_BUNDLE', `the bundle's ONNX takes ${report.width}x${report.height} but its manifest says ${width}x${height}: recreate the bundle`);
+  }
+  const wanted = { min: 1 as const, opt: options.maxBatch, max: options.maxBatch };
+  if (!sameBatchRange(report.batch, wanted)) {
+    // The plan would take other batches than its metadata says: never leave such a pair behind.
+    await rm(options.planPath, { force: true });
+    throw new MmaerecError('E_ENGINE', `TensorRT built the batch range ${batchRangeText(report.batch)}, not the ${batchRangeText(wanted)} asked for: rebuild the native addon (\`npm run build:native\`) so that it matches this package`);
   }
   if (calibration) calibration.cacheHit = report.calibrationCacheHit;
 
@@ -117,6 +144,7 @@ export async function buildEngine(rawOptions: Record<string, unknown>, hooks: Bu
     precision: options.precision,
     inputs: { image: [1, 3, height, width], edge: [1, 1, height, width] },
     outputs: { recon: [1, 3, height, width] },
+    batch: wanted,
     bundle: { name: bundle.manifest.name, sha256: bundle.sha256, onnxSha256: bundle.manifest.files[ONNX_FILE]!.sha256 },
     plan: { bytes: report.planBytes, sha256: await sha256File(options.planPath) },
     workspaceMiB: options.workspaceMiB,

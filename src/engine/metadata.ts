@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
-import { PRECISIONS } from './options.js';
+import { MAX_BATCH_LIMIT, PRECISIONS } from './options.js';
 
 /**
  * Engine metadata, written beside the plan (engine.plan.json). A TensorRT plan runs only with the TensorRT version
@@ -11,6 +11,26 @@ import { PRECISIONS } from './options.js';
 export const ENGINE_FORMAT = 'mmaerec-engine/1';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+const frames = z.number().int().min(1).max(MAX_BATCH_LIMIT);
+
+/** The engine's optimisation profile over the batch; min is 1 so that a lone frame always runs. */
+export const batchRangeSchema = z
+  .object({ min: z.literal(1), opt: frames, max: frames })
+  .refine((b) => b.opt <= b.max, 'opt must be at most max');
+
+/** Engines built before batch ranges existed were built for one frame per inference. */
+export const FIXED_BATCH = { min: 1, opt: 1, max: 1 } as const;
+
+type Range = { min: number; opt: number; max: number };
+
+export function sameBatchRange(a: Range, b: Range): boolean {
+  return a.min === b.min && a.opt === b.opt && a.max === b.max;
+}
+
+/** "min 1 / opt 4 / max 4", as messages name a range. */
+export function batchRangeText(b: Range): string {
+  return `min ${b.min} / opt ${b.opt} / max ${b.max}`;
+}
 const nchw = (channels: number) => z.tuple([z.literal(1), z.literal(channels), z.number().int().positive(), z.number().int().positive()]);
 
 export const engineMetadataSchema = z.object({
@@ -27,8 +47,11 @@ export const engineMetadataSchema = z.object({
     totalMemoryBytes: z.number().nonnegative(),
   }),
   precision: z.enum(PRECISIONS),
+  /** Shapes of ONE frame; `batch` says how many one inference may stack along N. */
   inputs: z.object({ image: nchw(3), edge: nchw(1) }),
   outputs: z.object({ recon: nchw(3) }),
+  /** Frames per inference (build-engine --max-batch); absent in metadata written before it existed: 1/1/1. */
+  batch: batchRangeSchema.default({ ...FIXED_BATCH }),
   bundle: z.object({ name: z.string(), sha256, onnxSha256: sha256 }),
   plan: z.object({ bytes: z.number().int().positive(), sha256 }),
   workspaceMiB: z.number().int().positive(),

@@ -16,8 +16,10 @@ export const DEFAULT_PLAN_FILE = 'engine.plan';
 export const DEFAULT_WORKSPACE_MIB = 1024;
 /** Calibration images used at most (TensorRT's guidance: ~500 representative images are enough). */
 export const DEFAULT_CALIB_LIMIT = 500;
+/** The most frames one engine inference may take (native/tensorrt/batch_range.h kMaxBatchLimit, backend.maxBatch). */
+export const MAX_BATCH_LIMIT = 64;
 
-const KNOWN = ['model', 'fp16', 'int8', 'calib', 'calibLimit', 'workspace', 'out', 'device'] as const;
+const KNOWN = ['model', 'fp16', 'int8', 'calib', 'calibLimit', 'workspace', 'out', 'device', 'maxBatch'] as const;
 
 /** Accepts numbers, or decimal strings as CLI flags give them. */
 const intLike = (name: string, min: number, max: number) =>
@@ -41,6 +43,8 @@ export const buildEngineOptionsSchema = z
     workspace: intLike('--workspace', 16, 1 << 20).default(DEFAULT_WORKSPACE_MIB),
     out: z.string().min(1).optional(),
     device: intLike('--device', 0, 63).default(0),
+    /** Frames of several cameras per inference: > 1 builds an optimisation profile min 1 / opt N / max N. */
+    maxBatch: intLike('--max-batch', 1, MAX_BATCH_LIMIT).default(1),
   })
   .strict();
 
@@ -59,6 +63,7 @@ export interface BuildEngineOptions {
   workspaceMiB: number;
   workspaceBytes: number;
   device: number;
+  maxBatch: number;
 }
 
 /** Metadata lives beside the plan: engine.plan → engine.plan.json. */
@@ -119,5 +124,6 @@ export function parseBuildEngineOptions(raw: Record<string, unknown>): BuildEngi
     workspaceMiB: o.workspace,
     workspaceBytes: o.workspace * 1024 * 1024,
     device: o.device,
+    maxBatch: o.maxBatch,
   };
 }

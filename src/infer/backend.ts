@@ -45,7 +45,8 @@ export interface InferenceBackend {
    */
   run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs>;
   /**
-   * Frames one call can take (ONNX Runtime with a batchable model: `maxBatch`). Absent or 1: no batching.
+   * Frames one call can take (ONNX Runtime with a batchable model: `maxBatch`; TensorRT: up to its engine's batch
+   * range). Absent or 1: no batching.
    * With it, `runBatch` infers up to that many frames in one run (one result per frame, in order, each as `run`
    * resolves it).
    */

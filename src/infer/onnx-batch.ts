@@ -10,7 +10,7 @@ interface ValueInfo { name: string; type?: { tensor_type?: { shape?: { dim?: Dim
 
 /**
  * The bundle's model.onnx with a symbolic batch dimension, so that ONNX Runtime runs frames of several cameras
- * in one call. Bundles declare a batch of 1 (TensorRT builds its engine from that file unchanged); every
+ * in one call, and that `build-engine --max-batch` hands TensorRT. Bundles declare a batch of 1; every
  * operator the SDK's writer emits (src/model/onnx-writer.ts: Conv, BatchNormalization, pooling, Resize with
  * scales, reductions over channel/space axes — the memory, the feature bank's nearest-normal distance —,
  * Concat/Split on axis ≥ 1, Transpose keeping axis 0) is independent of the batch, so only the declared shapes change — for models this SDK wrote. Any other producer's model is left

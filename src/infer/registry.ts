@@ -24,7 +24,8 @@ export interface BackendOptions {
   precision?: Precision;
   /**
    * Frames one run may take (default 1). ONNX Runtime batches them when the model allows it (onnx-batch.ts);
-   * TensorRT runs its engine at batch 1 here (see docs/tensorrt.md) and says so in `batchingOff`.
+   * TensorRT up to the batch range its engine was built with (`build-engine --max-batch`), and with an engine built
+   * for one frame it says so in `batchingOff`.
    */
   maxBatch?: number;
 }
@@ -101,6 +102,9 @@ export async function createBackend(bundle: LoadedBundle, options: BackendOption
   }
   if (options.sessions !== undefined && (!Number.isInteger(options.sessions) || options.sessions < 1 || options.sessions > 16)) {
     throw new RangeError(`Expected an integer in 1..16 for sessions but received ${options.sessions}`);
+  }
+  if (options.maxBatch !== undefined && (!Number.isInteger(options.maxBatch) || options.maxBatch < 1 || options.maxBatch > 64)) {
+    throw new RangeError(`Expected an integer in 1..64 for maxBatch but received ${options.maxBatch}`);
   }
   if (options.precision !== undefined && !PRECISIONS.includes(options.precision)) {
     throw new RangeError(`Expected 'fp32' or 'int8' for precision but received ${String(options.precision)}`);

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { PipelineRecord } from '../decide/result.js';
 import { MmaerecError } from '../errors.js';
+import type { ModelEventBody } from './events.js';
 import { DIR_MODE, FILE_MODE, mkdirPrivate, openAppendPrivate, parseMode } from '../util/files.js';
 import type { Sink } from './sink.js';
 
@@ -25,6 +26,15 @@ export function recordToLine(record: PipelineRecord, heatmaps: HeatmapInJson = '
   return JSON.stringify(recordToJson(record, heatmaps), (_k, v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
   );
+}
+
+/**
+ * A model swap outcome as one JSON line (no trailing newline): `kind: "model"` beside the records' "inspection" and
+ * "error", then the body of its mmaerec.model/1 event (outcome, trigger, candidate, inService, reason, shadow, at).
+ * The event's id, line and station are the MQTT sink's; a file next to the records needs none of them.
+ */
+export function modelEventToLine(event: ModelEventBody): string {
+  return JSON.stringify({ kind: 'model', ...event });
 }
 
 export interface JsonlSinkOptions {
@@ -75,8 +85,17 @@ export class JsonlSink implements Sink {
   }
 
   write(record: PipelineRecord): Promise<void> {
+    return this.append(recordToLine(record, this.options.heatmaps));
+  }
+
+  /** A model swap outcome, as a line among the records (modelEventToLine), so the file shows which bundle judged which frames. */
+  announce(event: ModelEventBody): Promise<void> {
+    return this.append(modelEventToLine(event));
+  }
+
+  private append(text: string): Promise<void> {
     if (this.closed) return Promise.reject(new MmaerecError('E_IO', `${this.name}: write after close: close sinks only after the last record`));
-    const line = recordToLine(record, this.options.heatmaps) + '\n';
+    const line = text + '\n';
     const done = this.chain.then(async () => {
       const fh = await this.file();
       await fh.write(line);

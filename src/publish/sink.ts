@@ -16,6 +16,9 @@ export interface Sink {
    * close(), what is left for the next start. Absent: the sink never holds anything back.
    */
   undelivered?(): number;
-  /** Publishes a model swap outcome (MQTT: the `model` topic). Absent: the sink does not carry them. */
+  /**
+   * Hands on a model swap outcome: MQTT publishes it on the `model` topic, JSON lines and stdout write it as a line
+   * among the records (`kind: "model"`). Every built-in sink has it; absent in a sink of your own: it does not carry them.
+   */
   announce?(event: ModelEventBody): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { PipelineRecord } from '../decide/result.js';
-import { recordToLine, type HeatmapInJson } from './jsonl-sink.js';
+import type { ModelEventBody } from './events.js';
+import { modelEventToLine, recordToLine, type HeatmapInJson } from './jsonl-sink.js';
 import type { Sink } from './sink.js';
 import { formatBox, formatScore } from '../util/format.js';
 
@@ -25,6 +26,16 @@ export function recordToText(record: PipelineRecord): string {
   );
 }
 
+/** One human-readable line for a model swap outcome: what was swapped in, or what was refused and why. */
+export function modelEventToText(event: ModelEventBody): string {
+  const named = (b: { bundleName?: string; bundleSha256?: string } | undefined) =>
+    b?.bundleName ? `${b.bundleName}${b.bundleSha256 ? ` (${b.bundleSha256.slice(0, 12)})` : ''}` : 'none';
+  const shadow = event.shadow ? `  shadow ${event.shadow.frames} frames, ${(event.shadow.agreement * 100).toFixed(0)} % agreed` : '';
+  return event.outcome === 'swapped'
+    ? `MODEL  swapped ${named(event.candidate)} from ${event.candidate.path} (${event.trigger})${shadow}`
+    : `MODEL  refused ${event.candidate.path} (${event.trigger}): ${event.reason ?? 'no reason given'}${shadow}  in service: ${named(event.inService)}`;
+}
+
 /** Records on stdout (logs go to stderr, so stdout stays a clean data stream for pipes). */
 export class StdoutSink implements Sink {
   readonly name = 'stdout';
@@ -39,7 +50,16 @@ export class StdoutSink implements Sink {
   }
 
   write(record: PipelineRecord): Promise<void> {
-    const line = (this.format === 'text' ? recordToText(record) : recordToLine(record, this.heatmaps)) + '\n';
+    return this.print(this.format === 'text' ? recordToText(record) : recordToLine(record, this.heatmaps));
+  }
+
+  /** A model swap outcome, among the records: `{"kind":"model", …}` in json, a MODEL line in text. */
+  announce(event: ModelEventBody): Promise<void> {
+    return this.print(this.format === 'text' ? modelEventToText(event) : modelEventToLine(event));
+  }
+
+  private print(text: string): Promise<void> {
+    const line = text + '\n';
     return new Promise((resolve, reject) => {
       this.stream.write(line, (err) => (err ? reject(err) : resolve()));
     });

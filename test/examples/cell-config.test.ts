@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,9 +7,9 @@ import { loadRunConfig } from '../../src/config/load.js';
 import type { InspectionEvent } from '../../src/publish/events.js';
 import { startRun } from '../../src/pipeline/from-config.js';
 import { noMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { needs } from '../helpers/require-tool.js';
+import { needs, tools } from '../helpers/require-tool.js';
 import { collect } from '../publish/collector.js';
-import { FRAMES, FRAME_NAMES, ROOT } from './helpers.js';
+import { FRAMES, FRAME_NAMES, ROOT, cliEntry, runNode } from './helpers.js';
 
 const CELL_YAML = path.join(ROOT, 'examples', 'cell.yaml');
 
@@ -24,6 +24,30 @@ describe('examples/cell.yaml', () => {
     expect(c.sources![1]!.thresholds).toEqual({ image: 0.7 });
     expect(c.backend.maxBatch).toBe(2);
     expect(c.swap).toMatchObject({ watch: path.join(ROOT, 'examples', 'models', 'incoming'), commands: true, shadowFrames: 8 });
+  });
+
+  // --check runs each camera's capture program probe (ffmpeg -version; the cameras themselves are not tried).
+  needs(tools.ffmpeg()).it('passes `mmaerec-edge run --check` (only the metrics port moved off 9464) and leaves nothing behind', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mmaerec-example-cell-check-'));
+    try {
+      const entry = cliEntry(dir);
+      // As written, but with an absolute model path (the copy lives elsewhere) and any free metrics port: 9464 may
+      // be taken on a test machine.
+      const raw = parseYaml(await readFile(CELL_YAML, 'utf8'));
+      raw.model = path.join(ROOT, 'models', 'demo');
+      raw.metrics.port = 0;
+      const variant = path.join(dir, 'cell-check.yaml');
+      await writeFile(variant, stringifyYaml(raw));
+      const before = await readdir(dir);
+      const ran = await runNode([entry, 'run', '--check', '--config', variant]);
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stdout).toMatch(/^sources\[0\]\.capture  ffmpeg: ffmpeg runs/m);
+      expect(ran.stdout).toMatch(/^sources\[1\]\.capture  ffmpeg: ffmpeg runs/m);
+      expect(ran.stdout.trimEnd().split('\n').at(-1)).toBe(`${variant}: valid (everything but the camera and the broker tried; nothing left behind)`);
+      expect(await readdir(dir)).toEqual(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -46,6 +46,30 @@ describe('examples/line.yaml', () => {
     expect(m).toMatchObject({ protocol: '5', qos: 1, publish: 'all', username: 'mmaerec-line1', spool: { kind: 'disk', dir: path.join(examples, 'spool', 'line1') } });
   });
 
+  it('its commented two-camera cell block, put in place of source/roi/thresholds, is a valid cell for the real loader', async () => {
+    const text = await readFile(LINE_YAML, 'utf8');
+    const block = /^# --- two-camera cell \(begin\) -+\n([\s\S]*?)^# --- two-camera cell \(end\) -+$/m.exec(text)?.[1];
+    expect(block, 'the marked block in examples/line.yaml').toBeDefined();
+    // The YAML part of the block: from `# sources:` on, each line without its leading "# ".
+    const yaml = block!.slice(block!.indexOf('# sources:')).split('\n').map((l) => l.replace(/^# ?/, '')).join('\n');
+    const config = parseYaml(text);
+    delete config.source;
+    delete config.roi;
+    delete config.thresholds;
+    Object.assign(config, parseYaml(yaml));
+    config.backend.maxBatch = 2;
+    config.model = path.join(ROOT, 'models', 'demo');
+    const variant = path.join(dir, 'line-cell.yaml');
+    await writeFile(variant, stringifyYaml(config));
+    const c = await loadRunConfig(variant);
+    expect(c.sources!.map((s) => [s.id, s.topic, s.capture.type, s.roi?.width])).toEqual([
+      ['top', 'line1/paint-inspection/top', 'ffmpeg', 720],
+      ['side', 'line1/paint-inspection/side', 'ffmpeg', 1280],
+    ]);
+    expect(c.sources![1]!.thresholds).toEqual({ image: 0.7, pixel: 0.55 });
+    expect(c.sinks.map((s) => s.type)).toEqual(['jsonl', 'mqtt']); // the rest of the file serves the cell as is
+  });
+
   it('as written, `run --check` names the TLS file this machine lacks and leaves nothing behind', async () => {
     const ran = await runNode([entry, 'run', '--check', '--config', LINE_YAML]);
     expect(ran.code).toBe(1);

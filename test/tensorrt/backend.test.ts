@@ -96,14 +96,14 @@ describe('build-engine and the TensorRT back end over a test double of the addon
     const built = await buildEngine({ model: bundle.dir, fp16: true, workspace: '64' }, { tensorrt: fake.availability, onProgress: (e) => events.push(e.kind) });
     expect(fake.calls.builds[0]).toEqual({
       onnxPath: bundle.paths.onnx, planPath: join(bundle.dir, 'engine.plan'), fp16: true, int8: false,
-      calibrationFile: '', calibrationCache: '', workspaceBytes: 64 << 20, device: 0,
+      calibrationFile: '', calibrationCache: '', workspaceBytes: 64 << 20, device: 0, maxBatch: 1,
     });
     expect(events).toEqual(['stage', 'phase-start', 'step', 'phase-finish', 'stage', 'stage']);
     const meta = await readEngineMetadata(built.metadataPath, 'x');
     expect(meta).toMatchObject({
       format: 'mmaerec-engine/1', precision: 'fp16', tensorrt: { version: '10.3.0', headers: '10.3.0' },
       gpu: { name: 'Orin', computeCapability: '8.7' }, inputs: { image: [1, 3, S, S], edge: [1, 1, S, S] },
-      outputs: { recon: [1, 3, S, S] }, bundle: { sha256: bundle.sha256, onnxSha256: bundle.manifest.files['model.onnx']!.sha256 },
+      outputs: { recon: [1, 3, S, S] }, batch: { min: 1, opt: 1, max: 1 }, bundle: { sha256: bundle.sha256, onnxSha256: bundle.manifest.files['model.onnx']!.sha256 },
       workspaceMiB: 64, calibration: null, buildSeconds: 1.3,
     });
     expect(meta.plan.bytes).toBe((await readFile(built.planPath)).length);

@@ -134,6 +134,9 @@ needs(tools.gxx()).describe('the C++ calibration reader (native/tensorrt) reads 
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/SKIP: TensorRT engine tests: built without TensorRT/);
     expect(run.stdout).toMatch(/ok: truncated file refused/);
+    // The batch-range checks (native/tensorrt/batch_range.cc) need no TensorRT, so they run here too.
+    expect(run.stdout).toMatch(/ok: --max-batch 4 on a fixed-batch network refused/);
+    expect(run.stdout).toMatch(/ok: five frames for an engine of up to 4 refused/);
     expect(run.stdout).toMatch(/PASSED \(0 failed\)/);
   });
 });

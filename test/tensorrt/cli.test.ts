@@ -38,6 +38,8 @@ describe('mmaerec-edge build-engine on a machine without TensorRT', () => {
     expect(run.stderr.trim()).toBe('mmaerec-edge: --int8 needs calibration images: add --calib <dir of good images> (the same kind of images the model was trained on)');
     const ws = cli('build-engine', '--model', bundleDir, '--workspace', 'big');
     expect(ws.stderr.trim()).toBe('mmaerec-edge: build-engine option workspace: --workspace must be a whole number: see `mmaerec-edge build-engine --help`');
+    const batch = cli('build-engine', '--model', bundleDir, '--max-batch', '65');
+    expect(batch.stderr.trim()).toBe('mmaerec-edge: build-engine option maxBatch: --max-batch must be at most 64: see `mmaerec-edge build-engine --help`');
   });
 
   it('requires --model and lists the flags in --help', () => {
@@ -46,5 +48,6 @@ describe('mmaerec-edge build-engine on a machine without TensorRT', () => {
     expect(help.stdout).toMatch(/--int8/);
     expect(help.stdout).toMatch(/--calib <dir>/);
     expect(help.stdout).toMatch(/--workspace <MiB>/);
+    expect(help.stdout).toMatch(/--max-batch <n> +frames of several cameras per inference/);
   });
 });

@@ -19,6 +19,7 @@ const meta = (): EngineMetadata => ({
   precision: 'fp16',
   inputs: { image: [1, 3, 64, 48], edge: [1, 1, 64, 48] },
   outputs: { recon: [1, 3, 64, 48] },
+  batch: { min: 1, opt: 4, max: 4 },
   bundle: { name: 'demo', sha256: A, onnxSha256: B },
   plan: { bytes: planBytes.length, sha256: planSha },
   workspaceMiB: 1024,
@@ -112,6 +113,20 @@ describe('engine metadata file', () => {
     await expectEngineError(join(dir, 'format.json'), /format\.json: format: /);
     await writeFile(join(dir, 'shape.json'), JSON.stringify({ ...meta(), inputs: { image: [1, 1, 64, 48], edge: [1, 1, 64, 48] } }));
     await expectEngineError(join(dir, 'shape.json'), /shape\.json: inputs\.image\.1: /);
+    // A batch range the back end cannot use: min above 1 (a lone frame could not run), opt above max, beyond 64.
+    await writeFile(join(dir, 'min.json'), JSON.stringify({ ...meta(), batch: { min: 2, opt: 4, max: 4 } }));
+    await expectEngineError(join(dir, 'min.json'), /min\.json: batch\.min: /);
+    await writeFile(join(dir, 'opt.json'), JSON.stringify({ ...meta(), batch: { min: 1, opt: 8, max: 4 } }));
+    await expectEngineError(join(dir, 'opt.json'), /opt\.json: batch: opt must be at most max/);
+    await writeFile(join(dir, 'max.json'), JSON.stringify({ ...meta(), batch: { min: 1, opt: 65, max: 65 } }));
+    await expectEngineError(join(dir, 'max.json'), /max\.json: batch\.opt: /);
+  });
+
+  it('reads metadata written before batch ranges as an engine of one frame per inference', async () => {
+    const { batch: _batch, ...older } = meta();
+    const path = join(dir, 'older.json');
+    await writeFile(path, JSON.stringify(older));
+    expect((await readEngineMetadata(path, hint)).batch).toEqual({ min: 1, opt: 1, max: 1 });
   });
 
   it('checks the plan file against its recorded size and sha256', async () => {

@@ -29,6 +29,7 @@ describe('build-engine options', () => {
       workspaceMiB: DEFAULT_WORKSPACE_MIB,
       workspaceBytes: DEFAULT_WORKSPACE_MIB * 1024 * 1024,
       device: 0,
+      maxBatch: 1,
     });
   });
 
@@ -38,6 +39,7 @@ describe('build-engine options', () => {
     const q = parseBuildEngineOptions({ model: 'm', int8: true, calib: 'good', calibLimit: '64' });
     expect([q.precision, q.calibDir, q.calibLimit]).toEqual(['int8', resolve('good'), 64]);
     expect(parseBuildEngineOptions({ model: 'm', int8: true, fp16: true, calib: 'g' }).precision).toBe('int8+fp16');
+    expect(parseBuildEngineOptions({ model: 'm', maxBatch: '4' }).maxBatch).toBe(4);
   });
 
   it('refuses flag combinations TensorRT cannot honour', () => {
@@ -50,6 +52,9 @@ describe('build-engine options', () => {
     configError(() => parseBuildEngineOptions({ model: 'm', workspace: 'lots' }), /workspace: --workspace must be a whole number/);
     configError(() => parseBuildEngineOptions({ model: 'm', workspace: 1.5 }), /--workspace must be a whole number/);
     configError(() => parseBuildEngineOptions({ model: 'm', calibLimit: '0' }), /--calib-limit must be at least 1/);
+    configError(() => parseBuildEngineOptions({ model: 'm', maxBatch: '0' }), /maxBatch: --max-batch must be at least 1/);
+    configError(() => parseBuildEngineOptions({ model: 'm', maxBatch: '65' }), /maxBatch: --max-batch must be at most 64/);
+    configError(() => parseBuildEngineOptions({ model: 'm', maxBatch: 'four' }), /--max-batch must be a whole number/);
     configError(() => parseBuildEngineOptions({ model: '' }), /--model <bundle dir> is required/);
     configError(() => parseBuildEngineOptions({}), /model: /);
     configError(() => parseBuildEngineOptions({ model: 'm', out: 'e.plan.json' }), /ends in \.json, which is the metadata file's name/);
@@ -57,6 +62,7 @@ describe('build-engine options', () => {
 
   it('names a misspelled option and suggests the right one', () => {
     configError(() => parseBuildEngineOptions({ model: 'm', calib_limit: 3 }), /unknown build-engine option "calib_limit": did you mean "calibLimit"\?/);
+    configError(() => parseBuildEngineOptions({ model: 'm', max_batch: 3 }), /unknown build-engine option "max_batch": did you mean "maxBatch"\?/);
     configError(() => parseBuildEngineOptions({ model: 'm', precision: 'fp16' }), /unknown build-engine option "precision": use one of model, fp16/);
   });
 });

@@ -29,11 +29,11 @@ cuda="${CUDA_HOME:-/usr/local/cuda}"
 if [ -n "$trt_inc" ] && [ -f "$cuda/include/cuda_runtime_api.h" ]; then
   echo "tensorrt test: building WITH TensorRT ($trt_inc, libs $trt_lib, CUDA $cuda)"
   "$CXX" -std=c++17 -O1 -Wall -Wextra -DMMAEREC_WITH_TENSORRT=1 -DMMAEREC_WITH_CUDA=0 -Werror=undef -isystem "$trt_inc" -isystem "$cuda/include" \
-    "$here/tensorrt_test.cc" "$src"/calibration_batches.cc "$src"/device_info.cc "$src"/engine_io.cc \
+    "$here/tensorrt_test.cc" "$src"/batch_range.cc "$src"/calibration_batches.cc "$src"/device_info.cc "$src"/engine_io.cc \
     "$src"/engine_builder.cc "$src"/engine_runner.cc "$src"/int8_calibrator.cc \
     -L"$trt_lib" -L"$cuda/lib64" -Wl,-rpath,"$trt_lib" -lnvinfer -lnvonnxparser -lcudart -o "$out"
 else
   echo "tensorrt test: TensorRT not found (TENSORRT_ROOT unset, no NvInfer.h in the JetPack/x86 paths): building the TensorRT-free part only"
-  "$CXX" -std=c++17 -O1 -Wall -Wextra -DMMAEREC_WITH_TENSORRT=0 -DMMAEREC_WITH_CUDA=0 -Werror=undef "$here/tensorrt_test.cc" "$src"/calibration_batches.cc -o "$out"
+  "$CXX" -std=c++17 -O1 -Wall -Wextra -DMMAEREC_WITH_TENSORRT=0 -DMMAEREC_WITH_CUDA=0 -Werror=undef "$here/tensorrt_test.cc" "$src"/batch_range.cc "$src"/calibration_batches.cc -o "$out"
 fi
 echo "tensorrt test: built $out"

@@ -16,8 +16,10 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "../batch_range.h"
 #include "../calibration_batches.h"
 
 #if MMAEREC_WITH_TENSORRT
@@ -93,6 +95,48 @@ void testCalibrationBatches(const std::string& dir) {
               "empty set refused");
 }
 
+void testBatchRange() {
+  using mmaerec::trt::BatchRange;
+  using mmaerec::trt::profileFor;
+  const auto same = [](const BatchRange& a, const BatchRange& b) { return a.min == b.min && a.opt == b.opt && a.max == b.max; };
+  check(same(profileFor(false, 1, "m"), BatchRange{1, 1, 1}), "fixed batch of 1, --max-batch 1: profile 1/1/1");
+  check(same(profileFor(true, 4, "m"), BatchRange{1, 4, 4}), "dynamic batch, --max-batch 4: profile min 1 / opt 4 / max 4");
+  check(same(profileFor(true, 1, "m"), BatchRange{1, 1, 1}), "dynamic batch, --max-batch 1: profile 1/1/1");
+  expectThrow([] { profileFor(false, 4, "the ONNX model m.onnx"); }, "the ONNX model m.onnx declares a fixed batch of 1, so it cannot be built for up to 4 frames",
+              "--max-batch 4 on a fixed-batch network refused");
+  expectThrow([] { profileFor(true, 0, "m"); }, "out of range: pass --max-batch 1..64", "--max-batch 0 refused");
+  expectThrow([] { profileFor(true, 65, "m"); }, "out of range: pass --max-batch 1..64", "--max-batch 65 refused");
+
+  mmaerec::trt::checkRange(BatchRange{1, 4, 4}, "e");
+  check(true, "range 1/4/4 read back from an engine accepted");
+  expectThrow([] { mmaerec::trt::checkRange(BatchRange{2, 2, 4}, "the engine e.plan"); }, "the engine e.plan has the batch range min 2 / opt 2 / max 4",
+              "engine range with min 2 refused (a lone frame could not run)");
+  expectThrow([] { mmaerec::trt::checkRange(BatchRange{1, 5, 4}, "e"); }, "rebuild it with", "engine range with opt > max refused");
+  expectThrow([] { mmaerec::trt::checkRange(BatchRange{1, 1, 128}, "e"); }, "<= 64", "engine range beyond 64 refused");
+
+  // framesIn's count and reason, taken before check() builds its label (argument order is unspecified).
+  const auto frames = [](std::size_t image, std::size_t edge, const BatchRange& range) {
+    std::string why;
+    const int32_t n = mmaerec::trt::framesIn(image, edge, 12, 4, range, &why);
+    return std::pair<int32_t, std::string>{n, why};
+  };
+  const BatchRange four{1, 4, 4};
+  check(frames(12, 4, four) == std::pair<int32_t, std::string>{1, ""}, "one frame's floats: 1 frame");
+  check(frames(36, 12, four).first == 3, "three frames' floats: 3 frames");
+  const auto five = frames(60, 20, four);
+  check(five.first == 0 && five.second == "image/edge of 60/20 floats, 5 frames, but the call takes 1..4",
+        "five frames for an engine of up to 4 refused (" + five.second + ")");
+  const auto uneven = frames(24, 4, four);
+  check(uneven.first == 0 && uneven.second == "image/edge of 24/4 floats, not one whole number of frames of 12/4 floats",
+        "image of 2 frames with edge of 1 refused (" + uneven.second + ")");
+  check(frames(13, 4, four).first == 0, "image of a partial frame refused");
+  const auto none = frames(0, 0, four);
+  check(none.first == 0 && none.second.find(", 0 frames,") != std::string::npos, "no frames refused (" + none.second + ")");
+  const auto two = frames(24, 8, BatchRange{});
+  check(two.first == 0 && two.second == "image/edge of 24/8 floats, 2 frames, but the call takes 1",
+        "two frames for a batch-1 engine refused (" + two.second + ")");
+}
+
 int readCalibration(const std::string& path) {
   try {
     CalibrationBatches batches(path);
@@ -114,13 +158,15 @@ int readCalibration(const std::string& path) {
 #if MMAEREC_WITH_TENSORRT
 
 /// An engine built with the network API (no ONNX needed): recon = 0.5·image + edge (edge broadcast over channels).
-std::string buildTinyPlan(const std::string& path, int32_t w, int32_t h) {
+/// With maxBatch > 0 the batch is dynamic, with the profile build-engine makes (min 1 / opt = max = maxBatch).
+std::string buildTinyPlan(const std::string& path, int32_t w, int32_t h, int32_t maxBatch = 0) {
   using namespace nvinfer1;
   mmaerec::trt::Logger logger;
   std::unique_ptr<IBuilder> builder(createInferBuilder(logger));
   std::unique_ptr<INetworkDefinition> network(builder->createNetworkV2(0));
-  ITensor* image = network->addInput("image", DataType::kFLOAT, Dims4{1, 3, h, w});
-  ITensor* edge = network->addInput("edge", DataType::kFLOAT, Dims4{1, 1, h, w});
+  const int32_t n = maxBatch > 0 ? -1 : 1;
+  ITensor* image = network->addInput("image", DataType::kFLOAT, Dims4{n, 3, h, w});
+  ITensor* edge = network->addInput("edge", DataType::kFLOAT, Dims4{n, 1, h, w});
   static const float half = 0.5f;
   IConstantLayer* c = network->addConstant(Dims4{1, 1, 1, 1}, Weights{DataType::kFLOAT, &half, 1});
   IElementWiseLayer* scaled = network->addElementWise(*image, *c->getOutput(0), ElementWiseOperation::kPROD);
@@ -128,6 +174,15 @@ std::string buildTinyPlan(const std::string& path, int32_t w, int32_t h) {
   sum->getOutput(0)->setName("recon");
   network->markOutput(*sum->getOutput(0));
   std::unique_ptr<IBuilderConfig> config(builder->createBuilderConfig());
+  if (maxBatch > 0) {
+    IOptimizationProfile* profile = builder->createOptimizationProfile();
+    for (const auto& [which, b] : {std::pair{OptProfileSelector::kMIN, 1}, std::pair{OptProfileSelector::kOPT, maxBatch},
+                                   std::pair{OptProfileSelector::kMAX, maxBatch}}) {
+      profile->setDimensions("image", which, Dims4{b, 3, h, w});
+      profile->setDimensions("edge", which, Dims4{b, 1, h, w});
+    }
+    config->addOptimizationProfile(profile);
+  }
   std::unique_ptr<IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
   if (!plan) throw std::runtime_error("tiny network did not build: " + logger.lastError("no details"));
   std::ofstream(path, std::ios::binary).write(static_cast<const char*>(plan->data()), std::streamsize(plan->size()));
@@ -148,12 +203,51 @@ void testRunner(const std::string& dir) {
     maxErr = std::max(maxErr, std::fabs(double(recon[i]) - (0.5 * image[i] + edge[i % (w * h)])));
   }
   check(maxErr < 1e-6, "enqueueV3 result equals 0.5*image + edge (max error " + std::to_string(maxErr) + ")");
+  check(runner.batch().max == 1, "an engine with a fixed batch takes one frame per call");
+  expectThrow([&] { runner.infer(image.data(), edge.data(), recon.data(), 2); }, "takes 1..1 frames per call, not 2",
+              "two frames refused by a fixed-batch engine");
   expectThrow([&] { mmaerec::trt::EngineRunner(dir + "/absent.plan", 0); }, "cannot open the engine", "missing plan refused");
   std::ofstream(dir + "/garbage.plan", std::ios::binary) << "not an engine";
   expectThrow([&] { mmaerec::trt::EngineRunner(dir + "/garbage.plan", 0); }, "rebuild it", "corrupt plan refused");
 }
 
+/// A batch-range engine: runs of 3, 1 and 2 frames (the shape set per call, also when it shrinks and grows again)
+/// each give every frame its own 0.5·image + edge.
+void testBatchedRunner(const std::string& dir) {
+  const int32_t w = 8, h = 4, most = 3;
+  mmaerec::trt::EngineRunner runner(buildTinyPlan(dir + "/tiny-batch.plan", w, h, most), 0);
+  const auto range = runner.batch();
+  check(runner.shape().dynamicBatch && range.min == 1 && range.opt == most && range.max == most,
+        "runner reads the batch range 1/3/3 from the engine's profile");
+  const std::size_t plane = std::size_t(w) * h;
+  std::vector<float> image(most * 3 * plane), edge(most * plane), recon(most * 3 * plane);
+  for (std::size_t i = 0; i < image.size(); ++i) image[i] = float(i % 23) / 22.0f;
+  for (std::size_t i = 0; i < edge.size(); ++i) edge[i] = float(i % 7) / 6.0f;  // differs per frame
+  for (int32_t frames : {3, 1, 2, 3}) {
+    std::fill(recon.begin(), recon.end(), -1.0f);
+    runner.infer(image.data(), edge.data(), recon.data(), frames);
+    double maxErr = 0;
+    for (std::size_t i = 0; i < std::size_t(frames) * 3 * plane; ++i) {
+      const std::size_t frame = i / (3 * plane), pixel = i % plane;
+      maxErr = std::max(maxErr, std::fabs(double(recon[i]) - (0.5 * image[i] + edge[frame * plane + pixel])));
+    }
+    const bool untouched = std::all_of(recon.begin() + std::ptrdiff_t(frames * 3 * plane), recon.end(), [](float v) { return v == -1.0f; });
+    check(maxErr < 1e-6 && untouched, std::to_string(frames) + " frames in one call: each frame's own result (max error " +
+                                          std::to_string(maxErr) + "), nothing written past them");
+  }
+  expectThrow([&] { runner.infer(image.data(), edge.data(), recon.data(), most + 1); }, "takes 1..3 frames per call, not 4",
+              "more frames than the profile's max refused");
+}
+
 void testBuilder(const std::string& dir, const std::string& onnx) {
+  {
+    // The bundle's own model.onnx declares a batch of 1; build-engine gives a batch-dynamic copy for --max-batch > 1.
+    mmaerec::trt::BuildOptions o;
+    o.onnxPath = onnx;
+    o.planPath = dir + "/onnx-fixed-batch.plan";
+    o.maxBatch = 2;
+    expectThrow([&] { mmaerec::trt::buildEngine(o, nullptr); }, "declares a fixed batch of 1", "--max-batch 2 on the bundle's fixed-batch ONNX refused");
+  }
   std::vector<std::pair<std::string, bool>> precisions = {{"fp32", false}};
 #if NV_TENSORRT_MAJOR < 11
   precisions.push_back({"fp16", true});
@@ -218,6 +312,7 @@ int main(int argc, char** argv) {
   const char* tmp = std::getenv("TMPDIR");
   const std::string dir = tmp && *tmp ? tmp : "/tmp";
   testCalibrationBatches(dir);
+  testBatchRange();
 #if MMAEREC_WITH_TENSORRT
   std::printf("TensorRT headers %s, library %s\n", mmaerec::trt::compiledVersion().c_str(),
               mmaerec::trt::runtimeVersion().c_str());
@@ -225,6 +320,7 @@ int main(int argc, char** argv) {
     const auto gpu = mmaerec::trt::queryDevice(0);
     std::printf("GPU: %s (sm_%d%d)\n", gpu.name.c_str(), gpu.computeMajor, gpu.computeMinor);
     testRunner(dir);
+    testBatchedRunner(dir);
     if (!onnx.empty()) testBuilder(dir, onnx);
     else std::printf("SKIP: engine build from ONNX: pass --onnx <bundle>/model.onnx to run it\n");
   } catch (const std::exception& e) {

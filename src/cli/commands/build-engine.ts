@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .option('--workspace <MiB>', 'builder workspace memory in MiB', '1024')
     .option('--out <file>', 'engine file; metadata goes to <file>.json (default: <bundle>/engine.plan)')
     .option('--device <index>', 'CUDA device index', '0')
+    .option('--max-batch <n>', 'frames of several cameras per inference: an optimisation profile min 1 / opt n / max n (backend.maxBatch of a cell)', '1')
     .action(async (flags: Record<string, unknown>) => {
       const { planPath } = parseBuildEngineOptions(flags); // flag errors first, before anything is started
       const progress = new BuildProgress();
@@ -52,6 +53,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `engine ${built.planPath} (${(m.plan.bytes / 1048576).toFixed(1)} MiB, ${m.precision}, TensorRT ${m.tensorrt.version}, ` +
             `${m.gpu.name} sm_${m.gpu.computeCapability.replace('.', '')}, ${m.buildSeconds} s)` +
+            (m.batch.max > 1 ? `; batch 1..${m.batch.max} per inference (tuned for ${m.batch.opt})` : '') +
             (m.calibration ? `; INT8 calibration on ${m.calibration.images} images${m.calibration.cacheHit ? ' (cache reused)' : ''}` : '') +
             `\nmetadata ${built.metadataPath}\n`,
         );
