@@ -39,33 +39,34 @@ async function patchFeatures(net: TfjsNetwork, images: Float32Array[], size: num
   return { rows, channels };
 }
 
-/** Squared L2 distance of two vectors. */
-function dist2(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let c = 0; c < a.length; c++) {
-    const d = a[c]! - b[c]!;
-    s += d * d;
-  }
-  return s;
-}
-
-/** Greedy k-centre coreset: `k` rows of `rows`, the first chosen by `rng`, each next the farthest from the chosen. */
+/**
+ * Greedy k-centre coreset: `k` rows of `rows`, the first chosen by `rng`, each next the farthest from the chosen.
+ * The rows are packed into one buffer first: the n × k distance updates are the whole cost of filling a bank
+ * (40 000 × 4096 × 128 multiply-adds), and a flat loop runs them several times faster than one call per pair.
+ */
 export function greedyCoreset(rows: Float32Array[], k: number, rng: Rng): Float32Array[] {
   const n = rows.length;
   if (n <= k) return rows;
+  const c = rows[0]!.length;
+  const flat = new Float32Array(n * c);
+  rows.forEach((r, i) => flat.set(r, i * c));
   const nearest = new Float64Array(n).fill(Infinity);
   const chosen: Float32Array[] = [];
   let next = Math.floor(rng.next() * n);
   for (let j = 0; j < k; j++) {
-    const c = rows[next]!;
-    chosen.push(c);
+    chosen.push(rows[next]!);
+    const base = next * c;
     let far = 0;
     let farDist = -1;
-    for (let i = 0; i < n; i++) {
-      const d = Math.min(nearest[i]!, dist2(rows[i]!, c));
-      nearest[i] = d;
-      if (d > farDist) {
-        farDist = d;
+    for (let i = 0, off = 0; i < n; i++, off += c) {
+      let d = 0;
+      for (let q = 0; q < c; q++) {
+        const e = flat[off + q]! - flat[base + q]!;
+        d += e * e;
+      }
+      if (d < nearest[i]!) nearest[i] = d;
+      if (nearest[i]! > farDist) {
+        farDist = nearest[i]!;
         far = i;
       }
     }
