@@ -19,7 +19,7 @@ import { cropTile, tileLayout, tilesOf } from '../preprocess/tiles.js';
 import { pairScorable, searchableGrid, selectScoring, syntheticAnomalies, tiledScorable, type ReconstructedPair, type Scorable, type ScoringSelection } from './select-scoring.js';
 import { bundleScoring, type TrainOptions } from './options.js';
 import { formatDuration } from './progress.js';
-import { fillFeatureBank } from './feature-bank.js';
+import { fillFeatureBank, type BankFill } from './feature-bank.js';
 import { spread } from '../util/spread.js';
 import { choosePositionNorm } from './position-choice.js';
 
@@ -39,6 +39,11 @@ export interface ExportContext {
   backboneAttribution?: Record<string, unknown>;
   /** One line per finished phase: on a large set the export takes minutes, and silence reads as a hang. */
   log?: (line: string) => void;
+  /**
+   * The fill an earlier export of the same run left in the network's bank: reused when the backbone is frozen,
+   * because the bank depends only on the backbone, the training images and the seed (filling costs minutes).
+   */
+  bankFilled?: BankFill;
 }
 
 /**
@@ -138,14 +143,16 @@ function phaseLog(log: ((line: string) => void) | undefined): (line: string) => 
   return (line) => log?.(`export (${((Date.now() - t0) / 1000).toFixed(0)} s): ${line}`);
 }
 
-/** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings. */
-export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[] }> {
+/** Calibrates and writes a bundle to `dir`; returns it with MODEL's warnings and the bank's fill (if any). */
+export async function exportBundle(dir: string, c: ExportContext): Promise<{ bundle: LoadedBundle; warnings: string[]; bankFill?: BankFill }> {
   const o = c.options;
   const val = c.data.validation;
   const images = val.pixels.map(toFloat);
   const phase = phaseLog(c.log);
-  const bankFill = c.net.config.featureBank ? await fillFeatureBank(c.net, bankImages(c.data, o), c.data.train.size, { batch: o.batch, seed: o.seed }) : undefined;
-  if (bankFill) phase(`feature bank: ${bankFill.items} items from ${bankFill.patches} patches of ${bankFill.images} training ${o.tiling ? 'tiles' : 'images'}`);
+  const reuse = c.bankFilled !== undefined && !c.net.config.backbone.trainable;
+  const bankFill = !c.net.config.featureBank ? undefined
+    : reuse ? c.bankFilled : await fillFeatureBank(c.net, bankImages(c.data, o), c.data.train.size, { batch: o.batch, seed: o.seed });
+  if (bankFill) phase(`feature bank${reuse ? ' (the frozen backbone\'s, filled at the first export)' : ''}: ${bankFill.items} items from ${bankFill.patches} patches of ${bankFill.images} training ${o.tiling ? 'tiles' : 'images'}`);
   const clean = await reconstructImages(c.net, images, val.dims, o, val.size);
   phase(`reconstructed ${images.length} held-out good images`);
   const { scoring, selection, anomalous } = await chooseScoring(c.net, c.data, o, clean, images);
@@ -198,5 +205,5 @@ export async function exportBundle(dir: string, c: ExportContext): Promise<{ bun
       featureBank: bankFill ? { ...bankFill, from: 'training images (not the held-out slice)', coreset: 'greedy k-centre', fusedWithAlpha: fusion?.alpha ?? 0 } : null,
     },
   });
-  return { bundle: await writeBundle(dir, contents), warnings: [...contents.warnings, ...calibration.warnings] };
+  return { bundle: await writeBundle(dir, contents), warnings: [...contents.warnings, ...calibration.warnings], ...(bankFill ? { bankFill } : {}) };
 }

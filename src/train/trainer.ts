@@ -21,6 +21,7 @@ import { Adam } from './adam.js';
 import { describeBackend, selectTrainBackend, type BackendChoice } from './backend.js';
 import { cleanBatch, initialOrder, makeBatch } from './batch.js';
 import { exportBundle } from './export.js';
+import type { BankFill } from './feature-bank.js';
 import { CHECKPOINT_DIR, CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { assertDataFolder, listImages, loadDataset, type Dataset } from './data.js';
 import { assertWritable } from './disk.js';
@@ -259,6 +260,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
 
   // training time only: interim snapshot exports are not counted (learning curves are against training minutes)
   let excludedMs = 0;
+  /** The feature bank filled by the first snapshot: its later exports reuse it (a frozen backbone gives the same). */
+  let bankFilled: BankFill | undefined;
   const elapsed = (): number => elapsedBefore + Date.now() - started - excludedMs;
   const save = async (): Promise<void> => {
     await saveCheckpoint(out, {
@@ -316,7 +319,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     if (o.snapshotEvery && step % o.snapshotEvery === 0 && step < totalSteps) {
       const dir = join(out, 'snapshots', `step-${String(step).padStart(6, '0')}`);
       const t0 = Date.now();
-      await exportBundle(dir, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: elapsed(), ...attribution, log });
+      bankFilled = (await exportBundle(dir, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: elapsed(), ...attribution, log, ...(bankFilled ? { bankFilled } : {}) })).bankFill;
       excludedMs += Date.now() - t0;
       log(`snapshot bundle at step ${step} (${formatDuration(elapsed())} of training): ${dir}`);
     }
@@ -335,7 +338,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     return result;
   }
 
-  const exported = await exportBundle(out, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: result.durationMs, ...attribution, log });
+  const exported = await exportBundle(out, { net, config, data, options: o, backend, step, lastLoss: last, durationMs: result.durationMs, ...attribution, log, ...(bankFilled ? { bankFilled } : {}) });
   adam.dispose();
   net.dispose();
   warnings.push(...exported.warnings.filter((w) => !w.includes('randomly initialised') || !randomBackbone));

@@ -72,12 +72,15 @@ describe('train command', () => {
 
   test('trains, snapshots and records the command in the manifest', async () => {
     const out = join(dir, 'bundle');
-    const r = await run(['train', '--data', data, '--out', out, '--config', join(dir, 'tiny.yaml'), '--steps', '4', '--snapshot-every', '2', '--backend', 'wasm', '--lr', '0.003', '--aggregation', 'max,margin:0.1']);
+    // progress on: the export's phase lines are asserted below
+    const config = join(dir, 'tiny-logged.yaml');
+    await writeFile(config, (await readFile(join(dir, 'tiny.yaml'), 'utf8')).replace('progress: false\n', ''));
+    const r = await run(['train', '--data', data, '--out', out, '--config', config, '--steps', '4', '--snapshot-every', '2', '--backend', 'wasm', '--lr', '0.003', '--aggregation', 'max,margin:0.1']);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^bundle .*bundle \(4 steps on wasm, .*final loss/);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${join(dir, 'tiny.yaml')} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003 --aggregation max,margin:0.1`);
+    expect(manifest.provenance.command).toBe(`mmaerec-edge train --data ${data} --out ${out} --config ${config} --steps 4 --snapshot-every 2 --backend wasm --lr 0.003 --aggregation max,margin:0.1`);
     // No --backbone: the default recipe's pretrained MobileNetV2 from the nsfwjs package, memory modules on (the
     // paper), the feature bank filled; its licence travels with the bundle.
     expect(manifest.provenance.backbone).toBe('default: nsfwjs@4.4.0 dist/models/mobilenet_v2');
@@ -91,5 +94,12 @@ describe('train command', () => {
     expect(await readdir(join(out, 'snapshots'))).toEqual(['step-000002']);
     const snap = JSON.parse(await readFile(join(out, 'snapshots', 'step-000002', 'manifest.json'), 'utf8'));
     expect(snap.provenance.steps).toBe(2);
+    // the frozen backbone's bank is filled once, at the snapshot, and the final export reuses it
+    const said = r.stdout + r.stderr;
+    expect(said.match(/export \(\d+ s\): feature bank: \d+ items/g)).toHaveLength(1);
+    expect(said).toMatch(/export \(\d+ s\): feature bank \(the frozen backbone's, filled at the first export\)/);
+    expect(manifest.provenance.featureBank).toEqual(snap.provenance.featureBank);
+    const bankOf = async (d: string): Promise<Buffer> => readFile(join(d, 'weights.safetensors'));
+    expect((await bankOf(out)).length).toBe((await bankOf(join(out, 'snapshots', 'step-000002'))).length);
   }, 200_000);
 });
