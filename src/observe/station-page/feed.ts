@@ -174,7 +174,7 @@ export class StationFeed {
     return this.panel.snapshot();
   }
 
-  /** Calls `listener` for every new frame until the returned function is called. */
+  /** Calls `listener` for every new frame and every change of the model panel, until the returned function is called. */
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
