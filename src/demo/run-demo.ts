@@ -96,6 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
 
     const line = 'demo';
     const station = 'station-1';
+    const camera = 'cam-1';
     subscriber = await startDemoSubscriber(url, `mmaerec/${line}/${station}/#`, protocol === '5' ? 5 : 4, (event, topic) => {
       print(describeEvent(event, topic));
     });
@@ -111,13 +112,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       protocol,
       line,
       station,
-      camera: 'cam-1',
+      camera,
       publish: 'all',
       heartbeatMs: 0,
       spool: { kind: 'disk', dir: path.join(out, 'spool') },
       logger: conciseLogger,
     });
-    feed = new StationFeed({ metrics, sinks: [sink], model: { provenance: inspector.provenance, imageThreshold: inspector.thresholds.image, pixelThreshold: inspector.thresholds.pixel, thresholdSource: inspector.thresholds.source } });
+    const demoInspector = inspector;
+    feed = new StationFeed({ metrics, sinks: [sink], camera, serving: () => ({ provenance: demoInspector.provenance, cameras: [{ id: camera, ...demoInspector.thresholds }] }) });
     page = await serveStationPage(feed, { host: options.page?.host ?? '127.0.0.1', port: options.page?.port ?? 0 });
     print(`page     ${page.url} (live station page${options.serveUntil ? ', kept up after the run: Ctrl-C ends it' : '; demo --serve keeps it up'})`);
     options.onPage?.(page.url);

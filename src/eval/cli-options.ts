@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MmaerecError } from '../errors.js';
+import { DEFAULT_REPORT_PANEL_BYTES } from './report-panels.js';
 
 /**
  * The eval and calibrate commands' flags, validated once here (zod) so that the commands only wire. Errors
@@ -29,6 +30,7 @@ export const evalFlagsSchema = z
     size: count('--size').refine((v) => v % 16 === 0, '--size must be a multiple of 16').default(256),
     sigma: num('--sigma').refine((v) => v > 0, '--sigma must be positive').default(2),
     concurrency: count('--concurrency').default(2),
+    reportMib: num('--report-mib').refine((v) => v >= 0, '--report-mib must be 0 or more (MiB of images report.html embeds)').default(DEFAULT_REPORT_PANEL_BYTES / 2 ** 20),
     scoring: z.string().min(1, '--scoring needs a mapping or a file').optional(),
     json: z.boolean().default(false),
   })

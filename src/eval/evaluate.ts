@@ -10,8 +10,9 @@ import { defaultHeatmapRange } from '../decide/heatmap.js';
 import { CALIBRATE_DEFAULTS, imageThresholdFor, type CalibrationRule } from './calibrate.js';
 import { curveCharts } from './charts.js';
 import { formatRate } from './false-alarm.js';
-import { heatmapPanel, imagePanels, maskContour, type ImagePanels } from './panels.js';
-import { renderReport, type MetricsRow, type ReportImage, type ThresholdMark } from './report.js';
+import { imagePanels } from './panels.js';
+import { renderReport, type MetricsRow, type ThresholdMark } from './report.js';
+import { DEFAULT_REPORT_PANEL_BYTES, reportImages, type KeptPanels } from './report-panels.js';
 import { scoreImages } from './score-dataset.js';
 import { summarizeOffThread } from './offthread.js';
 import { thresholdRates, type SubsetMetrics } from './summarize.js';
@@ -36,6 +37,8 @@ export interface EvaluateOptions {
   progress?: boolean;
   /** Frames in flight. Default 2. */
   concurrency?: number;
+  /** Bytes of image panels report.html embeds at most (default DEFAULT_REPORT_PANEL_BYTES; see report-panels.ts). */
+  reportPanelBytes?: number;
 }
 
 export interface EvaluationResult {
@@ -74,7 +77,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const keeper = new GalleryKeeper(options.gallery ?? 4);
   const analyzer = options.analyzer;
   // the report's table: small panels of every image, made while the analyses stream by (they are not kept)
-  const panels = new Map<string, ImagePanels & { regions: ReportImage['regions'] }>();
+  const panels = new Map<string, KeptPanels>();
   const scored = await scoreImages(analyzer, dataset.test, {
     maskResize: options.maskResize ?? 'nearest',
     concurrency: options.concurrency ?? 2,
@@ -146,22 +149,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   // the line's colour range when there is a pixel threshold (a colour then means what it means on the line)
   const range = analyzer.thresholds ? defaultHeatmapRange(analyzer.thresholds.pixel) : keeper.mapRange();
   const galleryItems = await keeper.render(threshold?.value, range);
-  const images: ReportImage[] = [];
-  for (const s of scored) {
-    const p = panels.get(s.image.key)!;
-    images.push({
-      key: s.image.key, defect: s.image.defect, label: s.image.label, score: s.score, mapWidth: s.mapWidth, mapHeight: s.mapHeight,
-      regions: p.regions, input: p.input, recon: p.recon, heatmap: await heatmapPanel(s.map, s.mapWidth, s.mapHeight, range),
-      contour: s.mask ? maskContour(s.mask, s.mapWidth, s.mapHeight) : null,
-    });
-  }
+  const { images, note: panelNote } = await reportImages(scored, panels, { ...(threshold ? { threshold: threshold.value } : {}), range, bytes: options.reportPanelBytes ?? DEFAULT_REPORT_PANEL_BYTES });
   const html = renderReport({
     title: `mmaerec-edge evaluation — ${dataset.root.split('/').pop()}`,
     createdAt: metrics.createdAt,
     model: analyzer.description,
     dataset: `${dataset.root} (${summary.overall.good} good, ${summary.overall.defective} defective test images)`,
     rows: [row('all', summary.overall), ...dataset.defects.map((d) => row(d, summary.perDefect[d]!))],
-    notes,
+    // about the report, not the metrics: not in metrics.json
+    notes: panelNote ? [...notes, panelNote] : notes,
     charts: curveCharts(summary.curves, summary.perDefectCurves, fprLimit),
     images,
     ...(threshold ? { threshold } : {}),

@@ -46,10 +46,10 @@ export interface ReportImage {
   mapHeight: number;
   /** Regions at the pixel threshold, in map pixels; null without a pixel threshold. */
   regions: { x: number; y: number; width: number; height: number }[] | null;
-  /** data: URIs (see panels.ts). */
-  input: string;
-  recon: string;
-  heatmap: string;
+  /** data: URIs (see panels.ts); null when the report's budget for images left them out (report-panels.ts). */
+  input: string | null;
+  recon: string | null;
+  heatmap: string | null;
   /** The ground truth's outline as an SVG path in map pixels ('' for a good image); null without a mask. */
   contour: string | null;
 }

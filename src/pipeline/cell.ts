@@ -38,7 +38,9 @@ export async function runCell(options: CellOptions): Promise<CellStats> {
       ...shared,
       sinks,
       source: c.source,
-      inspector: { inspectRecord: async (frame) => ({ ...(await c.inspector.inspectRecord(frame)), camera: c.ids }) },
+      // The camera is set on the record itself, not on a copy: the station page pairs a record with the
+      // inspector's analysis of it (its images) by identity.
+      inspector: { inspectRecord: async (frame) => Object.assign(await c.inspector.inspectRecord(frame), { camera: c.ids }) },
       maxInFlight: c.maxInFlight,
       signal: stopAll.signal,
       closeSinks: false,

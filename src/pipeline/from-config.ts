@@ -8,20 +8,21 @@ import { createLogger, type Logger } from '../observe/logger.js';
 import { PipelineMetrics } from '../observe/metrics.js';
 import { pageToken } from '../observe/station-page/auth.js';
 import { StationFeed } from '../observe/station-page/feed.js';
+import type { StationServing } from '../observe/station-page/models.js';
 import { serveStationPage, type StationPage } from '../observe/station-page/server.js';
 import { JsonlSink } from '../publish/jsonl-sink.js';
 import type { PipelineRecord } from '../decide/result.js';
 import type { Sink } from '../publish/sink.js';
 import { StdoutSink } from '../publish/stdout-sink.js';
 import { parseModes } from '../util/files.js';
-import { camerasOf } from '../config/cameras.js';
+import { camerasOf, type CameraPlan } from '../config/cameras.js';
 import type { ModelEventBody } from '../publish/events.js';
 import type { MqttSink } from '../publish/mqtt-sink.js';
 import { runCell, type CellStats } from './cell.js';
 import { ModelSwitch } from './model-switch.js';
 import type { Analysis } from './inspector.js';
 import { runPipeline, type RunStats } from './runner.js';
-import type { ServeOptions } from './served-model.js';
+import type { ServedModel, ServeOptions } from './served-model.js';
 import { parseSwapCommand, watchBundles } from './swap-triggers.js';
 
 /** The frame source a validated `source` config describes. */
@@ -90,6 +91,11 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
   const cameras = camerasOf(config);
   const metrics = new PipelineMetrics({ defaultMetrics: true });
   let sinks: Sink[] = [];
+  // The sinks first (a plant hears of a swap before the page shows it), then the page's model panel.
+  const announceAll = async (event: ModelEventBody): Promise<void> => {
+    await announce(sinks, event, logger);
+    feed?.observeModelEvent(event);
+  };
   const serve: ServeOptions = {
     backend: config.backend.name,
     threads: config.backend.threads,
@@ -110,7 +116,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     onBundleError: config.pipeline.onBundleError,
     retryS: config.pipeline.bundleRetryS,
     logger,
-    announce: (event) => announce(sinks, event, logger),
+    announce: (event) => announceAll(event),
   });
   const loaded = models.current;
   if (loaded) {
@@ -133,7 +139,8 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     if (config.page) {
       feed = new StationFeed({
         metrics, sinks, frames: config.page.frames, history: config.page.history,
-        ...(loaded ? { model: { provenance: loaded.provenance, imageThreshold: loaded.thresholds(cameras[0]!.id).image, pixelThreshold: loaded.thresholds(cameras[0]!.id).pixel, thresholdSource: loaded.thresholds(cameras[0]!.id).source } } : {}),
+        camera: cameras[0]!.id,
+        serving: () => models.current && servingOf(models.current, cameras),
       });
       page = await serveStationPage(feed, { port: config.page.port, host: config.page.host, token });
       logger.info({ url: page.url, token: token ? `required (${config.page.tokenEnv})` : 'none (loopback)' }, 'station page');
@@ -143,7 +150,7 @@ export async function startRun(config: RunConfig, options: { logger?: Logger } =
     await Promise.allSettled([models.close(), server?.close(), page?.close(), ...sinks.map((s) => s.close()), ...sources.map((s) => s.stop())]);
     throw err;
   }
-  const triggers = startSwapTriggers(config, models, sinks, logger);
+  const triggers = startSwapTriggers(config, models, sinks, logger, announceAll);
   const controller = new AbortController();
   const common = {
     sinks, signal: controller.signal, logger, metrics,
@@ -175,8 +182,19 @@ async function announce(sinks: readonly Sink[], event: ModelEventBody, logger: L
   }
 }
 
+/**
+ * What the station page's model panel shows of the model in service: its provenance and each camera's
+ * thresholds, under the camera id its records carry (the topic's camera; a single source: the camera's id).
+ */
+function servingOf(served: ServedModel, cameras: readonly CameraPlan[]): StationServing {
+  return {
+    provenance: served.provenance,
+    cameras: cameras.map((c) => ({ id: c.ids?.camera ?? c.id, ...served.thresholds(c.id) })),
+  };
+}
+
 /** swap.watch and swap.commands, proposing candidates to the model switch. */
-function startSwapTriggers(config: RunConfig, models: ModelSwitch, sinks: readonly Sink[], logger: Logger): { stop(): void } {
+function startSwapTriggers(config: RunConfig, models: ModelSwitch, sinks: readonly Sink[], logger: Logger, announceAll: (event: ModelEventBody) => Promise<void>): { stop(): void } {
   const watcher = config.swap?.watch ? watchBundles(config.swap.watch, config.swap.pollS * 1000, (r) => models.propose(r)) : undefined;
   if (watcher) logger.info({ folder: config.swap!.watch }, 'watching for new bundles to swap in');
   if (config.swap?.commands) {
@@ -188,7 +206,7 @@ function startSwapTriggers(config: RunConfig, models: ModelSwitch, sinks: readon
       else {
         const p = models.current?.provenance;
         logger.error({}, `model candidate refused, the model in service keeps running: ${parsed.refused.reason}`);
-        void announce(sinks, { ...parsed.refused, ...(p ? { inService: { bundleName: p.bundleName, bundleSha256: p.bundleSha256 } } : {}) }, logger);
+        void announceAll({ ...parsed.refused, ...(p ? { inService: { bundleName: p.bundleName, bundleSha256: p.bundleSha256 } } : {}) });
       }
     });
   }

@@ -60,7 +60,7 @@ describe('evaluate', () => {
     expect(pageData.images.map((i) => i.key).sort()).toEqual(imageKeys.sort());
     for (const i of pageData.images) {
       expect(i.score).toBe(scores[i.key]);
-      expect(i.input).toMatch(/^data:image\/jpeg;base64,/);
+      expect(i.input).toMatch(/^data:image\/webp;base64,/);
     }
   });
 

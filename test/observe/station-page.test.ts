@@ -94,7 +94,7 @@ describe('StationFeed', () => {
   it('lists an error record in the stream without images', () => {
     const feed = new StationFeed({ metrics: new PipelineMetrics() });
     feed.observeRecord({ kind: 'error', frameId: 'bad.png', capturedAt: 1, finishedAt: 2, code: 'E_DECODE', message: 'frame bad.png: not an image' });
-    expect(feed.verdictList()).toEqual([{ seq: 1, frameId: 'bad.png', verdict: 'error', capturedAt: 1, finishedAt: 2, regions: 0, largestRegion: 0, code: 'E_DECODE', message: 'frame bad.png: not an image' }]);
+    expect(feed.verdictList()).toEqual([{ seq: 1, camera: 'camera', frameId: 'bad.png', verdict: 'error', capturedAt: 1, finishedAt: 2, regions: 0, largestRegion: 0, code: 'E_DECODE', message: 'frame bad.png: not an image' }]);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseFlags, evalFlagsSchema } from '../../eval/cli-options.js';
 import { evaluate } from '../../eval/evaluate.js';
+import { DEFAULT_REPORT_PANEL_BYTES } from '../../eval/report-panels.js';
 import { formatMetrics } from '../../eval/format.js';
 import { modelOption } from '../grammar.js';
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--size <px>', 'working size of --reference', '256')
     .option('--sigma <px>', 'blur σ of --reference', '2')
     .option('--concurrency <n>', 'frames in flight', '2')
+    .option('--report-mib <n>', `MiB of image panels report.html embeds at most, misses and false alarms first, then the images nearest the threshold (default ${DEFAULT_REPORT_PANEL_BYTES / 2 ** 20})`)
     .option('--scoring <yaml>', "scoring keys instead of the bundle's, inline ('{shadingWindow: 17, mu: 0.002}') or a YAML/JSON file; thresholds then best-F1")
     .option('--json', 'print metrics.json to stdout instead of the summary')
     .action(async (raw: Record<string, unknown>) => {
@@ -35,7 +37,7 @@ export function register(program: Command): void {
       try {
         const { metrics, files } = await evaluate({
           analyzer, data: flags.data, out: flags.out, saveMaps: flags.saveMaps, maskResize: flags.maskResize, gallery: flags.gallery,
-          fprLimit: flags.fprLimit, concurrency: flags.concurrency, ...(flags.limit ? { limit: flags.limit } : {}),
+          fprLimit: flags.fprLimit, concurrency: flags.concurrency, reportPanelBytes: flags.reportMib * 2 ** 20, ...(flags.limit ? { limit: flags.limit } : {}),
         });
         const written = files.filter((f) => !f.endsWith('.npy'));
         const maps = files.length - written.length;

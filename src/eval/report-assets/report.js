@@ -268,6 +268,16 @@
     $('image-detail').dataset.key = im.key;
     const truth = im.label === 0 ? 'good' : im.contour === null ? `${im.defect}, no mask` : im.defect;
     $('detail-title').textContent = `${im.key} (${truth}): score ${im.score.toPrecision(5)}, ${verdictOf(im, threshold)}`;
+    if (im.input === null) {
+      // left out by the report's budget for images (eval --report-mib): say so where the panels would be
+      const note = document.createElement('p');
+      note.className = 'left-out';
+      note.textContent = 'panels not embedded: report.html keeps its images within eval --report-mib (misses, false alarms and the images nearest the threshold first)';
+      $('panel-input').replaceChildren(note);
+      $('panel-recon').replaceChildren();
+      $('panel-heatmap').replaceChildren(overlay(im));
+      return;
+    }
     $('panel-input').replaceChildren(img(im.input, 'input', `input of ${im.key}`));
     $('panel-recon').replaceChildren(img(im.recon, 'recon', `reconstruction of ${im.key}`));
     $('panel-heatmap').replaceChildren(img(im.input, 'input', `input of ${im.key}`), img(im.heatmap, 'heatmap', `heatmap of ${im.key}`), overlay(im));

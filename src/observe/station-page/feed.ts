@@ -1,22 +1,29 @@
 import { colourMap, defaultHeatmapRange } from '../../decide/heatmap.js';
 import type { MapRegion } from '../../decide/regions.js';
-import type { ModelProvenance, PipelineRecord, StageLatency } from '../../decide/result.js';
+import type { PipelineRecord, StageLatency } from '../../decide/result.js';
 import type { Analysis } from '../../pipeline/inspector.js';
 import { encodePng, unitToBytes } from '../../util/png.js';
+import type { ModelEventBody } from '../../publish/events.js';
 import type { MetricTotals, PipelineMetrics } from '../metrics.js';
 import { percentile } from '../summary.js';
+import { bundleRef, ModelPanel, type BundleRef, type StationModels, type StationServing } from './models.js';
 import { Ring } from './ring.js';
 
 /** One verdict as the page lists it (the verdict stream, the score chart, the thumbnails' captions). */
 export interface StationFrame {
   /** Position in the run, from 1; the page's URLs name frames by it (frame ids may hold any character). */
   seq: number;
+  /** The camera that took it: the camera id its events carry (a single source: StationFeedOptions.camera). */
+  camera: string;
   frameId: string;
   verdict: 'ok' | 'defect' | 'error';
   capturedAt: number;
   finishedAt: number;
   score?: number;
+  /** The threshold this camera's frame was judged against. */
   imageThreshold?: number;
+  /** The bundle that produced the verdict (absent on an error record made before any bundle loaded). */
+  model?: BundleRef;
   /** Regions found, and the largest one's area in frame pixels (the stream's region-size filter). */
   regions: number;
   largestRegion: number;
@@ -71,15 +78,6 @@ export interface StationStats {
   links: { sink: string; connected: boolean; backlog: number; backlogBytes: number; delivered: number; dropped: number; oldestUndeliveredAt: number | null }[];
   /** Bytes of images (raw and encoded) the page keeps now: bounded by `frames` whatever the run's length. */
   keptImageBytes: number;
-  /** The model of the latest inspection (it changes when a guarded bundle is loaded again). */
-  model: StationModel;
-}
-
-export interface StationModel {
-  provenance?: ModelProvenance;
-  imageThreshold?: number;
-  pixelThreshold?: number;
-  thresholdSource?: string;
 }
 
 export interface StationFeedOptions {
@@ -89,13 +87,21 @@ export interface StationFeedOptions {
   history?: number;
   metrics: PipelineMetrics;
   sinks?: readonly LinkSink[];
-  model?: StationModel;
+  /**
+   * The model serving now, read whenever the page shows it (so a swap shows at once): provenance and each
+   * camera's thresholds. Without it the page shows what the frames carry.
+   */
+  serving?: () => StationServing | undefined;
+  /** The camera id of records that name none (a single `source`; default "camera"). */
+  camera?: string;
   /** Window of fps and latency percentiles (default 10 s). */
   windowS?: number;
   now?: () => number;
 }
 
-type Listener = (event: 'frame', frame: StationFrame) => void;
+/** What the page's server pushes: a frame's verdict, or the model panel when it changed (a swap, a camera's first frame). */
+export type FeedEvent = { kind: 'frame'; frame: StationFrame } | { kind: 'models'; models: StationModels };
+type Listener = (event: FeedEvent) => void;
 
 /**
  * What the live station page shows, fed by the pipeline: the inspector's analyses (`observeAnalysis`, images)
@@ -115,8 +121,9 @@ export class StationFeed {
   private readonly sinks: readonly LinkSink[];
   private readonly windowS: number;
   private readonly now: () => number;
+  private readonly panel: ModelPanel;
+  private readonly camera: string;
   private seq = 0;
-  model: StationModel;
 
   constructor(options: StationFeedOptions) {
     this.frames = options.frames ?? 16;
@@ -125,7 +132,8 @@ export class StationFeed {
     this.verdicts = new Ring(this.history);
     this.metrics = options.metrics;
     this.sinks = options.sinks ?? [];
-    this.model = options.model ?? {};
+    this.panel = new ModelPanel(options.serving);
+    this.camera = options.camera ?? 'camera';
     this.windowS = options.windowS ?? 10;
     this.now = options.now ?? Date.now;
   }
@@ -143,19 +151,30 @@ export class StationFeed {
   observeRecord(record: PipelineRecord): void {
     const images = this.pending.get(record);
     this.pending.delete(record);
-    const frame = lightFrame(++this.seq, record, images);
-    if (record.kind === 'inspection') {
-      this.model = { ...this.model, provenance: record.model, imageThreshold: record.imageThreshold, pixelThreshold: record.pixelThreshold };
-    }
+    const camera = record.camera?.camera ?? this.camera;
+    const frame = lightFrame(++this.seq, camera, record, images);
+    const panelChanged = this.panel.observeRecord(camera, record);
     this.verdicts.push(frame);
     // the heatmap bytes stay with the sinks: the page renders its own from the map
     const kept: Kept = { frame, record: record.kind === 'inspection' ? { ...record, heatmap: undefined } : record, ...(images ? { images } : {}) };
     const evicted = this.recent.push(kept);
     if (evicted) delete evicted.frame.images;
-    for (const l of this.listeners) l('frame', frame);
+    this.emit({ kind: 'frame', frame });
+    if (panelChanged) this.emit({ kind: 'models', models: this.models() });
   }
 
-  /** Calls `listener` for every new frame until the returned function is called. */
+  /** A swap outcome, as the sinks announced it (`mmaerec.model/1`): the panel lists it and names the new model. */
+  observeModelEvent(event: ModelEventBody): void {
+    this.panel.observeSwap(event);
+    this.emit({ kind: 'models', models: this.models() });
+  }
+
+  /** The model panel: the model in service, each camera's thresholds and latest frame's bundle, the latest swaps. */
+  models(): StationModels {
+    return this.panel.snapshot();
+  }
+
+  /** Calls `listener` for every new frame and every change of the model panel, until the returned function is called. */
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -209,8 +228,11 @@ export class StationFeed {
       windowS: this.windowS,
       links,
       keptImageBytes: this.keptImageBytes(),
-      model: this.model,
     };
+  }
+
+  private emit(event: FeedEvent): void {
+    for (const l of this.listeners) l(event);
   }
 
   private keptImageBytes(): number {
@@ -223,8 +245,8 @@ export class StationFeed {
   }
 }
 
-function lightFrame(seq: number, record: PipelineRecord, images: KeptImages | undefined): StationFrame {
-  const base = { seq, frameId: record.frameId, capturedAt: record.capturedAt, finishedAt: record.finishedAt };
+function lightFrame(seq: number, camera: string, record: PipelineRecord, images: KeptImages | undefined): StationFrame {
+  const base = { seq, camera, frameId: record.frameId, capturedAt: record.capturedAt, finishedAt: record.finishedAt, ...(record.model ? { model: bundleRef(record.model) } : {}) };
   if (record.kind === 'error') return { ...base, verdict: 'error', regions: 0, largestRegion: 0, code: record.code, message: record.message };
   return {
     ...base,

@@ -4,14 +4,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { MmaerecError } from '../../errors.js';
 import { packageFile, uplotFile } from '../../util/package-files.js';
 import { authorized, queryTokenMatches, tokenCookie } from './auth.js';
-import { IMAGE_KINDS, type ImageKind, type StationFeed, type StationFrame } from './feed.js';
+import { IMAGE_KINDS, type ImageKind, type StationFeed } from './feed.js';
 
 /**
- * The live station page's HTTP server (node:http; the page is four static files and a few JSON routes, which
+ * The live station page's HTTP server (node:http; the page is a few static files and a few JSON routes, which
  * no framework would make shorter): the page and its assets, a JSON snapshot, each kept frame's record and
- * PNGs, and a server-sent-event stream (`frame` per record, `stats` at most every `statsMs`). Browser code and
- * uPlot are served as they are from disk (no build step): the page's own files from
- * src/observe/station-page/assets in the package, uPlot from node_modules.
+ * PNGs, and a server-sent-event stream (`frame` per record, `models` when the model panel changes, `stats` at
+ * most every `statsMs`). Browser code and uPlot are served as they are from disk (no build step): the page's
+ * own files from src/observe/station-page/assets in the package, uPlot from node_modules.
  */
 export interface StationPageOptions {
   port: number;
@@ -32,6 +32,8 @@ const ownAsset = (name: string) => packageFile(`src/observe/station-page/assets/
 const ASSETS: Record<string, { file: () => string; type: string }> = {
   'index.html': { file: () => ownAsset('index.html'), type: 'text/html; charset=utf-8' },
   'station.js': { file: () => ownAsset('station.js'), type: 'text/javascript; charset=utf-8' },
+  'station-chart.js': { file: () => ownAsset('station-chart.js'), type: 'text/javascript; charset=utf-8' },
+  'station-models.js': { file: () => ownAsset('station-models.js'), type: 'text/javascript; charset=utf-8' },
   'station.css': { file: () => ownAsset('station.css'), type: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { file: () => uplotFile('uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { file: () => uplotFile('uPlot.min.css'), type: 'text/css; charset=utf-8' },
@@ -86,8 +88,9 @@ export async function serveStationPage(feed: StationFeed, options: StationPageOp
   const statsSoon = (): void => {
     statsTimer ??= setTimeout(sendStats, Math.max(0, lastStats + statsMs - Date.now()));
   };
-  const unsubscribe = feed.subscribe((_event, frame: StationFrame) => {
-    broadcast('frame', frame);
+  const unsubscribe = feed.subscribe((event) => {
+    if (event.kind === 'models') return broadcast('models', event.models);
+    broadcast('frame', event.frame);
     statsSoon();
   });
   const heartbeat = setInterval(statsSoon, 1000);
@@ -107,7 +110,7 @@ export async function serveStationPage(feed: StationFeed, options: StationPageOp
       return send(res, 200, ASSETS[assetName].type, await asset(assetName), { 'cache-control': 'no-cache' });
     }
     if (path === '/api/state') {
-      return json(res, { run, model: feed.model, capacity: { frames: feed.frames, history: feed.history }, frames: feed.verdictList(), stats: await feed.stats() });
+      return json(res, { run, models: feed.models(), capacity: { frames: feed.frames, history: feed.history }, frames: feed.verdictList(), stats: await feed.stats() });
     }
     if (path === '/events') return openStream(req, res);
     const detail = /^\/api\/frames\/(\d+)$/.exec(path);

@@ -1,6 +1,8 @@
 // The live station page (served by `mmaerec-edge run` with `page:` in the config). Plain browser JavaScript,
 // no build step: a snapshot from /api/state, then server-sent events (/events): `frame` for every verdict,
-// `stats` for the counters. Images are fetched only when shown, by frame number (cached: they never change).
+// `models` when the model panel changes (a swap, a camera's first frame), `stats` for the counters. Images are
+// fetched only when shown, by frame number (cached: they never change). The chart and the model panel are in
+// station-chart.js and station-models.js.
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -10,7 +12,10 @@
   /** Verdicts in order, newest last (at most capacity.history). */
   let verdicts = [];
   let lastSeq = 0;
-  let chart;
+  /** Camera ids in the model panel's order, then any that only frames named. */
+  let cameras = [];
+  /** The version of the model panel shown (StationModels.version). */
+  let modelsVersion = -1;
 
   const num = (v, digits) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
   const el = (tag, props = {}, children = []) => {
@@ -53,15 +58,22 @@
   }
 
   function caption(f) {
-    if (f.verdict === 'error') return `${f.frameId} ERROR ${f.code}`;
-    return `${f.frameId} ${f.verdict === 'defect' ? 'DEFECT' : 'ok'} ${num(f.score, 4)}`;
+    // the camera only where there are several (CSS: .multi-camera)
+    const camera = el('span', { class: 'cam', text: `${f.camera} ` });
+    if (f.verdict === 'error') return [camera, `${f.frameId} ERROR ${f.code}`];
+    return [camera, `${f.frameId} ${f.verdict === 'defect' ? 'DEFECT' : 'ok'} ${num(f.score, 4)}`];
   }
 
+  /** The camera the selector shows ('' for all). */
+  const shownCamera = () => $('camera-filter').value;
+
   function renderThumbs() {
-    const shown = verdicts.filter((f) => f.images).slice(-capacity.frames).reverse();
+    const camera = shownCamera();
+    const shown = verdicts.filter((f) => f.images && (!camera || f.camera === camera)).slice(-capacity.frames).reverse();
     $('thumbs').replaceChildren(
       ...shown.map((f) => {
-        const t = el('div', { class: 'thumb', 'data-seq': String(f.seq), 'data-frame-id': f.frameId, 'data-verdict': f.verdict, title: caption(f) }, [panel(f), el('span', { class: 'caption', text: caption(f) })]);
+        const text = caption(f);
+        const t = el('div', { class: 'thumb', 'data-seq': String(f.seq), 'data-camera': f.camera, 'data-frame-id': f.frameId, 'data-verdict': f.verdict, title: `${f.camera} ${text[1]}` }, [panel(f), el('span', { class: 'caption' }, text)]);
         t.addEventListener('click', () => openDetail(f.seq));
         return t;
       }),
@@ -70,12 +82,14 @@
 
   function passes(f) {
     if ($('only-defects').checked && f.verdict !== 'defect') return false;
+    if (shownCamera() && f.camera !== shownCamera()) return false;
     return f.largestRegion >= (Number($('min-area').value) || 0);
   }
 
   function streamRow(f) {
-    const cells = [f.seq, f.frameId, f.verdict === 'error' ? `error ${f.code}` : f.verdict, num(f.score, 4), num(f.imageThreshold, 4), f.regions, f.largestRegion, num(f.latency?.totalMs, 1)];
-    const tr = el('tr', { 'data-seq': String(f.seq), 'data-verdict': f.verdict }, cells.map((c) => el('td', { text: String(c) })));
+    const model = f.model ? `${f.model.bundleName} ${f.model.bundleSha256.slice(0, 12)}` : '—';
+    const cells = [f.seq, f.frameId, f.verdict === 'error' ? `error ${f.code}` : f.verdict, num(f.score, 4), num(f.imageThreshold, 4), f.regions, f.largestRegion, num(f.latency?.totalMs, 1), f.camera, model];
+    const tr = el('tr', { 'data-seq': String(f.seq), 'data-camera': f.camera, 'data-verdict': f.verdict }, cells.map((c) => el('td', { text: String(c) })));
     tr.hidden = !passes(f);
     if (f.images) tr.addEventListener('click', () => openDetail(f.seq));
     return tr;
@@ -85,30 +99,33 @@
     $('stream').tBodies[0].replaceChildren(...verdicts.slice().reverse().map(streamRow));
   }
 
-  function chartData() {
-    const rows = verdicts.filter((f) => f.score !== undefined);
-    return [rows.map((f) => f.finishedAt / 1000), rows.map((f) => f.score), rows.map((f) => f.imageThreshold)];
+  function renderChart() {
+    window.stationChart.render($('score-chart'), verdicts, cameras, shownCamera());
   }
 
-  function renderChart() {
-    const data = chartData();
-    if (chart) return chart.setData(data);
-    const width = Math.min(1100, document.body.clientWidth - 20);
-    chart = new uPlot({
-      width, height: 220,
-      scales: { x: { time: true } },
-      series: [
-        {},
-        { label: 'image score', stroke: '#1c7ed6', width: 1.5, points: { show: true, size: 4 } },
-        { label: 'threshold', stroke: '#c92a2a', width: 1.5, dash: [6, 4], points: { show: false } },
-      ],
-      axes: [{}, { label: 'score' }],
-    }, data, $('score-chart'));
+  /** Adds cameras that frames name but the model panel does not (yet); true when the list grew. */
+  function noteCameras(ids) {
+    const before = cameras.length;
+    for (const id of ids) if (!cameras.includes(id)) cameras.push(id);
+    if (cameras.length === before) return false;
+    document.body.classList.toggle('multi-camera', cameras.length > 1);
+    const selected = shownCamera();
+    $('camera-filter').replaceChildren(el('option', { value: '', text: 'all cameras' }), ...cameras.map((c) => el('option', { value: c, text: c })));
+    $('camera-filter').value = selected;
+    return true;
+  }
+
+  function onModels(m) {
+    if (m.version < modelsVersion) return;
+    modelsVersion = m.version;
+    noteCameras(window.stationModels.render(m));
+    renderChart();
   }
 
   function onFrame(f) {
     if (f.seq <= lastSeq) return;
     lastSeq = f.seq;
+    if (noteCameras([f.camera])) renderStream();
     verdicts.push(f);
     if (verdicts.length > capacity.history) verdicts.shift();
     // frames older than the page keeps lose their images (the server has let them go)
@@ -127,7 +144,6 @@
   }
 
   function onStats(s) {
-    showModel(s.model);
     $('frames-count').textContent = String(s.totals.ok + s.totals.defects);
     $('defects-count').textContent = String(s.totals.defects);
     $('defect-rate').textContent = s.defectRate === null ? '—' : `${(s.defectRate * 100).toFixed(1)} %`;
@@ -148,13 +164,6 @@
     $('links').tBodies[0].replaceChildren(...rows);
   }
 
-  function showModel(m) {
-    const p = m.provenance;
-    $('model').textContent = p
-      ? `model: ${p.bundleName} (sha256 ${p.bundleSha256.slice(0, 12)}…) on ${p.backend}, scoring ${p.scoringEngine ?? '?'}; thresholds image ${num(m.imageThreshold, 4)}, pixel ${num(m.pixelThreshold, 4)}`
-      : 'model: not loaded yet';
-  }
-
   async function openDetail(seq) {
     const res = await fetch(`/api/frames/${seq}`);
     const d = $('detail');
@@ -164,7 +173,7 @@
       return d.open || d.showModal();
     }
     const { frame: f, record: r } = await res.json();
-    $('detail-title').textContent = `#${f.seq} ${f.frameId}: ${f.verdict.toUpperCase()}`;
+    $('detail-title').textContent = `#${f.seq} ${f.camera} ${f.frameId}: ${f.verdict.toUpperCase()}`;
     d.dataset.seq = String(f.seq);
     const fill = (id, kind) => {
       const p = f.images ? panel(f, kind) : el('div', { class: 'panel' });
@@ -178,9 +187,10 @@
     fill('panel-recon', 'recon');
     fill('panel-heatmap', 'heatmap');
     for (const img of $('panel-input').querySelectorAll('img.heatmap, svg.boxes')) img.remove();
-    const kv = r.kind === 'error'
+    const model = r.model ? `${r.model.bundleName} (sha256 ${r.model.bundleSha256.slice(0, 12)}…)` : '—';
+    const kv = [['camera', f.camera], ['model', model], ...(r.kind === 'error'
       ? [['error', `${r.code}: ${r.message}`]]
-      : [['image score', num(r.score, 5)], ['image threshold', num(r.imageThreshold, 5)], ['pixel threshold', num(r.pixelThreshold, 5)], ['regions', String(r.regions.length)], ['captured', new Date(r.capturedAt).toISOString()]];
+      : [['image score', num(r.score, 5)], ['image threshold', num(r.imageThreshold, 5)], ['pixel threshold', num(r.pixelThreshold, 5)], ['regions', String(r.regions.length)], ['captured', new Date(r.capturedAt).toISOString()]])];
     $('detail-scores').replaceChildren(...kv.map(([k, v]) => el('tr', {}, [el('th', { text: k }), el('td', { text: v })])));
     const regions = r.kind === 'error' ? [] : r.regions;
     $('detail-regions').replaceChildren(
@@ -208,6 +218,10 @@
     capacity = s.capacity;
     verdicts = s.frames;
     lastSeq = verdicts.length ? verdicts[verdicts.length - 1].seq : 0;
+    cameras = [];
+    modelsVersion = -1;
+    onModels(s.models);
+    noteCameras(verdicts.map((f) => f.camera));
     onStats(s.stats);
     renderThumbs();
     renderStream();
@@ -216,6 +230,11 @@
 
   $('show-heatmap').addEventListener('change', (e) => document.body.classList.toggle('show-heatmap', e.target.checked));
   for (const id of ['only-defects', 'min-area']) $(id).addEventListener('input', renderStream);
+  $('camera-filter').addEventListener('input', () => {
+    renderStream();
+    renderThumbs();
+    renderChart();
+  });
 
   // Events are buffered until the snapshot is in, so nothing between the two is lost or doubled.
   let ready = false;
@@ -227,6 +246,12 @@
     else early.push(f);
   });
   source.addEventListener('stats', (e) => ready && onStats(JSON.parse(e.data)));
+  let earlyModels;
+  source.addEventListener('models', (e) => {
+    const m = JSON.parse(e.data);
+    if (ready) onModels(m);
+    else earlyModels = m;
+  });
   source.addEventListener('open', () => {
     $('station-state').textContent = 'live';
     $('station-state').className = 'state live';
@@ -240,5 +265,7 @@
   loadState().then(() => {
     ready = true;
     for (const f of early.splice(0)) onFrame(f);
+    // older than the snapshot (by version) is ignored
+    if (earlyModels) onModels(earlyModels);
   });
 })();
