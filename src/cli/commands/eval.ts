@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--size <px>', 'working size of --reference', '256')
     .option('--sigma <px>', 'blur σ of --reference', '2')
     .option('--concurrency <n>', 'frames in flight', '2')
-    .option('--report-mib <n>', `MiB of image panels report.html embeds at most, misses and false alarms first, then the images nearest the threshold (default ${DEFAULT_REPORT_PANEL_BYTES / 2 ** 20})`)
+    .option('--report-mib <n>', `MiB of image panels report.html embeds at most, misses and false alarms first, then the images nearest the threshold (default: ${DEFAULT_REPORT_PANEL_BYTES / 2 ** 20})`)
     .option('--scoring <yaml>', "scoring keys instead of the bundle's, inline ('{shadingWindow: 17, mu: 0.002}') or a YAML/JSON file; thresholds then best-F1")
     .option('--json', 'print metrics.json to stdout instead of the summary')
     .action(async (raw: Record<string, unknown>) => {
