@@ -46,6 +46,9 @@ export function register(program: Command): void {
         `int8 model ${result.file} (${(result.bytes / 1048576).toFixed(1)} MiB; ${v.int8Convs} convs int8, ${v.floatConvs.length} float)\n` +
           `calibration ${v.calibration.rule}${v.calibration.percentile !== undefined ? ` ${v.calibration.percentile}` : ''} on ${v.calibration.samples} samples from ${v.calibration.images} images (sha256 ${v.calibration.sha256.slice(0, 12)}…)\n` +
           `check    |recon int8 − fp32| mean ${v.check.meanAbsDiff.toExponential(2)}, max ${v.check.maxAbsDiff.toExponential(2)} on ${v.check.samples} samples\n` +
+          (v.check.featureDistance
+            ? `check    |featureDistance int8 − fp32| mean ${v.check.featureDistance.meanAbsDiff.toExponential(2)} (${((100 * v.check.featureDistance.meanAbsDiff) / v.check.featureDistance.mean).toFixed(2)} % of its mean ${v.check.featureDistance.mean.toPrecision(3)})\n`
+            : '') +
           `use it   --precision int8 (inspect, eval) or backend.precision: int8 (run)\n`,
       );
     });

@@ -6,11 +6,13 @@ import { MmaerecError } from '../../errors.js';
 import { INT8_ONNX_FILE, loadBundle, loadBundleWeights, writeManifestFile, type LoadedBundle } from '../bundle.js';
 import { foldBatchNorms } from '../fold-batchnorm.js';
 import type { Int8Variant, Manifest } from '../manifest.js';
+import type { NetworkGraph } from '../graph.js';
+import type { WeightMap } from '../init.js';
 import { buildNetwork } from '../network.js';
 import { writeOnnx } from '../onnx-writer.js';
 import { activationQuant, type ActivationQuant } from '../qdq.js';
 import { ActivationHistogram } from './histogram.js';
-import { planQuantization, type PlanOptions } from './plan.js';
+import { planQuantization, type PlanOptions, type QuantizationPlan } from './plan.js';
 import { calibrationSamples } from './samples.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -63,27 +65,9 @@ export async function quantizeBundle(options: QuantizeOptions): Promise<Quantize
 
   const folded = foldBatchNorms(buildNetwork(bundle.config), await loadBundleWeights(bundle));
   const plan = planQuantization(folded.graph, options);
-  const probeModel = writeOnnx(folded.graph, folded.weights, { inputSize: width, probes: plan.calibrated });
-  const histograms = plan.calibrated.map(() => new ActivationHistogram());
   const threads = options.threads ?? 1;
-  const probe = await createSession(ort, probeModel, threads, 'calibration model');
-  try {
-    for (const [i, sample] of calibration.samples.entries()) {
-      const out = await probe.run(feeds(ort, sample, width, height));
-      plan.calibrated.forEach((_, p) => histograms[p]!.addAll(out[`probe${p}`]!.data as Float32Array));
-      options.onSample?.(i + 1, calibration.samples.length);
-    }
-  } finally {
-    await probe.release();
-  }
-
-  const activations = new Map<string, ActivationQuant>();
-  plan.calibrated.forEach((value, p) => {
-    const h = histograms[p]!;
-    const [lo, hi] = rule === 'mse' ? h.mseRange() : h.percentileRange(percentile);
-    activations.set(value, activationQuant(lo, hi));
-  });
-  for (const [value, source] of plan.tied) activations.set(value, activations.get(source)!);
+  const ranges = await calibrateRanges(ort, folded, plan.calibrated, calibration.samples, { width, height, threads, rule, percentile, onSample: options.onSample });
+  const activations = planActivations(plan, ranges);
   const version = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')).version as string;
   const int8Model = writeOnnx(folded.graph, folded.weights, {
     inputSize: width, producerVersion: version, name: `${bundle.manifest.name}-int8`, qdq: { activations, convs: plan.convs },
@@ -122,7 +106,51 @@ export async function quantizeBundle(options: QuantizeOptions): Promise<Quantize
   return { bundle: await loadBundle(bundle.dir), file, bytes: int8Model.byteLength, variant };
 }
 
-async function loadOrt(): Promise<Ort> {
+/**
+ * Runs the float network with every value of `calibrated` as an extra output over `samples` and returns each
+ * value's uint8 parameters by the range rule. One pass: the histograms merge as they go (histogram.ts).
+ */
+export async function calibrateRanges(
+  ort: Ort,
+  folded: { graph: NetworkGraph; weights: WeightMap },
+  calibrated: readonly string[],
+  samples: readonly PreparedInputs[],
+  o: { width: number; height: number; threads: number; rule: 'percentile' | 'mse'; percentile: number; onSample?: ((done: number, total: number) => void) | undefined },
+): Promise<Map<string, ActivationQuant>> {
+  const probeModel = writeOnnx(folded.graph, folded.weights, { inputSize: o.width, probes: [...calibrated] });
+  const histograms = calibrated.map(() => new ActivationHistogram());
+  const probe = await createSession(ort, probeModel, o.threads, 'calibration model');
+  try {
+    for (const [i, sample] of samples.entries()) {
+      const out = await probe.run(feeds(ort, sample, o.width, o.height));
+      calibrated.forEach((_, p) => histograms[p]!.addAll(out[`probe${p}`]!.data as Float32Array));
+      o.onSample?.(i + 1, samples.length);
+    }
+  } finally {
+    await probe.release();
+  }
+  const ranges = new Map<string, ActivationQuant>();
+  calibrated.forEach((value, p) => {
+    const h = histograms[p]!;
+    const [lo, hi] = o.rule === 'mse' ? h.mseRange() : h.percentileRange(o.percentile);
+    ranges.set(value, activationQuant(lo, hi));
+  });
+  return ranges;
+}
+
+/** The plan's activations with their calibrated parameters (a tied value takes its source's). */
+export function planActivations(plan: QuantizationPlan, ranges: ReadonlyMap<string, ActivationQuant>): Map<string, ActivationQuant> {
+  const activations = new Map<string, ActivationQuant>();
+  for (const value of plan.calibrated) {
+    const q = ranges.get(value);
+    if (!q) throw new Error(`quantize: no calibrated range for ${value}`);
+    activations.set(value, q);
+  }
+  for (const [value, source] of plan.tied) activations.set(value, activations.get(source)!);
+  return activations;
+}
+
+export async function loadOrt(): Promise<Ort> {
   try {
     return await import('onnxruntime-node');
   } catch (err) {
@@ -130,7 +158,7 @@ async function loadOrt(): Promise<Ort> {
   }
 }
 
-async function createSession(ort: Ort, model: Uint8Array | string, threads: number, what: string): Promise<Session> {
+export async function createSession(ort: Ort, model: Uint8Array | string, threads: number, what: string): Promise<Session> {
   try {
     const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 } as const;
     return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
@@ -139,14 +167,17 @@ async function createSession(ort: Ort, model: Uint8Array | string, threads: numb
   }
 }
 
-function feeds(ort: Ort, s: PreparedInputs, width: number, height: number): Record<string, import('onnxruntime-node').Tensor> {
+export function feeds(ort: Ort, s: PreparedInputs, width: number, height: number): Record<string, import('onnxruntime-node').Tensor> {
   return {
     image: new ort.Tensor('float32', s.image, [1, 3, height, width]),
     edge: new ort.Tensor('float32', s.edge, [1, 1, height, width]),
   };
 }
 
-/** Mean and largest |recon_int8 − recon_fp32| over `samples` (ONNX Runtime CPU, both models). */
+/**
+ * Mean and largest |recon_int8 − recon_fp32| over `samples` (ONNX Runtime CPU, both models), and for a feature-bank
+ * bundle mean |featureDistance_int8 − featureDistance_fp32| beside the mean FP32 distance.
+ */
 async function compareWithFloat(ort: Ort, bundle: LoadedBundle, int8Model: Uint8Array, samples: PreparedInputs[], threads: number): Promise<Int8Variant['check']> {
   const { width, height } = bundle.manifest.input;
   const float = await createSession(ort, bundle.paths.onnx, threads, 'float model');
@@ -154,19 +185,32 @@ async function compareWithFloat(ort: Ort, bundle: LoadedBundle, int8Model: Uint8
   let sum = 0;
   let max = 0;
   let count = 0;
+  const bank = { diff: 0, sum: 0, count: 0 };
   try {
     for (const s of samples) {
-      const a = (await float.run(feeds(ort, s, width, height))).recon!.data as Float32Array;
-      const b = (await int8.run(feeds(ort, s, width, height))).recon!.data as Float32Array;
+      const fa = await float.run(feeds(ort, s, width, height));
+      const fb = await int8.run(feeds(ort, s, width, height));
+      const [a, b] = [fa.recon!.data as Float32Array, fb.recon!.data as Float32Array];
       for (let i = 0; i < a.length; i++) {
         const d = Math.abs(a[i]! - b[i]!);
         sum += d;
         if (d > max) max = d;
       }
       count += a.length;
+      if (fa.featureDistance) {
+        const [da, db] = [fa.featureDistance.data as Float32Array, fb.featureDistance!.data as Float32Array];
+        for (let i = 0; i < da.length; i++) {
+          bank.diff += Math.abs(da[i]! - db[i]!);
+          bank.sum += da[i]!;
+        }
+        bank.count += da.length;
+      }
     }
   } finally {
     await Promise.all([float.release(), int8.release()]);
   }
-  return { samples: samples.length, meanAbsDiff: sum / count, maxAbsDiff: max };
+  return {
+    samples: samples.length, meanAbsDiff: sum / count, maxAbsDiff: max,
+    ...(bank.count ? { featureDistance: { meanAbsDiff: bank.diff / bank.count, mean: bank.sum / bank.count } } : {}),
+  };
 }
