@@ -9,7 +9,7 @@ import { presetConfig, type ModelConfig } from '../../src/model/config.js';
 import { buildNetwork } from '../../src/model/network.js';
 import { onnxType } from '../../src/model/onnx-proto.js';
 import { writeOnnx } from '../../src/model/onnx-writer.js';
-import { BANK_REASON, planQuantization } from '../../src/model/quantize/plan.js';
+import { BANK_REASON, MEMORY_REASON, planQuantization } from '../../src/model/quantize/plan.js';
 import { quantizeBundle } from '../../src/model/quantize/quantize-bundle.js';
 import { prepareFrame } from '../../src/preprocess/preprocess.js';
 import { defaultBackbone } from '../../src/train/default-backbone.js';
@@ -94,6 +94,8 @@ describe('quantize: MobileNetV2 with a feature bank', () => {
     const deep = convs.filter((n) => /^backbone\.block_([6-9]|1[0-2])_/.test(n.name));
     expect(deep.length).toBe(21);
     expect(deep.filter((n) => float.has(n.name))).toEqual([]);
+    // The 1×1 projections of the memory read-outs (levels 1–3: MobileNetV2's widths differ from the levels') stay float.
+    expect(v.floatConvs.filter((f) => f.reason === MEMORY_REASON).map((f) => f.name)).toEqual(['proj.1', 'proj.2', 'proj.3']);
     // Without the rule (the old plan) those convs were int8.
     const folded = buildNetwork(config);
     expect(planQuantization(folded, { bankFloat: false }).floatConvs.some((f) => upToBlock5(f.name))).toBe(false);

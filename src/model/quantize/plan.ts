@@ -18,11 +18,16 @@ import type { GraphNode, NetworkGraph } from '../graph.js';
  * - Every conv upstream of a feature bank (the backbone up to the bank's deepest level) stays float, with
  *   `bankFloat` (default true): the bank's output is the distance to the nearest normal feature — a small
  *   difference of two large vectors — so errors that a reconstruction shrugs off move it a lot. On the default
- *   recipe's network (pretrained MobileNetV2, bank on levels 1 and 2; docs/architecture.md, "INT8 on the CPU") mean |ΔfeatureDistance| ÷
- *   mean featureDistance was 6.7 % with those convs int8 and 0.08 % with them float, at the same speed-up. The
- *   depthwise convs alone cost most of it (5.7 → 1.3 % with only them float, in exact float arithmetic), but
- *   float depthwise convs between int8 1×1 convs ran slower than the FP32 model (0.98×): every one needs its own
- *   dequantise / quantise and layout reorders.
+ *   recipe's network (pretrained MobileNetV2; docs/architecture.md, "INT8 on the CPU") mean |ΔfeatureDistance| ÷
+ *   mean featureDistance was 5.4 % (bank on levels 2, 3) and 6.7 % (levels 1, 2) with those convs int8, 0.002 % and
+ *   0.08 % with them float, at the same speed (the backbone is a small share of the work; its int8 convs did not
+ *   pay). The depthwise convs alone cost most of it (5.7 → 1.3 % with only them float, in exact float arithmetic),
+ *   but float depthwise convs between int8 1×1 convs ran slower than the FP32 model (0.98×): every one needs its
+ *   own dequantise / quantise and layout reorders.
+ * - A conv that reads a memory module's read-out (the 1×1 projection to the level width, `proj.l`) stays float: the
+ *   read-out is a mix of a few memory items, and on the default recipe's network (trained, 750 steps) these three
+ *   convs caused half of the reconstruction's int8 error (mean |Δrecon| 0.0067 → 0.0030 with them float) for
+ *   well under 1 % of the MACs (no measurable speed difference).
  * The memory modules' 1×1 convs are emitted inside the memory op and stay float (cosine addressing and hard
  * shrinkage are thresholds on values in [−1, 1]). A conv kept float that reads a quantised map really runs in
  * float: the ONNX writer gives it a per-channel DequantizeLinear, which ONNX Runtime's WeightBiasQuantization
@@ -40,13 +45,16 @@ export interface QuantizationPlan {
 }
 
 export interface PlanOptions {
-  /** Conv node names (or name prefixes ending in '.') to keep float. */
-  floatConvs?: readonly string[];
+  /** Conv node names (or name prefixes ending in '.') to keep float, optionally with the reason to record. */
+  floatConvs?: readonly (string | { name: string; reason: string })[];
   /** Quantise additions of quantised maps too (default true). */
   adds?: boolean;
   /** Keep the convs that feed a feature bank float (default true; see above). */
   bankFloat?: boolean;
 }
+
+/** The reason recorded for a conv that reads a memory read-out. */
+export const MEMORY_REASON = 'reads a memory read-out (a mix of a few memory items): int8 here cost the most reconstruction accuracy for < 1 % of the MACs (docs/architecture.md, "INT8 on the CPU")';
 
 /** The reason recorded for a conv that feeds the feature bank. */
 export const BANK_REASON = 'feeds the feature bank: its nearest-normal distance is a small difference of large vectors, which int8 moves (docs/architecture.md, "INT8 on the CPU")';
@@ -71,9 +79,17 @@ export function planQuantization(graph: NetworkGraph, options: PlanOptions = {})
     const next = consumers.get(value) ?? [];
     return next.length === 1 && ACTIVATIONS.has(next[0]!.spec.op) ? next[0]!.outputs[0]! : value;
   };
+  const producer = new Map<string, GraphNode>();
+  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const readsMemory = (n: GraphNode): boolean => producer.get(n.inputs[0]!)?.spec.op === 'memory' && producer.get(n.inputs[0]!)!.outputs[0] === n.inputs[0];
   const upstream = options.bankFloat === false || !graph.outputs.featureBank ? new Set<GraphNode>() : ancestors(graph, graph.outputs.featureBank.patches);
-  const keepFloat = (name: string): boolean =>
-    (options.floatConvs ?? []).some((f) => (f.endsWith('.') ? name.startsWith(f) : name === f));
+  const keepFloat = (name: string): string | undefined => {
+    for (const f of options.floatConvs ?? []) {
+      const [pattern, reason] = typeof f === 'string' ? [f, 'kept float by request'] : [f.name, f.reason];
+      if (pattern.endsWith('.') ? name.startsWith(pattern) : name === pattern) return reason;
+    }
+    return undefined;
+  };
 
   const convs = new Set<string>();
   const floatConvs: { name: string; reason: string }[] = [];
@@ -81,12 +97,13 @@ export function planQuantization(graph: NetworkGraph, options: PlanOptions = {})
     if (n.spec.op !== 'conv') continue;
     const [, h, w] = graph.shapes.get(n.inputs[0]!)!;
     const out = site(n.outputs[0]!);
-    const reason = keepFloat(n.name) ? 'kept float by request'
-      : h === 1 || w === 1 ? 'a 1-pixel-wide map (attention gate): too little work for int8 to pay'
+    const reason = keepFloat(n.name)
+      ?? (h === 1 || w === 1 ? 'a 1-pixel-wide map (attention gate): too little work for int8 to pay'
         : n.spec.inChannels < MIN_INT8_CHANNELS ? `${n.spec.inChannels} input channel(s): ONNX Runtime's integer conv is slower than its float one here`
-        : outputs.has(out) ? "the network's output: the reconstruction stays float"
-          : upstream.has(n) ? BANK_REASON
-            : undefined;
+          : outputs.has(out) ? "the network's output: the reconstruction stays float"
+            : upstream.has(n) ? BANK_REASON
+              : readsMemory(n) ? MEMORY_REASON
+                : undefined);
     if (reason) {
       floatConvs.push({ name: n.name, reason });
       continue;
