@@ -191,6 +191,13 @@ export const int8VariantSchema = z.object({
     samples: z.number().int().positive().describe('calibration samples compared'),
     meanAbsDiff: z.number().describe('mean |recon int8 − fp32|'),
     maxAbsDiff: z.number().describe('largest |recon int8 − fp32|'),
+    /** meanAbsDiff ÷ the mean |recon − mean(recon)| of the FP32 reconstructions (absent in bundles quantised before it was recorded). */
+    relative: z.number().optional().describe('mean |recon int8 − fp32| ÷ the FP32 reconstruction\'s mean deviation from its mean (the decoder goes float above 0.15)'),
+    /** A feature-bank bundle: mean |featureDistance int8 − fp32| and the mean FP32 featureDistance it compares with. */
+    featureDistance: z.object({
+      meanAbsDiff: z.number().describe('mean |featureDistance int8 − fp32|'),
+      mean: z.number().describe('mean featureDistance of the FP32 model on the same samples'),
+    }).optional().describe('feature-bank bundles: the distance map compared like the reconstruction'),
   })
     .describe('|recon int8 − fp32| over the first calibration samples, measured when quantising'),
   createdAt: z.string().describe('ISO 8601 time the variant was written'),

@@ -99,6 +99,9 @@ export function writeOnnx(
   const v = (name: string): string => rename.get(name) ?? name;
   const dequantized = new Map<string, string>(); // quantised value → the name its consumers read
   const r = (name: string): string => dequantized.get(name) ?? v(name);
+  const perChannel = new Set<string>(); // per-channel DequantizeLinear outputs already emitted (floatConvInput)
+  const consumers = new Map<string, GraphNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   let counter = 0;
   const tmp = (hint: string): string => `${hint}/t${counter++}`;
   const emit = (op_type: string, input: string[], output: string[], attribute: Attr[] = []): void => {
@@ -156,6 +159,39 @@ export function writeOnnx(
     dequantized.set(value, `${v(value)}/dequantized`);
   }
 
+  /**
+   * A float conv that reads a quantised map and whose output is quantised (directly or after its one ReLU / clip)
+   * reads the map through its own DequantizeLinear with the scale repeated per channel (axis 1). ONNX Runtime
+   * (≥ 1.20, WeightBiasQuantization, at every optimisation level above 'disabled') quantises the float weights of
+   * exactly such a Conv when its input comes from a per-tensor DequantizeLinear — per tensor, which cost
+   * MobileNetV2's depthwise convs 40 % of the feature-bank distance (docs/architecture.md, "INT8 on the CPU"). The
+   * per-channel form is the same numbers and leaves the conv float. Undefined: not such a conv.
+   */
+  function floatConvInput(node: GraphNode & { spec: { op: 'conv' } }): string | undefined {
+    const input = node.inputs[0]!;
+    const q = o.qdq?.activations.get(input);
+    if (!q || o.qdq!.convs.has(node.spec.weight) || !leadsToQuantize(node.outputs[0]!)) return undefined;
+    const name = `${v(input)}/dequantized-per-channel`;
+    if (!perChannel.has(name)) {
+      const c = node.spec.inChannels;
+      initializers.push(floatTensor(`${name}/scale`, [c], new Float32Array(c).fill(q.scale)));
+      initializers.push(intTensor(`${name}/zero_point`, [c], new Uint8Array(c).fill(q.zeroPoint)));
+      emit('DequantizeLinear', [`${v(input)}/quantized`, `${name}/scale`, `${name}/zero_point`], [name], [int('axis', 1)]);
+      perChannel.add(name);
+    }
+    return name;
+  }
+
+  /** Whether `value` is quantised, or is read only by one ReLU / clip whose output is (ORT's path to a QuantizeLinear). */
+  function leadsToQuantize(value: string): boolean {
+    for (;;) {
+      if (o.qdq?.activations.has(value)) return true;
+      const next = consumers.get(value) ?? [];
+      if (next.length !== 1 || (next[0]!.spec.op !== 'relu' && next[0]!.spec.op !== 'clip')) return false;
+      value = next[0]!.outputs[0]!;
+    }
+  }
+
   /** The conv's weight (and bias) inputs: float initializers, or int8/int32 through DequantizeLinear (axis 0). */
   function convParams(node: GraphNode & { spec: { op: 'conv' } }): string[] {
     const s = node.spec;
@@ -192,7 +228,7 @@ export function writeOnnx(
         return;
       }
       case 'conv':
-        emit('Conv', [x, ...convParams(node as GraphNode & { spec: typeof s })], [y], [
+        emit('Conv', [floatConvInput(node as GraphNode & { spec: typeof s }) ?? x, ...convParams(node as GraphNode & { spec: typeof s })], [y], [
           ints('kernel_shape', [s.kernel, s.kernel]),
           ints('strides', [s.stride, s.stride]),
           ints('pads', s.pads ?? [s.pad, s.pad, s.pad, s.pad]),

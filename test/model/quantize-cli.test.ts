@@ -33,7 +33,7 @@ describe('mmaerec-edge quantize', () => {
     const q = await runCli(entry, ['quantize', '--model', bundle, '--calib', calib, '--calib-limit', '2']);
     expect(q.stderr).toBe('');
     expect(q.code).toBe(0);
-    expect(q.stdout).toMatch(/^int8 model .*model\.int8\.onnx \([\d.]+ MiB; \d+ convs int8, 15 float\)\ncalibration percentile 99\.99 on 2 samples from 2 images \(sha256 [0-9a-f]{12}…\)\ncheck {4}\|recon int8 − fp32\| mean [\d.e+-]+, max [\d.e+-]+ on 2 samples\nuse it {3}--precision int8/);
+    expect(q.stdout).toMatch(/^int8 model .*model\.int8\.onnx \([\d.]+ MiB; \d+ convs int8, 15 float\)\ncalibration percentile 99\.99 on 2 samples from 2 images \(sha256 [0-9a-f]{12}…\)\ncheck {4}\|recon int8 − fp32\| mean [\d.e+-]+ \([\d.]+ % of its spread\), max [\d.e+-]+ on 2 samples\nuse it {3}--precision int8/);
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8'));
     expect(manifest.variants.int8.calibration.images).toBe(2);
     const i = await runCli(entry, ['inspect', bundle, join(calib, 'g0.png'), '--precision', 'int8', '--json']);

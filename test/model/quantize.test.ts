@@ -14,7 +14,7 @@ import { foldBatchNorms } from '../../src/model/fold-batchnorm.js';
 import { buildNetwork } from '../../src/model/network.js';
 import { onnxType, TENSOR_INT32, TENSOR_INT8 } from '../../src/model/onnx-proto.js';
 import { writeOnnx } from '../../src/model/onnx-writer.js';
-import { quantizeBundle } from '../../src/model/quantize/quantize-bundle.js';
+import { quantizeBundle, RECON_FALLBACK_BOUND } from '../../src/model/quantize/quantize-bundle.js';
 import { prepareFrame } from '../../src/preprocess/preprocess.js';
 import { PYTHON, ROOT, needs, tools } from '../helpers/require-tool.js';
 
@@ -139,10 +139,32 @@ describe('quantize: the INT8 (QDQ) variant of a bundle', () => {
       // Measured: mean |Δ| 0.0034 against a mean deviation of the output from its mean of 0.093 (3.6 %); 2× room.
       expect(spread / n).toBeGreaterThan(0.01);
       expect(diff / n).toBeLessThan(0.08 * (spread / n));
+      // The same measure on the calibration samples, recorded (measured 8.6 %); below the fallback's bound, so the
+      // decoder stayed int8.
+      const { check, floatConvs } = loaded.manifest.variants!.int8!;
+      expect(check.relative).toBeLessThan(RECON_FALLBACK_BOUND);
+      expect(floatConvs.filter((f) => f.name.startsWith('decoder.')).map((f) => f.name)).toEqual(['decoder.out']);
     } finally {
       await Promise.all([fp32.dispose(), int8.dispose()]);
     }
   });
+
+  it('keeps the decoder float where its int8 convs move the reconstruction past the bound, and says why', async () => {
+    const demo = join(dir, 'demo-lite-fallback');
+    await cp(join(ROOT, 'models/demo-lite'), demo, { recursive: true });
+    // A bound no int8 decoder meets: the fallback must engage, record its reason, and lower the error.
+    const strict = await quantizeBundle({ model: demo, calib: join(ROOT, 'examples/frames'), limit: 4, reconBound: 0.001 });
+    const loose = await quantizeBundle({ model: demo, calib: join(ROOT, 'examples/frames'), limit: 4, reconBound: 0.001, decoderFallback: false });
+    const decoder = (v: typeof strict.variant) => v.floatConvs.filter((f) => f.name.startsWith('decoder.') && f.name !== 'decoder.out');
+    expect(decoder(loose.variant)).toEqual([]);
+    expect(decoder(strict.variant).map((f) => f.name)).toEqual(['decoder.3.conv1', 'decoder.3.conv2', 'decoder.2.conv1', 'decoder.2.conv2', 'decoder.1.conv1', 'decoder.1.conv2', 'decoder.head.conv1']);
+    for (const f of decoder(strict.variant)) {
+      expect(f.reason).toMatch(new RegExp(`^the decoder: with it in int8 the reconstruction moved by ${(100 * loose.variant.check.relative!).toFixed(1)} % of its spread on 4 calibration samples \\(bound 0\\.1 %\\)$`));
+    }
+    expect(strict.variant.int8Convs).toBe(loose.variant.int8Convs - 7);
+    // Measured 4.8 % against 8.6 %.
+    expect(strict.variant.check.relative!).toBeLessThan(0.75 * loose.variant.check.relative!);
+  }, 60_000);
 
   it('folding BatchNorm into the convs leaves the float network unchanged (≤ 1e-5)', async () => {
     const graph = buildNetwork(bundle.config);

@@ -15,8 +15,23 @@ import type { GraphNode, NetworkGraph } from '../graph.js';
  *   backbone levels) run as QLinearAdd: both operands and the sum are quantised.
  * - Bilinear ×2 and max pooling between quantised maps keep their input's parameters, so ONNX Runtime runs them on
  *   uint8 directly instead of dequantising around them.
+ * - Every conv upstream of a feature bank (the backbone up to the bank's deepest level) stays float, with
+ *   `bankFloat` (default true): the bank's output is the distance to the nearest normal feature — a small
+ *   difference of two large vectors — so errors that a reconstruction shrugs off move it a lot. On the default
+ *   recipe's network (pretrained MobileNetV2; docs/architecture.md, "INT8 on the CPU") mean |ΔfeatureDistance| ÷
+ *   mean featureDistance was 5.4 % (bank on levels 2, 3) and 6.7 % (levels 1, 2) with those convs int8, 0.002 % and
+ *   0.08 % with them float, at the same speed (the backbone is a small share of the work; its int8 convs did not
+ *   pay). The depthwise convs alone cost most of it (5.7 → 1.3 % with only them float, in exact float arithmetic),
+ *   but float depthwise convs between int8 1×1 convs ran slower than the FP32 model (0.98×): every one needs its
+ *   own dequantise / quantise and layout reorders.
+ * - A conv that reads a memory module's read-out (the 1×1 projection to the level width, `proj.l`) stays float: the
+ *   read-out is a mix of a few memory items, and on the default recipe's network (trained, 750 steps) these three
+ *   convs caused half of the reconstruction's int8 error (mean |Δrecon| 0.0067 → 0.0030 with them float) for
+ *   well under 1 % of the MACs (no measurable speed difference).
  * The memory modules' 1×1 convs are emitted inside the memory op and stay float (cosine addressing and hard
- * shrinkage are thresholds on values in [−1, 1]).
+ * shrinkage are thresholds on values in [−1, 1]). A conv kept float that reads a quantised map really runs in
+ * float: the ONNX writer gives it a per-channel DequantizeLinear, which ONNX Runtime's WeightBiasQuantization
+ * leaves alone (onnx-writer.ts, floatConvInput).
  */
 export interface QuantizationPlan {
   /** Int8 convs, by weight name. */
@@ -30,11 +45,19 @@ export interface QuantizationPlan {
 }
 
 export interface PlanOptions {
-  /** Conv node names (or name prefixes ending in '.') to keep float. */
-  floatConvs?: readonly string[];
+  /** Conv node names (or name prefixes ending in '.') to keep float, optionally with the reason to record. */
+  floatConvs?: readonly (string | { name: string; reason: string })[];
   /** Quantise additions of quantised maps too (default true). */
   adds?: boolean;
+  /** Keep the convs that feed a feature bank float (default true; see above). */
+  bankFloat?: boolean;
 }
+
+/** The reason recorded for a conv that reads a memory read-out. */
+export const MEMORY_REASON = 'reads a memory read-out (a mix of a few memory items): int8 here cost the most reconstruction accuracy for < 1 % of the MACs (docs/architecture.md, "INT8 on the CPU")';
+
+/** The reason recorded for a conv that feeds the feature bank. */
+export const BANK_REASON = 'feeds the feature bank: its nearest-normal distance is a small difference of large vectors, which int8 moves (docs/architecture.md, "INT8 on the CPU")';
 
 /**
  * Convs with fewer input channels stay float: the first convs on the 1-channel edge map and the 3-channel image
@@ -56,8 +79,17 @@ export function planQuantization(graph: NetworkGraph, options: PlanOptions = {})
     const next = consumers.get(value) ?? [];
     return next.length === 1 && ACTIVATIONS.has(next[0]!.spec.op) ? next[0]!.outputs[0]! : value;
   };
-  const keepFloat = (name: string): boolean =>
-    (options.floatConvs ?? []).some((f) => (f.endsWith('.') ? name.startsWith(f) : name === f));
+  const producer = new Map<string, GraphNode>();
+  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const readsMemory = (n: GraphNode): boolean => producer.get(n.inputs[0]!)?.spec.op === 'memory' && producer.get(n.inputs[0]!)!.outputs[0] === n.inputs[0];
+  const upstream = options.bankFloat === false || !graph.outputs.featureBank ? new Set<GraphNode>() : ancestors(graph, graph.outputs.featureBank.patches);
+  const keepFloat = (name: string): string | undefined => {
+    for (const f of options.floatConvs ?? []) {
+      const [pattern, reason] = typeof f === 'string' ? [f, 'kept float by request'] : [f.name, f.reason];
+      if (pattern.endsWith('.') ? name.startsWith(pattern) : name === pattern) return reason;
+    }
+    return undefined;
+  };
 
   const convs = new Set<string>();
   const floatConvs: { name: string; reason: string }[] = [];
@@ -65,11 +97,13 @@ export function planQuantization(graph: NetworkGraph, options: PlanOptions = {})
     if (n.spec.op !== 'conv') continue;
     const [, h, w] = graph.shapes.get(n.inputs[0]!)!;
     const out = site(n.outputs[0]!);
-    const reason = keepFloat(n.name) ? 'kept float by request'
-      : h === 1 || w === 1 ? 'a 1-pixel-wide map (attention gate): too little work for int8 to pay'
+    const reason = keepFloat(n.name)
+      ?? (h === 1 || w === 1 ? 'a 1-pixel-wide map (attention gate): too little work for int8 to pay'
         : n.spec.inChannels < MIN_INT8_CHANNELS ? `${n.spec.inChannels} input channel(s): ONNX Runtime's integer conv is slower than its float one here`
-        : outputs.has(out) ? "the network's output: the reconstruction stays float"
-          : undefined;
+          : outputs.has(out) ? "the network's output: the reconstruction stays float"
+            : upstream.has(n) ? BANK_REASON
+              : readsMemory(n) ? MEMORY_REASON
+                : undefined);
     if (reason) {
       floatConvs.push({ name: n.name, reason });
       continue;
@@ -99,4 +133,19 @@ export function planQuantization(graph: NetworkGraph, options: PlanOptions = {})
   const order = [graph.inputs.image, graph.inputs.edge, ...graph.nodes.flatMap((n) => n.outputs)];
   const calibrated = order.filter((v) => marked.has(v) && !tied.has(v));
   return { convs, floatConvs, calibrated, tied };
+}
+
+/** The nodes that `value` depends on (its producer and everything upstream of it). */
+function ancestors(graph: NetworkGraph, value: string): Set<GraphNode> {
+  const producer = new Map<string, GraphNode>();
+  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const seen = new Set<GraphNode>();
+  const stack = [value];
+  while (stack.length) {
+    const n = producer.get(stack.pop()!);
+    if (!n || seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return seen;
 }
