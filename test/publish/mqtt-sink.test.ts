@@ -104,7 +104,16 @@ needs(noMosquitto).describe('MqttSink against a private Mosquitto', () => {
   test('broker killed and restarted several times during a stream: every event id arrives, duplicates share the id', async () => {
     // A persistent subscriber session (clean: false) so the broker queues for it across its own restarts.
     const sub = await collect(broker.url, 'mmaerec/l4/#', { ...creds, clientId: 'restart-watcher', clean: false });
-    await new Promise((r) => setTimeout(r, 1300)); // let Mosquitto's 1 s autosave persist the subscription
+    // Every reconnect must find the subscriber's session: a session the broker lost means messages published
+    // before MQTT.js resubscribes went nowhere, which is the broker's loss and not the sink's.
+    const sessionPresent: boolean[] = [];
+    sub.client.on('connect', (connack) => sessionPresent.push(connack.sessionPresent));
+    // Persist the session deterministically: a clean stop writes Mosquitto's database (waiting for the 1 s
+    // autosave raced it — db_time has whole seconds, so the first save can come 2 s after the subscription).
+    await broker.stop();
+    await broker.start();
+    await sub.waitFor(() => sessionPresent.length === 1 && sub.client.connected, 10_000, 'the subscriber to reconnect');
+    expect(sessionPresent).toEqual([true]);
     const sink = await MqttSink.create({ url: broker.url, ...creds, line: 'l4', station: 's1', camera: 'c1', spool: { dir: spoolDir() }, logger: recordingLogger(), ...fast });
     const ids: string[] = [];
     let offline = 0;
@@ -117,18 +126,23 @@ needs(noMosquitto).describe('MqttSink against a private Mosquitto', () => {
         // yet handed to the subscriber: a SIGKILL takes that from Mosquitto's memory, which is the broker's loss,
         // not the sink's (docs/mqtt.md, "What the broker must do"). So: freeze the broker (SIGSTOP), let what is
         // on the wire arrive, and check the subscriber holds every acknowledged event; if not, thaw and retry.
-        const deadline = Date.now() + 15_000;
+        const caughtUp = () => sink.status().connected && sub.client.connected && resultIds(sub).size >= ids.length - sink.status().spooled;
+        const deadline = Date.now() + 30_000;
         for (;;) {
-          if (Date.now() > deadline) throw new Error('the subscriber did not catch up with the acknowledged events within 15 s');
-          if (!sink.status().connected || !sub.client.connected) {
-            await new Promise((r) => setTimeout(r, 10));
+          if (Date.now() > deadline) {
+            throw new Error(
+              `the subscriber did not catch up with the acknowledged events within 30 s: ${resultIds(sub).size} received of ${ids.length - sink.status().spooled} acknowledged; sessions present at reconnect ${JSON.stringify(sessionPresent)}`,
+            );
+          }
+          // Wait with the broker running (a loaded machine forwards slowly), then confirm with it frozen.
+          if (!caughtUp()) {
+            await new Promise((r) => setTimeout(r, 20));
             continue;
           }
           broker.pause();
           await new Promise((r) => setTimeout(r, 50));
-          if (resultIds(sub).size >= ids.length - sink.status().spooled) break;
+          if (caughtUp()) break;
           broker.resume();
-          await new Promise((r) => setTimeout(r, 50));
         }
         // A burst into the frozen broker: spooled, written to the socket, certainly unacknowledged at the kill.
         ids.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => sink.publishRecord(inspection(10_000 + i * 100 + k)))) as string[]));
@@ -148,6 +162,7 @@ needs(noMosquitto).describe('MqttSink against a private Mosquitto', () => {
     });
     const missing = ids.filter((id) => !sub.counts.has(id));
     expect(missing).toEqual([]);
+    expect(sessionPresent.every(Boolean)).toBe(true);
     expect(offline).toBe(4);
     expect(Math.min(...unacknowledgedAtKill)).toBeGreaterThan(0);
     expect(sub.invalid).toEqual([]);
