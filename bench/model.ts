@@ -1,7 +1,8 @@
 /**
  * bench:model — the network alone: ONNX Runtime CPU ms/frame at 1 and 2 threads in FP32 and INT8 (the bundle's
  * `mmaerec-edge quantize` variant), and the tfjs forward on the best tfjs back end available here, for the `lite`
- * and `paper` presets and for trained bundles (default models/demo-lite).
+ * and `paper` presets and for trained bundles (default models/demo-lite); for a bundle with a feature bank also the
+ * graph pruned to the bank's distance map against the whole graph.
  *
  *   npm run bench:model -- [--presets lite,paper] [--bundles models/demo-lite] [--calib examples/frames] [--runs 20] [--json]
  *
@@ -13,7 +14,7 @@
  * largest event-loop delay seen during those runs (the session runs in a worker thread, so it should stay
  * near the idle figure printed with the machine line, which is what the machine's load alone causes). tfjs: median of 3 inference-mode forwards at batch 1 after one warm-up forward.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,6 +24,7 @@ import type { InferenceBackend } from '../src/infer/backend.js';
 import { createBundle, loadBundle, loadBundleWeights, writeBundle, type LoadedBundle } from '../src/model/bundle.js';
 import { quantizeBundle } from '../src/model/quantize/quantize-bundle.js';
 import { presetConfig } from '../src/model/config.js';
+import { pruneOnnx } from '../src/model/prune-onnx.js';
 import { loadTfjs, TfjsNetwork, type Tf } from '../src/model/tfjs-executor.js';
 
 function arg(name: string, fallback: string): string {
@@ -101,6 +103,36 @@ async function benchOrt(label: string, bundle: LoadedBundle, n: number): Promise
   }
 }
 
+/**
+ * A bundle with a feature bank: the whole graph against the graph pruned to `featureDistance` (what a fusion
+ * with α = 1 reads), both as plain ONNX Runtime sessions, runs alternating. ORT computes every node whatever is
+ * fetched, so this is the cost the autoencoder adds to such a bundle.
+ */
+async function benchBankOnly(label: string, bundle: LoadedBundle, n: number): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  const whole = await readFile(path.join(bundle.dir, 'model.onnx'));
+  const s = bundle.manifest.input.width;
+  const image = new ort.Tensor('float32', new Float32Array(3 * s * s).map(() => Math.random()), [1, 3, s, s]);
+  const edge = new ort.Tensor('float32', new Float32Array(s * s).map(() => Math.random()), [1, 1, s, s]);
+  for (const threads of [1, 2]) {
+    const options = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+    const full = await ort.InferenceSession.create(whole, options);
+    const bank = await ort.InferenceSession.create(pruneOnnx(whole, ['featureDistance']), options);
+    const times = { full: [] as number[], bank: [] as number[] };
+    for (let i = 0; i < n + 3; i++) {
+      for (const [key, session, feeds] of [['full', full, { image, edge }], ['bank', bank, { image }]] as const) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        if (i >= 3) times[key].push(performance.now() - t0); // the first runs warm up
+      }
+    }
+    await Promise.all([full.release(), bank.release()]);
+    const engine = `onnxruntime-node cpu (plain session), ${threads} thread(s)`;
+    rows.push({ model: label, engine, precision: 'fp32, whole graph', msPerFrame: +median(times.full).toFixed(1), runs: n });
+    rows.push({ model: label, engine, precision: 'fp32, feature bank only', msPerFrame: +median(times.bank).toFixed(1), runs: n, bankOnlySpeedUp: +(median(times.full) / median(times.bank)).toFixed(2) });
+  }
+}
+
 try {
   const { tf, name: tfName } = await bestTfjs();
   for (const preset of presets) {
@@ -129,7 +161,9 @@ try {
     // A copy: quantising writes model.int8.onnx and a new manifest into the bundle.
     const copy = path.join(dir, `bundle-${path.basename(source)}`);
     await cp(source, copy, { recursive: true });
-    await benchOrt(source, await loadBundle(copy), runs);
+    const bundle = await loadBundle(copy);
+    await benchOrt(source, bundle, runs);
+    if (bundle.manifest.featureFusion) await benchBankOnly(source, bundle, runs);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -139,6 +173,6 @@ const machine = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load avg ${loa
 if (json) {
   process.stdout.write(JSON.stringify({ machine, idleStallMs, rows }, null, 2) + '\n');
 } else {
-  process.stdout.write(`machine: ${machine}\n| model | engine | precision | ms/frame (median) | runs | max event-loop stall ms | INT8 frames/s ÷ FP32 |\n|---|---|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.model} | ${r.engine} | ${r.precision} | ${r.msPerFrame} | ${r.runs} | ${r.loopStallMs ?? '—'} | ${r.int8SpeedUp !== undefined ? `${r.int8SpeedUp}×` : '—'} |\n`);
+  process.stdout.write(`machine: ${machine}\n| model | engine | precision | ms/frame (median) | runs | max event-loop stall ms | INT8 frames/s ÷ FP32 | bank only ÷ whole graph frames/s |\n|---|---|---|---|---|---|---|---|\n`);
+  for (const r of rows) process.stdout.write(`| ${r.model} | ${r.engine} | ${r.precision} | ${r.msPerFrame} | ${r.runs} | ${r.loopStallMs ?? '—'} | ${r.int8SpeedUp !== undefined ? `${r.int8SpeedUp}×` : '—'} | ${r.bankOnlySpeedUp !== undefined ? `${r.bankOnlySpeedUp}×` : '—'} |\n`);
 }
