@@ -1,10 +1,12 @@
 /**
  * bench:pipeline — end-to-end pipeline throughput and latency beside the bare model on the same bundle.
  *
- *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--rounds 3] [--threads 2] [--sessions 1]
+ *   npm run bench:pipeline -- [--presets lite,paper,recipe] [--frames 60] [--rounds 3] [--threads 2] [--sessions 1]
  *                             [--in-flight sessions+2] [--input png|raw] [--json]
  *
- * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder;
+ * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder; `recipe`
+ * is the default training recipe's network (issue 16 item 8): `edge` with the MobileNetV2 backbone at its default
+ * taps and a feature bank, fused with α = 1 and normalised per position, as train's export writes it;
  * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
  * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
  * in-memory source → Inspector → runner, with a no-op sink. `--input raw` feeds the same images as raw RGB
@@ -24,7 +26,9 @@ import { MemorySource } from '../src/capture/memory-source.js';
 import type { PipelineRecord } from '../src/decide/result.js';
 import { createBackend } from '../src/infer/registry.js';
 import { createBundle, writeBundle } from '../src/model/bundle.js';
-import { presetConfig } from '../src/model/config.js';
+import { DEFAULT_TAPS, presetConfig } from '../src/model/config.js';
+import type { FeatureFusion, PositionNorm } from '../src/model/manifest.js';
+import { normGrid } from '../src/score/position-norm.js';
 import { percentile } from '../src/observe/summary.js';
 import { Inspector } from '../src/pipeline/inspector.js';
 import { runPipeline } from '../src/pipeline/runner.js';
@@ -109,10 +113,31 @@ async function pipelineRound(inspector: Inspector, images: FrameImage[]): Promis
   return { fps, records: records.filter((r): r is Extract<PipelineRecord, { kind: 'inspection' }> => r.kind === 'inspection') };
 }
 
+/** Statistics of the recipe's shape (positive σ, a spread of μ); their values do not change the speed. */
+function benchPositionNorm(size: number): PositionNorm {
+  const grid = normGrid(size, size);
+  const cells = grid.width * grid.height;
+  return { grid, mean: Array.from({ length: cells }, (_, i) => 0.1 + (i % 7) * 0.01), std: Array.from({ length: cells }, (_, i) => 0.05 + (i % 5) * 0.01), images: 64 };
+}
+
+/**
+ * The bundle options of a preset name: a preset as it is, or `recipe` — what `train` exports by default
+ * (src/train/trainer.ts resolveModelConfig, src/train/export.ts): `edge` with the nsfwjs MobileNetV2's
+ * architecture at DEFAULT_TAPS (random weights here), a feature bank whose distance map alone makes the map (α = 1,
+ * the choice on both development sets) and a per-position normalisation.
+ */
+function benchBundleOptions(preset: string): Parameters<typeof createBundle>[0] {
+  if (preset !== 'recipe') return { config: presetConfig(preset), seed: 0, name: `bench-${preset}` };
+  const config = presetConfig('edge', { backbone: { arch: 'mobilenet_v2', widthDivisor: 1, taps: [...DEFAULT_TAPS.mobilenet_v2] }, featureBank: {} });
+  const size = config.inputSize;
+  const featureFusion: FeatureFusion = { alpha: 1, mapScale: 0.5, featureScale: 2, grid: { width: size / 8, height: size / 8 } };
+  return { config, seed: 0, name: 'bench-recipe', featureFusion, positionNorm: benchPositionNorm(size) };
+}
+
 async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
   const dir = await mkdtemp(path.join(tmpdir(), `bench-pipeline-${preset}-`));
   try {
-    const bundle = await writeBundle(dir, await createBundle({ config: presetConfig(preset), seed: 0, name: `bench-${preset}` }));
+    const bundle = await writeBundle(dir, await createBundle(benchBundleOptions(preset)));
     const size = bundle.manifest.input.width;
     const warm = Math.max(3, Math.round(framesWanted / 10));
     // Two sessions of the same bundle and thread count: the bare back end and the inspector's.
