@@ -15,7 +15,10 @@
  * back to back — is measured in the same rounds, so the pipeline is also compared with the best bare setting. Throughput = frames / wall time after a warm-up.
  * Latency = per-frame inspect start → result (p50/p99, nearest rank). The machine is shared, so bare and
  * pipeline alternate in `rounds` rounds (order swapped each round) and the medians over rounds are reported,
- * with the ratio taken per round (both halves of a round saw similar load).
+ * with the ratio taken per round (both halves of a round saw similar load). "Inspector's own CPU" is the process
+ * CPU time per frame of the same pipeline with inference replayed (a back end that returns one recorded output
+ * at once): what the Inspector itself costs — preprocessing, scoring, fusion, normalisation, regions — on every
+ * thread, without the model.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import sharp from 'sharp';
 import type { Frame } from '../src/capture/frame.js';
 import { MemorySource } from '../src/capture/memory-source.js';
 import type { PipelineRecord } from '../src/decide/result.js';
+import type { InferenceBackend, InferenceOutputs } from '../src/infer/backend.js';
 import { createBackend } from '../src/infer/registry.js';
 import { createBundle, writeBundle } from '../src/model/bundle.js';
 import { DEFAULT_TAPS, presetConfig } from '../src/model/config.js';
@@ -68,7 +72,7 @@ async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: st
   }
 }
 
-interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
+interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; ownCpuMs: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
 
 const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
@@ -134,6 +138,19 @@ function benchBundleOptions(preset: string): Parameters<typeof createBundle>[0] 
   return { config, seed: 0, name: 'bench-recipe', featureFusion, positionNorm: benchPositionNorm(size) };
 }
 
+/** A back end that answers every run at once with one recorded output of the real one (same sizes, same maps). */
+function replayBackend(real: InferenceBackend, recorded: Float32Array | InferenceOutputs): InferenceBackend {
+  return { name: `replay of ${real.name}`, width: real.width, height: real.height, run: async () => recorded, dispose: async () => {} };
+}
+
+/** Process CPU ms per frame (user + system, all threads) of the pipeline with inference replayed. */
+async function ownCpuPerFrame(inspector: Inspector, images: FrameImage[]): Promise<number> {
+  const before = process.cpuUsage();
+  await pipelineRound(inspector, images);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / framesWanted;
+}
+
 async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
   const dir = await mkdtemp(path.join(tmpdir(), `bench-pipeline-${preset}-`));
   try {
@@ -147,10 +164,13 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const frames = await asInput(images, size);
     const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: frames[0]! }, size, size);
     const inputs = { image: prepared.image, edge: prepared.edge };
+    const replayed = await Inspector.create(bundle, { inferenceBackend: replayBackend(backend, await backend.run(inputs)) });
+    const ownCpu: number[] = [];
     for (let i = 0; i < warm; i++) {
       await backend.run(inputs);
       await wide?.run(inputs);
       await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: frames[i % frames.length]! });
+      await replayed.inspect({ id: `r${i}`, capturedAt: 0, image: frames[i % frames.length]! });
     }
     const bareFps: number[] = [];
     const pipeFps: number[] = [];
@@ -176,6 +196,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
         wideFps.push(wideRound.fps);
         wideRatios.push(pipe.fps / wideRound.fps);
       }
+      ownCpu.push(await ownCpuPerFrame(replayed, frames));
       bareFps.push(bare.fps);
       pipeFps.push(pipe.fps);
       ratios.push(pipe.fps / bare.fps);
@@ -185,12 +206,13 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     await backend.dispose();
     await wide?.dispose();
     await inspector.close();
+    await replayed.close();
     const totals = records.map((r) => r.latency.totalMs).sort((a, b) => a - b);
     const stage = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => median(records.map((r) => r.latency[k]));
     return {
       preset, inputSize: size, backend: records[0]!.model.backend,
       bareFps: median(bareFps), bareP50: median(bareTimes),
-      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios),
+      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios), ownCpuMs: median(ownCpu),
       ...(wide ? { wideFps: median(wideFps), wideRatio: median(wideRatios) } : {}),
       stages: { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), score: stage('scoreMs') },
     };
@@ -207,9 +229,9 @@ if (json) {
 } else {
   const f = (v: number, d = 1) => v.toFixed(d);
   process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${sessions} ORT session(s) × ${threads} thread(s), max in flight ${inFlight}; input: ${origin}${inputKind === 'raw' ? ', fed as raw RGB at the model size' : ''}\n\n`);
-  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms | Inspector own CPU ms/frame (inference replayed) |\n|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} |\n`);
+    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} | ${f(r.ownCpuMs, 2)} |\n`);
   }
   for (const r of rows) {
     if (r.wideFps !== undefined) {
