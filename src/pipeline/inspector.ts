@@ -14,7 +14,7 @@ import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { FusedScorer, resolveScoringOptions } from '../score/fused.js';
-import { fusedScoreWithFeatures, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
+import { finishMap, fusedScoreWithFeatures, needsImageMap, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
 import { scoringEngine } from '../native.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import { printable } from '../util/printable.js';
@@ -231,10 +231,21 @@ export class Inspector {
     const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
     const { recon, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
     const tScore = performance.now();
-    const feature = this.featureInput(frame, featureDistance);
-    const norm = this.bundle.manifest.positionNorm;
-    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scorer, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
+    const { map, score } = await this.scoreWhole(frame, prepared.hwc, recon, featureDistance, width, height);
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
+  }
+
+  /**
+   * The whole frame's map and score. With α = 1 the image-space map has no weight (needsImageMap) and is not
+   * computed; fusedScoreWithFeatures would check the pair first, but here `input` came from bytes and `recon`
+   * passed infer()'s checks, so the map is finished directly.
+   */
+  private async scoreWhole(frame: Frame, input: Float32Array, recon: Float32Array, distance: Float32Array | undefined, width: number, height: number): Promise<{ map: Float32Array; score: number }> {
+    const feature = this.featureInput(frame, distance);
+    const norm = this.bundle.manifest.positionNorm;
+    const extras = { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) };
+    if (!needsImageMap(extras)) return finishMap(undefined, width, height, this.scorer.options, extras);
+    return fusedScoreWithFeatures(input, recon, width, height, this.scorer, extras);
   }
 
   /** Tiled path (manifest input.tiling): aspect kept, model-size tiles inferred one by one, maps stitched. */
