@@ -14,7 +14,7 @@ describe('α = 1: the image-space map is skipped, every result unchanged (TypeSc
   });
 
   it('max aggregation, and top-k with a margin', async () => {
-    expect(await expectSameAsFullComputation({ aggregation: { kind: 'max' } }, 2)).toBeGreaterThan(0);
-    expect(await expectSameAsFullComputation({ aggregation: { kind: 'topk', fraction: 0.05, margin: 0.1 } }, 2)).toBeGreaterThan(0);
+    expect(await expectSameAsFullComputation({ scoring: { aggregation: { kind: 'max' } } }, 2)).toBeGreaterThan(0);
+    expect(await expectSameAsFullComputation({ scoring: { aggregation: { kind: 'topk', fraction: 0.05, margin: 0.1 } } }, 2)).toBeGreaterThan(0);
   });
 });
