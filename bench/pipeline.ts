@@ -18,7 +18,9 @@
  * with the ratio taken per round (both halves of a round saw similar load). "Inspector's own CPU" is the process
  * CPU time per frame of the same pipeline with inference replayed (a back end that returns one recorded output
  * at once): what the Inspector itself costs — preprocessing, scoring, fusion, normalisation, regions — on every
- * thread, without the model.
+ * thread, without the model. "bare model CPU" is the process CPU time per frame of the bare rounds (ONNX Runtime's
+ * threads included); where the model keeps every core busy, bare / (bare + own) bounds pipeline / bare whatever
+ * else loads the machine.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,14 +74,15 @@ async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: st
   }
 }
 
-interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; ownCpuMs: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
+interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; ownCpuMs: number; bareCpuMs: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
 
 const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
 /** Back-to-back runs, `lanes` of them in flight (one per session). */
-async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[] }> {
+async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[]; cpuMs: number }> {
   const times: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: lanes }, async () => {
     while (next++ < framesWanted) {
@@ -88,7 +91,8 @@ async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inp
       times.push(performance.now() - t);
     }
   }));
-  return { fps: framesWanted / ((performance.now() - t0) / 1000), times };
+  const cpu = process.cpuUsage(cpu0);
+  return { fps: framesWanted / ((performance.now() - t0) / 1000), times, cpuMs: (cpu.user + cpu.system) / 1000 / framesWanted };
 }
 
 type FrameImage = Frame['image'];
@@ -166,6 +170,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const inputs = { image: prepared.image, edge: prepared.edge };
     const replayed = await Inspector.create(bundle, { inferenceBackend: replayBackend(backend, await backend.run(inputs)) });
     const ownCpu: number[] = [];
+    const bareCpu: number[] = [];
     for (let i = 0; i < warm; i++) {
       await backend.run(inputs);
       await wide?.run(inputs);
@@ -180,7 +185,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const bareTimes: number[] = [];
     const records: Extract<PipelineRecord, { kind: 'inspection' }>[] = [];
     for (let r = 0; r < rounds; r++) {
-      let bare: { fps: number; times: number[] };
+      let bare: { fps: number; times: number[]; cpuMs: number };
       let pipe: { fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] };
       let wideRound: { fps: number } | undefined;
       if (r % 2 === 0) {
@@ -198,6 +203,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
       }
       ownCpu.push(await ownCpuPerFrame(replayed, frames));
       bareFps.push(bare.fps);
+      bareCpu.push(bare.cpuMs);
       pipeFps.push(pipe.fps);
       ratios.push(pipe.fps / bare.fps);
       bareTimes.push(...bare.times);
@@ -212,7 +218,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     return {
       preset, inputSize: size, backend: records[0]!.model.backend,
       bareFps: median(bareFps), bareP50: median(bareTimes),
-      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios), ownCpuMs: median(ownCpu),
+      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios), ownCpuMs: median(ownCpu), bareCpuMs: median(bareCpu),
       ...(wide ? { wideFps: median(wideFps), wideRatio: median(wideRatios) } : {}),
       stages: { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), score: stage('scoreMs') },
     };
@@ -229,9 +235,9 @@ if (json) {
 } else {
   const f = (v: number, d = 1) => v.toFixed(d);
   process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${sessions} ORT session(s) × ${threads} thread(s), max in flight ${inFlight}; input: ${origin}${inputKind === 'raw' ? ', fed as raw RGB at the model size' : ''}\n\n`);
-  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms | Inspector own CPU ms/frame (inference replayed) |\n|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms | Inspector own CPU ms/frame (inference replayed) | bare model CPU ms/frame | bound: bare CPU / (bare + own) |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} | ${f(r.ownCpuMs, 2)} |\n`);
+    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} | ${f(r.ownCpuMs, 2)} | ${f(r.bareCpuMs, 2)} | ${f((100 * r.bareCpuMs) / (r.bareCpuMs + r.ownCpuMs))} % |\n`);
   }
   for (const r of rows) {
     if (r.wideFps !== undefined) {
