@@ -1,10 +1,12 @@
 /**
  * bench:pipeline — end-to-end pipeline throughput and latency beside the bare model on the same bundle.
  *
- *   npm run bench:pipeline -- [--presets lite,paper] [--frames 60] [--rounds 3] [--threads 2] [--sessions 1]
+ *   npm run bench:pipeline -- [--presets lite,paper,recipe] [--frames 60] [--rounds 3] [--threads 2] [--sessions 1]
  *                             [--in-flight sessions+2] [--input png|raw] [--json]
  *
- * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder;
+ * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder; `recipe`
+ * is the default training recipe's network (issue 16 item 8): `edge` with the MobileNetV2 backbone at its default
+ * taps and a feature bank, fused with α = 1 and normalised per position, as train's export writes it;
  * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
  * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
  * in-memory source → Inspector → runner, with a no-op sink. `--input raw` feeds the same images as raw RGB
@@ -13,7 +15,12 @@
  * back to back — is measured in the same rounds, so the pipeline is also compared with the best bare setting. Throughput = frames / wall time after a warm-up.
  * Latency = per-frame inspect start → result (p50/p99, nearest rank). The machine is shared, so bare and
  * pipeline alternate in `rounds` rounds (order swapped each round) and the medians over rounds are reported,
- * with the ratio taken per round (both halves of a round saw similar load).
+ * with the ratio taken per round (both halves of a round saw similar load). "Inspector's own CPU" is the process
+ * CPU time per frame of the same pipeline with inference replayed (a back end that returns one recorded output
+ * at once): what the Inspector itself costs — preprocessing, scoring, fusion, normalisation, regions — on every
+ * thread, without the model. "bare model CPU" is the process CPU time per frame of the bare rounds (ONNX Runtime's
+ * threads included); where the model keeps every core busy, bare / (bare + own) bounds pipeline / bare whatever
+ * else loads the machine.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,9 +29,12 @@ import sharp from 'sharp';
 import type { Frame } from '../src/capture/frame.js';
 import { MemorySource } from '../src/capture/memory-source.js';
 import type { PipelineRecord } from '../src/decide/result.js';
+import type { InferenceBackend, InferenceOutputs } from '../src/infer/backend.js';
 import { createBackend } from '../src/infer/registry.js';
 import { createBundle, writeBundle } from '../src/model/bundle.js';
-import { presetConfig } from '../src/model/config.js';
+import { DEFAULT_TAPS, presetConfig } from '../src/model/config.js';
+import type { FeatureFusion, PositionNorm } from '../src/model/manifest.js';
+import { normGrid } from '../src/score/position-norm.js';
 import { percentile } from '../src/observe/summary.js';
 import { Inspector } from '../src/pipeline/inspector.js';
 import { runPipeline } from '../src/pipeline/runner.js';
@@ -64,14 +74,15 @@ async function loadFrames(n: number): Promise<{ images: Uint8Array[]; origin: st
   }
 }
 
-interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
+interface Row { preset: string; inputSize: number; backend: string; bareFps: number; bareP50: number; pipeFps: number; p50: number; p99: number; ratio: number; ownCpuMs: number; bareCpuMs: number; wideFps?: number; wideRatio?: number; stages: Record<string, number> }
 
 const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
 /** Back-to-back runs, `lanes` of them in flight (one per session). */
-async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[] }> {
+async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[]; cpuMs: number }> {
   const times: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: lanes }, async () => {
     while (next++ < framesWanted) {
@@ -80,7 +91,8 @@ async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inp
       times.push(performance.now() - t);
     }
   }));
-  return { fps: framesWanted / ((performance.now() - t0) / 1000), times };
+  const cpu = process.cpuUsage(cpu0);
+  return { fps: framesWanted / ((performance.now() - t0) / 1000), times, cpuMs: (cpu.user + cpu.system) / 1000 / framesWanted };
 }
 
 type FrameImage = Frame['image'];
@@ -109,10 +121,44 @@ async function pipelineRound(inspector: Inspector, images: FrameImage[]): Promis
   return { fps, records: records.filter((r): r is Extract<PipelineRecord, { kind: 'inspection' }> => r.kind === 'inspection') };
 }
 
+/** Statistics of the recipe's shape (positive σ, a spread of μ); their values do not change the speed. */
+function benchPositionNorm(size: number): PositionNorm {
+  const grid = normGrid(size, size);
+  const cells = grid.width * grid.height;
+  return { grid, mean: Array.from({ length: cells }, (_, i) => 0.1 + (i % 7) * 0.01), std: Array.from({ length: cells }, (_, i) => 0.05 + (i % 5) * 0.01), images: 64 };
+}
+
+/**
+ * The bundle options of a preset name: a preset as it is, or `recipe` — what `train` exports by default
+ * (src/train/trainer.ts resolveModelConfig, src/train/export.ts): `edge` with the nsfwjs MobileNetV2's
+ * architecture at DEFAULT_TAPS (random weights here), a feature bank whose distance map alone makes the map (α = 1,
+ * the choice on both development sets) and a per-position normalisation.
+ */
+function benchBundleOptions(preset: string): Parameters<typeof createBundle>[0] {
+  if (preset !== 'recipe') return { config: presetConfig(preset), seed: 0, name: `bench-${preset}` };
+  const config = presetConfig('edge', { backbone: { arch: 'mobilenet_v2', widthDivisor: 1, taps: [...DEFAULT_TAPS.mobilenet_v2] }, featureBank: {} });
+  const size = config.inputSize;
+  const featureFusion: FeatureFusion = { alpha: 1, mapScale: 0.5, featureScale: 2, grid: { width: size / 8, height: size / 8 } };
+  return { config, seed: 0, name: 'bench-recipe', featureFusion, positionNorm: benchPositionNorm(size) };
+}
+
+/** A back end that answers every run at once with one recorded output of the real one (same sizes, same maps). */
+function replayBackend(real: InferenceBackend, recorded: Float32Array | InferenceOutputs): InferenceBackend {
+  return { name: `replay of ${real.name}`, width: real.width, height: real.height, run: async () => recorded, dispose: async () => {} };
+}
+
+/** Process CPU ms per frame (user + system, all threads) of the pipeline with inference replayed. */
+async function ownCpuPerFrame(inspector: Inspector, images: FrameImage[]): Promise<number> {
+  const before = process.cpuUsage();
+  await pipelineRound(inspector, images);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / framesWanted;
+}
+
 async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
   const dir = await mkdtemp(path.join(tmpdir(), `bench-pipeline-${preset}-`));
   try {
-    const bundle = await writeBundle(dir, await createBundle({ config: presetConfig(preset), seed: 0, name: `bench-${preset}` }));
+    const bundle = await writeBundle(dir, await createBundle(benchBundleOptions(preset)));
     const size = bundle.manifest.input.width;
     const warm = Math.max(3, Math.round(framesWanted / 10));
     // Two sessions of the same bundle and thread count: the bare back end and the inspector's.
@@ -122,10 +168,14 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const frames = await asInput(images, size);
     const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: frames[0]! }, size, size);
     const inputs = { image: prepared.image, edge: prepared.edge };
+    const replayed = await Inspector.create(bundle, { inferenceBackend: replayBackend(backend, await backend.run(inputs)) });
+    const ownCpu: number[] = [];
+    const bareCpu: number[] = [];
     for (let i = 0; i < warm; i++) {
       await backend.run(inputs);
       await wide?.run(inputs);
       await inspector.inspect({ id: `w${i}`, capturedAt: 0, image: frames[i % frames.length]! });
+      await replayed.inspect({ id: `r${i}`, capturedAt: 0, image: frames[i % frames.length]! });
     }
     const bareFps: number[] = [];
     const pipeFps: number[] = [];
@@ -135,7 +185,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const bareTimes: number[] = [];
     const records: Extract<PipelineRecord, { kind: 'inspection' }>[] = [];
     for (let r = 0; r < rounds; r++) {
-      let bare: { fps: number; times: number[] };
+      let bare: { fps: number; times: number[]; cpuMs: number };
       let pipe: { fps: number; records: Extract<PipelineRecord, { kind: 'inspection' }>[] };
       let wideRound: { fps: number } | undefined;
       if (r % 2 === 0) {
@@ -151,7 +201,9 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
         wideFps.push(wideRound.fps);
         wideRatios.push(pipe.fps / wideRound.fps);
       }
+      ownCpu.push(await ownCpuPerFrame(replayed, frames));
       bareFps.push(bare.fps);
+      bareCpu.push(bare.cpuMs);
       pipeFps.push(pipe.fps);
       ratios.push(pipe.fps / bare.fps);
       bareTimes.push(...bare.times);
@@ -160,12 +212,13 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     await backend.dispose();
     await wide?.dispose();
     await inspector.close();
+    await replayed.close();
     const totals = records.map((r) => r.latency.totalMs).sort((a, b) => a - b);
     const stage = (k: 'decodeMs' | 'preprocessMs' | 'inferMs' | 'scoreMs') => median(records.map((r) => r.latency[k]));
     return {
       preset, inputSize: size, backend: records[0]!.model.backend,
       bareFps: median(bareFps), bareP50: median(bareTimes),
-      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios),
+      pipeFps: median(pipeFps), p50: percentile(totals, 50), p99: percentile(totals, 99), ratio: median(ratios), ownCpuMs: median(ownCpu), bareCpuMs: median(bareCpu),
       ...(wide ? { wideFps: median(wideFps), wideRatio: median(wideRatios) } : {}),
       stages: { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), score: stage('scoreMs') },
     };
@@ -182,9 +235,9 @@ if (json) {
 } else {
   const f = (v: number, d = 1) => v.toFixed(d);
   process.stdout.write(`${rounds} rounds × ${framesWanted} frames per preset (medians over rounds), ${sessions} ORT session(s) × ${threads} thread(s), max in flight ${inFlight}; input: ${origin}${inputKind === 'raw' ? ', fed as raw RGB at the model size' : ''}\n\n`);
-  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| preset | input | back end | bare model frames/s (p50 ms) | pipeline frames/s | pipeline / bare (median of rounds) | end-to-end p50 / p99 ms | median decode / preprocess / infer / score ms | Inspector own CPU ms/frame (inference replayed) | bare model CPU ms/frame | bound: bare CPU / (bare + own) |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} |\n`);
+    process.stdout.write(`| ${r.preset} | ${r.inputSize}² | ${r.backend} | ${f(r.bareFps, 2)} (${f(r.bareP50)}) | ${f(r.pipeFps, 2)} | ${f(r.ratio * 100)} % | ${f(r.p50)} / ${f(r.p99)} | ${f(r.stages.decode!)} / ${f(r.stages.preprocess!)} / ${f(r.stages.infer!)} / ${f(r.stages.score!)} | ${f(r.ownCpuMs, 2)} | ${f(r.bareCpuMs, 2)} | ${f((100 * r.bareCpuMs) / (r.bareCpuMs + r.ownCpuMs))} % |\n`);
   }
   for (const r of rows) {
     if (r.wideFps !== undefined) {

@@ -14,7 +14,7 @@ import { fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { FusedScorer, resolveScoringOptions } from '../score/fused.js';
-import { fusedScoreWithFeatures, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
+import { finishMap, fusedScoreWithFeatures, needsImageMap, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
 import { scoringEngine } from '../native.js';
 import type { ScoringOptions } from '../model/manifest.js';
 import { printable } from '../util/printable.js';
@@ -72,7 +72,11 @@ interface Reconstructed {
   score: number;
   /** Input and reconstruction, HWC at map size (tiled: the working image and the stitched reconstruction). */
   input: Float32Array;
-  recon: Float32Array;
+  /**
+   * The reconstruction, made HWC (tiled: stitched) when first asked: a frame whose map does not need it (α = 1)
+   * and whose Analysis nobody reads never pays that copy.
+   */
+  recon: () => Float32Array;
   roi: Roi;
   decodeMs: number;
   preprocessMs: number;
@@ -90,8 +94,8 @@ export interface Analysis {
   mapHeight: number;
   /** The preprocessed input, HWC RGB in [0, 1] at model size. */
   input: Float32Array;
-  /** The reconstruction, HWC RGB (not clamped). */
-  recon: Float32Array;
+  /** The reconstruction, HWC RGB (not clamped): made at the first read (a getter), the same array after. */
+  readonly recon: Float32Array;
   /** The regions in map pixels (the result's regions are in frame pixels). */
   mapRegions: MapRegion[];
 }
@@ -195,7 +199,7 @@ export class Inspector {
     return p;
   }
 
-  /** One inference on the back end's lane; the reconstruction checked (size, finite) and made HWC. */
+  /** One inference on the back end's lane; the reconstruction checked (size, finite), still planar. */
   private async infer(frame: Frame, image: Float32Array, edge: Float32Array, width: number, height: number): Promise<{ recon: Float32Array; featureDistance?: Float32Array; ms: number }> {
     let ms = 0;
     const out = runOutputs(await this.inferLane.run(async () => {
@@ -212,7 +216,7 @@ export class Inspector {
     if (bad >= 0) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${recon[bad]} at reconstruction element ${bad}: the model or engine is broken (re-export the bundle, rebuild the engine, or try --backend onnxruntime)`);
     }
-    return { recon: planarToHwc(recon, width, height), ms, ...(out.featureDistance ? { featureDistance: out.featureDistance } : {}) };
+    return { recon, ms, ...(out.featureDistance ? { featureDistance: out.featureDistance } : {}) };
   }
 
   /** The feature bank's part of the scoring, when the bundle fuses one: the run must have produced its map. */
@@ -229,12 +233,24 @@ export class Inspector {
   private async reconstructWhole(frame: Frame): Promise<Reconstructed> {
     const { width, height } = this.bundle.manifest.input;
     const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
-    const { recon, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
+    const { recon: planar, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
     const tScore = performance.now();
-    const feature = this.featureInput(frame, featureDistance);
-    const norm = this.bundle.manifest.positionNorm;
-    const { map, score } = await fusedScoreWithFeatures(prepared.hwc, recon, width, height, this.scorer, { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) });
+    const recon = once(() => planarToHwc(planar, width, height));
+    const { map, score } = await this.scoreWhole(frame, prepared.hwc, recon, featureDistance, width, height);
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
+  }
+
+  /**
+   * The whole frame's map and score. With α = 1 the image-space map has no weight (needsImageMap) and is not
+   * computed; fusedScoreWithFeatures would check the pair first, but here `input` came from bytes and `recon`
+   * passed infer()'s checks, so the map is finished directly.
+   */
+  private async scoreWhole(frame: Frame, input: Float32Array, recon: () => Float32Array, distance: Float32Array | undefined, width: number, height: number): Promise<{ map: Float32Array; score: number }> {
+    const feature = this.featureInput(frame, distance);
+    const norm = this.bundle.manifest.positionNorm;
+    const extras = { ...(feature ? { feature } : {}), ...(norm ? { norm } : {}) };
+    if (!needsImageMap(extras)) return finishMap(undefined, width, height, this.scorer.options, extras);
+    return fusedScoreWithFeatures(input, recon(), width, height, this.scorer, extras);
   }
 
   /** Tiled path (manifest input.tiling): aspect kept, model-size tiles inferred one by one, maps stitched. */
@@ -247,7 +263,7 @@ export class Inspector {
     let fusion: FeatureFusion | undefined;
     for (const t of prepared.tiles) {
       const { recon, featureDistance, ms } = await this.infer(frame, t.image, t.edge, tile, tile);
-      recons.push(recon);
+      recons.push(planarToHwc(recon, tile, tile));
       const feature = this.featureInput(frame, featureDistance);
       if (feature) {
         distances.push(feature.distance);
@@ -260,7 +276,7 @@ export class Inspector {
     const norm = this.bundle.manifest.positionNorm;
     const extras = { ...(fusion ? { features: { distances, fusion } } : {}), ...(norm ? { norm } : {}) };
     const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scorer, extras);
-    const recon = stitchTiles(recons, layout, 3);
+    const recon = once(() => stitchTiles(recons, layout, 3));
     return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
   }
 
@@ -300,7 +316,12 @@ export class Inspector {
     result.latency.scoreMs = t1 - tScore;
     result.latency.totalMs = t1 - t0;
     result.finishedAt = Date.now();
-    const analysis: Analysis = { result, map, mapWidth: width, mapHeight: height, input: r.input, recon: r.recon, mapRegions };
+    const analysis: Analysis = {
+      result, map, mapWidth: width, mapHeight: height, input: r.input, mapRegions,
+      get recon() {
+        return r.recon();
+      },
+    };
     try {
       this.onAnalysis?.(analysis);
     } catch {
@@ -316,6 +337,19 @@ export class Inspector {
     await Promise.allSettled([...this.inFlight]);
     if (this.ownsBackend) await this.backend.dispose();
   }
+}
+
+/** `make`'s value, computed at the first call and kept. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
 }
 
 /** The one-line warning for a heatmap that could not be rendered (the frame's verdict stands). */

@@ -43,17 +43,43 @@ export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: nu
   return out;
 }
 
-/** A' for one model-size map (width × height) and its distance map (fusion.grid); a new array. */
-export function fuseFeatureMap(map: Float32Array, width: number, height: number, distance: Float32Array, fusion: FeatureFusion): Float32Array {
+/** Checks that a run's distance map has the fusion's grid size. */
+function assertDistanceGrid(distance: Float32Array, fusion: FeatureFusion): void {
   const { grid } = fusion;
   if (distance.length !== grid.width * grid.height) {
     throw new RangeError(`Expected a ${grid.width}×${grid.height} feature distance map (${grid.width * grid.height} values) but received ${distance.length}`);
   }
-  const up = resizeBilinear(distance, grid.width, grid.height, width, height);
+}
+
+/** A' for one model-size map (width × height) and its distance map (fusion.grid); a new array. */
+export function fuseFeatureMap(map: Float32Array, width: number, height: number, distance: Float32Array, fusion: FeatureFusion): Float32Array {
+  assertDistanceGrid(distance, fusion);
+  const up = resizeBilinear(distance, fusion.grid.width, fusion.grid.height, width, height);
   const a = (1 - fusion.alpha) / fusion.mapScale;
   const d = fusion.alpha / fusion.featureScale;
   for (let i = 0; i < up.length; i++) up[i] = a * map[i]! + d * up[i]!;
   return up;
+}
+
+/**
+ * A' when α = 1: up(D) / s_D alone, equal to fuseFeatureMap's for any finite image-space map (its weight 1 − α is
+ * 0, and 0·A + x = x), without needing A at all. A new array.
+ */
+export function featureOnlyMap(width: number, height: number, distance: Float32Array, fusion: FeatureFusion): Float32Array {
+  assertDistanceGrid(distance, fusion);
+  const up = resizeBilinear(distance, fusion.grid.width, fusion.grid.height, width, height);
+  const d = fusion.alpha / fusion.featureScale;
+  for (let i = 0; i < up.length; i++) up[i] = d * up[i]!;
+  return up;
+}
+
+/**
+ * Whether the image-space map (MSGMS + CIELAB) has any weight in the final map: not when the fusion's α is 1 (the
+ * recipe's choice on both development sets), where computing it — the largest part of scoring — would be wasted.
+ */
+export function needsImageMap(extras: { feature?: { fusion: FeatureFusion }; features?: { fusion: FeatureFusion } }): boolean {
+  const fusion = extras.feature?.fusion ?? extras.features?.fusion;
+  return fusion?.alpha !== 1;
 }
 
 /** A feature bank's part of a scoring: the run's distance map and the bundle's fusion. */
@@ -71,6 +97,7 @@ export interface MapExtras {
 /**
  * The fused score of one model-size pair, with the feature-level map mixed in and the map normalised per position
  * when `extras` says so: the image score is then aggregated over the final map (the bundle's aggregation).
+ * With α = 1 the image-space map is not computed (needsImageMap): the result is the same.
  * `scoring`: options (validated on this call) or a FusedScorer (validated when it was made).
  */
 export async function fusedScoreWithFeatures(
@@ -82,14 +109,29 @@ export async function fusedScoreWithFeatures(
   extras: MapExtras = {},
 ): Promise<{ map: Float32Array; score: number; engine: ScoringEngine }> {
   const scorer = scoring instanceof FusedScorer ? scoring : new FusedScorer(scoring);
+  if (!needsImageMap(extras)) {
+    scorer.checkPair(input, recon, width, height);
+    return { ...finishMap(undefined, width, height, scorer.options, extras), engine: scorer.engine };
+  }
   const r = await scorer.score(input, recon, width, height);
   if (!extras.feature && !extras.norm) return r;
   return { ...finishMap(r.map, width, height, scorer.options, extras), engine: r.engine };
 }
 
-/** A fused map with the extras applied (fusion, then normalisation) and its image score; `map` is left alone. */
-export function finishMap(map: Float32Array, width: number, height: number, scoring: ScoringOptions, extras: MapExtras): { map: Float32Array; score: number } {
-  let out = extras.feature ? fuseFeatureMap(map, width, height, extras.feature.distance, extras.feature.fusion) : map;
-  if (extras.norm) out = normalizeMap(out, width, height, extras.norm);
-  return { map: out, score: aggregateRef(out, scoring.aggregation, width, height) };
+/**
+ * A fused map with the extras applied (fusion, then normalisation) and its image score; `map` is left alone.
+ * `map` may be undefined only where needsImageMap(extras) is false (α = 1: it has no weight).
+ */
+export function finishMap(map: Float32Array | undefined, width: number, height: number, scoring: ScoringOptions, extras: MapExtras): { map: Float32Array; score: number } {
+  const out = fusedWithFeature(map, width, height, extras.feature);
+  // a fused map is this call's own array and can be normalised in place; the caller's `map` cannot
+  const normalised = !extras.norm ? out : normalizeMap(out, width, height, extras.norm, out !== map ? out : undefined);
+  return { map: normalised, score: aggregateRef(normalised, scoring.aggregation, width, height) };
+}
+
+/** A' of finishMap: the image-space map, the fusion of both, or (α = 1) the feature map alone. */
+function fusedWithFeature(map: Float32Array | undefined, width: number, height: number, feature: FeatureInput | undefined): Float32Array {
+  if (feature && feature.fusion.alpha === 1) return featureOnlyMap(width, height, feature.distance, feature.fusion);
+  if (!map) throw new RangeError('finishMap needs the image-space map unless the fusion has α = 1');
+  return feature ? fuseFeatureMap(map, width, height, feature.distance, feature.fusion) : map;
 }

@@ -1,4 +1,5 @@
-import { nativeAddon, type NativeFusedParams, type ScoringEngine } from '../native.js';
+import { nativeAddon, scoringEngine, type NativeFusedParams, type ScoringEngine } from '../native.js';
+import { firstNonFinite } from '../preprocess/tensors.js';
 import { scoringSchema, type ScoringOptions } from '../model/manifest.js';
 import { assertFloat32Length, assertPositiveInt, invalidParameterError } from '../util/is.js';
 import { aggregateRef, fusedScoreRef } from './reference/fused.js';
@@ -77,38 +78,56 @@ export class FusedScorer {
   }
 
   /**
-   * @param input interleaved RGB in [0, 1], height×width×3
-   * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
-   * @returns the map, the score, and the engine: the native addon off the JS thread (`native-cpu`, or `cuda` when
-   *   available), or the TypeScript reference (`typescript`, ≈ 5–50× slower) when the addon is missing.
+   * The checks score() makes on a pair before scoring, with the same errors (RangeError naming the problem): sizes,
+   * the smallest side for the scales, finite values. For callers that skip the image-space map (α = 1) but must
+   * refuse what score() refuses.
    */
-  async score(input: Float32Array, recon: Float32Array, width: number, height: number): Promise<FusedScoreResult> {
-    assertPositiveInt('width', width);
-    assertPositiveInt('height', height);
-    assertFloat32Length('input', input, width * height * 3);
-    assertFloat32Length('recon', recon, width * height * 3);
-    const o = this.options;
-    const side = minSideForScales(o.scales);
-    if (Math.min(width, height) < side) {
-      throw new RangeError(
-        `Image ${width}×${height} is too small for ${o.scales} MSGMS scales: each side needs at least ${side} pixels; lower scales or enlarge the image`,
-      );
-    }
-    const addon = nativeAddon();
-    if (addon) {
-      const { map, score, device } = await addon.fusedScore(input, recon, width, height, this.params);
-      const engine: ScoringEngine = device === 'cuda' ? 'cuda' : 'native-cpu';
-      return { map, score: this.finishScore(map, score, width, height), engine };
-    }
+  checkPair(input: Float32Array, recon: Float32Array, width: number, height: number): void {
+    this.checkSizes(input, recon, width, height);
     for (const [name, data] of [['input', input], ['recon', recon]] as const) {
-      const bad = data.findIndex((v) => !Number.isFinite(v));
+      const bad = firstNonFinite(data);
       if (bad >= 0) {
         throw new RangeError(
           `${name} has a non-finite value at element ${bad} (pixel ${Math.floor(bad / 3)}): pass finite RGB values (a NaN reconstruction means the inference back end failed)`,
         );
       }
     }
-    return { ...fusedScoreRef(input, recon, width, height, o), engine: 'typescript' };
+  }
+
+  /** The engine score() uses now (native.ts scoringEngine). */
+  get engine(): ScoringEngine {
+    return scoringEngine();
+  }
+
+  /**
+   * @param input interleaved RGB in [0, 1], height×width×3
+   * @param recon the reconstruction, same layout (values outside [0, 1] are clamped for the colour term only)
+   * @returns the map, the score, and the engine: the native addon off the JS thread (`native-cpu`, or `cuda` when
+   *   available), or the TypeScript reference (`typescript`, ≈ 5–50× slower) when the addon is missing.
+   */
+  async score(input: Float32Array, recon: Float32Array, width: number, height: number): Promise<FusedScoreResult> {
+    const addon = nativeAddon();
+    if (addon) {
+      this.checkSizes(input, recon, width, height); // the addon checks the values itself, with the same message
+      const { map, score, device } = await addon.fusedScore(input, recon, width, height, this.params);
+      const engine: ScoringEngine = device === 'cuda' ? 'cuda' : 'native-cpu';
+      return { map, score: this.finishScore(map, score, width, height), engine };
+    }
+    this.checkPair(input, recon, width, height);
+    return { ...fusedScoreRef(input, recon, width, height, this.options), engine: 'typescript' };
+  }
+
+  private checkSizes(input: Float32Array, recon: Float32Array, width: number, height: number): void {
+    assertPositiveInt('width', width);
+    assertPositiveInt('height', height);
+    assertFloat32Length('input', input, width * height * 3);
+    assertFloat32Length('recon', recon, width * height * 3);
+    const side = minSideForScales(this.options.scales);
+    if (Math.min(width, height) < side) {
+      throw new RangeError(
+        `Image ${width}×${height} is too small for ${this.options.scales} MSGMS scales: each side needs at least ${side} pixels; lower scales or enlarge the image`,
+      );
+    }
   }
 }
 

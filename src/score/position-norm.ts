@@ -62,12 +62,44 @@ export function positionStats(maps: { map: Float32Array; width: number; height: 
   return { grid, mean, std: std.map((s) => Math.max(s, floor, 1e-12)), images: maps.length };
 }
 
-/** A'' for a map of any size: the statistics resized to it bilinearly. A new array. */
-export function normalizeMap(map: Float32Array, width: number, height: number, norm: PositionNorm): Float32Array {
-  const { grid } = norm;
-  const mean = resizeBilinear(Float32Array.from(norm.mean), grid.width, grid.height, width, height);
-  const std = resizeBilinear(Float32Array.from(norm.std), grid.width, grid.height, width, height);
-  const out = new Float32Array(map.length);
+/** μ and σ resized to one map size (bilinear, as normalizeMap applies them). */
+interface ResizedStats {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/**
+ * The statistics resized per map size, for each PositionNorm object (a bundle's manifest keeps one for its life):
+ * resizing them is two bilinear passes over the map plus two copies of the grid — more than the normalisation
+ * itself — and the result is the same for every frame of that size. Weak keys: a bundle no longer referenced
+ * drops its entries. A PositionNorm is therefore never changed once used (positionStats makes a new one).
+ */
+const resizedStatsCache = new WeakMap<PositionNorm, Map<string, ResizedStats>>();
+
+/** μ and σ of `norm` at width × height, computed at the first map of that size and kept (read-only). */
+export function resizedStats(norm: PositionNorm, width: number, height: number): ResizedStats {
+  let bySize = resizedStatsCache.get(norm);
+  if (!bySize) resizedStatsCache.set(norm, (bySize = new Map()));
+  const key = `${width}x${height}`;
+  let stats = bySize.get(key);
+  if (!stats) {
+    const { grid } = norm;
+    stats = {
+      mean: resizeBilinear(Float32Array.from(norm.mean), grid.width, grid.height, width, height),
+      std: resizeBilinear(Float32Array.from(norm.std), grid.width, grid.height, width, height),
+    };
+    bySize.set(key, stats);
+  }
+  return stats;
+}
+
+/**
+ * A'' for a map of any size: the statistics resized to it bilinearly (once per size: resizedStats). Written to
+ * `into` when given (it may be `map` itself: each value is read before it is overwritten), else to a new array.
+ */
+export function normalizeMap(map: Float32Array, width: number, height: number, norm: PositionNorm, into?: Float32Array): Float32Array {
+  const { mean, std } = resizedStats(norm, width, height);
+  const out = into ?? new Float32Array(map.length);
   for (let i = 0; i < map.length; i++) out[i] = (map[i]! - mean[i]!) / std[i]!;
   return out;
 }

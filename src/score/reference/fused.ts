@@ -23,18 +23,42 @@ export function colorDistanceRef(input: Float32Array, recon: Float32Array, width
 export function aggregateRef(map: ArrayLike<number>, aggregation: ScoringOptions['aggregation'], width = map.length, height = 1): number {
   const mx = Math.floor((aggregation.margin ?? 0) * width);
   const my = Math.floor((aggregation.margin ?? 0) * height);
-  const kept: number[] = [];
-  for (let y = my; y < height - my; y++) for (let x = mx; x < width - mx; x++) kept.push(map[y * width + x]!);
-  if (aggregation.kind === 'max') {
-    let best = -Infinity;
-    for (const v of kept) if (v > best) best = v;
-    return best;
-  }
-  const sorted = kept.sort((p, q) => q - p);
-  const k = Math.min(sorted.length, Math.max(1, Math.ceil(aggregation.fraction * sorted.length)));
+  if (aggregation.kind === 'max') return keptMax(map, width, height, mx, my);
+  const kept = keptValues(map, width, height, mx, my).sort(); // ascending: the largest are at the end
+  const k = Math.min(kept.length, Math.max(1, Math.ceil(aggregation.fraction * kept.length)));
   let sum = 0;
-  for (let i = 0; i < k; i++) sum += sorted[i]!;
+  // largest first, the order the sum had when the values were sorted descending (the same rounding)
+  for (let i = kept.length - 1; i >= kept.length - k; i--) sum += kept[i]!;
   return sum / k;
+}
+
+/** Max over the map without the margins: one pass, nothing allocated (it runs on every frame). */
+function keptMax(map: ArrayLike<number>, width: number, height: number, mx: number, my: number): number {
+  let best = -Infinity;
+  for (let y = my; y < height - my; y++) {
+    const row = y * width;
+    for (let x = mx; x < width - mx; x++) {
+      const v = map[row + x]!;
+      if (v > best) best = v;
+    }
+  }
+  return best;
+}
+
+/** Scratch for the top-k sort, grown to the largest map seen: a frame's aggregation allocates nothing. */
+let keptScratch = new Float64Array(0);
+
+/**
+ * The values inside the margins, copied into keptScratch (float64 holds any map's values exactly); valid until
+ * the next call. Synchronous, so no other aggregation can reuse the scratch meanwhile.
+ */
+function keptValues(map: ArrayLike<number>, width: number, height: number, mx: number, my: number): Float64Array {
+  const n = Math.max(0, width - 2 * mx) * Math.max(0, height - 2 * my);
+  if (keptScratch.length < n) keptScratch = new Float64Array(n);
+  const kept = keptScratch.subarray(0, n);
+  let j = 0;
+  for (let y = my; y < height - my; y++) for (let x = mx; x < width - mx; x++) kept[j++] = map[y * width + x]!;
+  return kept;
 }
 
 /**
