@@ -60,6 +60,12 @@ export interface InferenceBackend {
    * options when it was made; its margin is applied to the returned score.
    */
   runScored?(inputs: InferenceInputs, scorer: FusedScorer, options?: { recon?: boolean }): Promise<ScoredInference>;
+  /**
+   * Optional (ONNX Runtime, a bundle whose feature fusion has α = 1): the feature bank's distance map alone
+   * (1×1×h×w), from the graph pruned to it — the map of such a bundle reads nothing else, and the autoencoder was
+   * two thirds of the recipe network's time (BENCHMARKS.md, "INT8 of the recipe network").
+   */
+  runFeatureDistance?(inputs: { image: Float32Array }): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 

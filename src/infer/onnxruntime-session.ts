@@ -16,6 +16,8 @@ export interface OrtSessionSpec {
   attempts: Record<string, unknown>[];
   width: number;
   height: number;
+  /** The model is the graph pruned to `featureDistance` (prune-onnx.ts): runs resolve with the distance map alone. */
+  featureDistanceOnly?: boolean;
 }
 
 /**
@@ -87,7 +89,10 @@ export class OrtWorkerSession {
     return this.pending.size;
   }
 
-  /** One run of `batch` frames stacked in `inputs` (batch > 1 needs a model with a symbolic batch). */
+  /**
+   * One run of `batch` frames stacked in `inputs` (batch > 1 needs a model with a symbolic batch). A
+   * `featureDistanceOnly` session resolves with the distance map (a Float32Array) and ignores `inputs.edge`.
+   */
   run(inputs: InferenceInputs, batch = 1): Promise<Float32Array | InferenceOutputs> {
     if (this.dead) return Promise.reject(new MmaerecError('E_INFER', `onnxruntime worker failed (${this.dead.message}): create a new back end`));
     const { width, height } = this.spec;
@@ -130,7 +135,10 @@ export class OrtWorkerSession {
     if (!p) return;
     const { width, height } = this.spec;
     if (msg.error !== undefined) p.reject(new MmaerecError('E_INFER', `onnxruntime run failed (${printable(msg.error, 240)}): check the bundle and inputs`));
-    else if (!msg.recon || msg.recon.length !== p.batch * 3 * width * height) {
+    else if (this.spec.featureDistanceOnly) {
+      if (msg.featureDistance?.length) p.resolve(msg.featureDistance);
+      else p.reject(new MmaerecError('E_INFER', 'onnxruntime returned no "featureDistance" output from the feature-bank graph: recreate the bundle with this SDK'));
+    } else if (!msg.recon || msg.recon.length !== p.batch * 3 * width * height) {
       p.reject(new MmaerecError('E_INFER', `onnxruntime returned no ${p.batch}×3×${height}×${width} "recon" output: recreate the bundle with this SDK`));
     } else p.resolve(msg.featureDistance ? { recon: msg.recon, featureDistance: msg.featureDistance } : msg.recon);
   }

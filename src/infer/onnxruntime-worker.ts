@@ -45,10 +45,10 @@ const firstLine = (e) => String((e && e.message) || e).split('\\n')[0];
   async function runOne(msg) {
     try {
       const n = msg.batch || 1;
-      const out = await session.run({
-        image: new ort.Tensor('float32', msg.image, [n, 3, msg.height, msg.width]),
-        edge: new ort.Tensor('float32', msg.edge, [n, 1, msg.height, msg.width]),
-      });
+      // A graph pruned to the feature bank (prune-onnx.ts) reads the image only.
+      const feeds = { image: new ort.Tensor('float32', msg.image, [n, 3, msg.height, msg.width]) };
+      if (session.inputNames.includes('edge')) feeds.edge = new ort.Tensor('float32', msg.edge, [n, 1, msg.height, msg.width]);
+      const out = await session.run(feeds);
       const recon = out.recon ? new Float32Array(out.recon.data) : undefined;
       const featureDistance = out.featureDistance ? new Float32Array(out.featureDistance.data) : undefined;
       const transfer = [recon, featureDistance].filter(Boolean).map((a) => a.buffer);

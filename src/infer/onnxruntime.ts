@@ -7,6 +7,7 @@ import type { LoadedBundle } from '../model/bundle.js';
 import { assertFloat32Length } from '../util/is.js';
 import { runOutputs, type InferenceBackend, type InferenceInputs, type InferenceOutputs } from './backend.js';
 import type { BackendOptions } from './registry.js';
+import { pruneOnnx } from '../model/prune-onnx.js';
 import { withDynamicBatch } from './onnx-batch.js';
 import { OrtWorkerSession } from './onnxruntime-session.js';
 
@@ -84,7 +85,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
   const sessions = [first];
   const closeAll = async (): Promise<void> => {
-    await Promise.all(sessions.map((s) => s.close()));
+    await Promise.all([...sessions, ...featureSessions].map((s) => s.close()));
   };
   const device = attempts[first.attempt]!.device;
   if (first.failures.length) fallback = first.failures.join('; ');
@@ -94,6 +95,11 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   }
   const plane = width * height;
   let disposed = false;
+  // A fusion with α = 1 reads the feature bank's distance map and nothing else: the same number of sessions of
+  // the graph pruned to it serve runFeatureDistance (ORT computes every node of a graph, fetched or not).
+  const featureSessions: OrtWorkerSession[] = [];
+  const featureOnly = bundle.manifest.featureFusion?.alpha === 1;
+  const featureSpec = featureOnly ? { ...spec, onnxBytes: pruneOnnx(await readFile(onnxPath), ['featureDistance']), featureDistanceOnly: true } : undefined;
 
   function run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
@@ -106,10 +112,16 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     return leastBusy().run(inputs);
   }
 
-  function leastBusy(): OrtWorkerSession {
-    let best = sessions[0]!;
-    for (const s of sessions) if (s.load < best.load) best = s;
+  function leastBusy(pool: OrtWorkerSession[] = sessions): OrtWorkerSession {
+    let best = pool[0]!;
+    for (const s of pool) if (s.load < best.load) best = s;
     return best;
+  }
+
+  async function runFeatureDistance(inputs: { image: Float32Array }): Promise<Float32Array> {
+    if (disposed) throw new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end');
+    assertFloat32Length('inputs.image', inputs.image, 3 * plane);
+    return (await leastBusy(featureSessions).run({ image: inputs.image, edge: new Float32Array(0) })) as Float32Array;
   }
 
   /** Up to `batch` frames stacked into one run; one reconstruction per frame, in order. */
@@ -135,9 +147,10 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     // The other sessions take the options that loaded the first, so that all run on the same device.
     const more = Math.max(1, options.sessions ?? 1) - 1;
     for (let i = 0; i < more; i++) sessions.push(await OrtWorkerSession.start({ ...spec, attempts: [attempts[first.attempt]!.options] }));
+    if (featureSpec) for (let i = 0; i < sessions.length; i++) featureSessions.push(await OrtWorkerSession.start({ ...featureSpec, attempts: [attempts[first.attempt]!.options] }));
     // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
     const warm = { image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) };
-    await Promise.all(sessions.map((s) => s.run(warm)));
+    await Promise.all([...sessions, ...featureSessions].map((s) => s.run(warm)));
   } catch (err) {
     await closeAll();
     throw err;
@@ -152,12 +165,13 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     maxBatch: batch,
     ...(batch > 1 ? { runBatch } : {}),
     ...(batchable && !batchable.ok ? { batchingOff: batchable.reason } : {}),
+    ...(featureOnly ? { runFeatureDistance } : {}),
     async dispose() {
       if (disposed) return;
       disposed = true;
       // Settled now, whatever the workers still send.
       const error = new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()');
-      for (const s of sessions) s.rejectPending(error);
+      for (const s of [...sessions, ...featureSessions]) s.rejectPending(error);
       await closeAll();
     },
   };

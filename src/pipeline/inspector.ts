@@ -10,7 +10,7 @@ import { createBackend, type Precision } from '../infer/registry.js';
 import { loadBundle, type LoadedBundle } from '../model/bundle.js';
 import { prepareFrame, prepareTiledFrame } from '../preprocess/preprocess.js';
 import { stitchTiles, type TilingSpec } from '../preprocess/tiles.js';
-import { fusedScoreTiles } from '../score/tiled.js';
+import { combineTiles, fusedScoreTiles } from '../score/tiled.js';
 import { assertRoi, type Roi } from '../preprocess/roi.js';
 import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { FusedScorer, resolveScoringOptions } from '../score/fused.js';
@@ -125,6 +125,11 @@ export class Inspector {
   private readonly prepareSlots: Limiter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  /**
+   * α = 1 and a back end that serves the feature bank's graph alone (runFeatureDistance): a frame whose Analysis
+   * nobody reads (inspect without onAnalysis) is scored from the distance map, and the autoencoder does not run.
+   */
+  private readonly featureOnly: boolean;
 
   private constructor(bundle: LoadedBundle, backend: InferenceBackend, owns: boolean, options: InspectorOptions) {
     this.bundle = bundle;
@@ -133,6 +138,7 @@ export class Inspector {
     this.roi = options.roi;
     this.heatmap = options.heatmap ?? {};
     this.onAnalysis = options.onAnalysis;
+    this.featureOnly = backend.runFeatureDistance !== undefined && bundle.manifest.featureFusion?.alpha === 1;
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
     this.scorer = new FusedScorer({ ...bundle.manifest.scoring, ...options.scoring });
     this.scoring = this.scorer.options;
@@ -172,7 +178,8 @@ export class Inspector {
 
   /** Inspects one frame. Rejects with MmaerecError (E_INPUT, E_INFER, …) when the frame cannot be inspected. */
   async inspect(frame: Frame): Promise<InspectionResult> {
-    return (await this.analyze(frame)).result;
+    // The reconstruction only where someone may read it: the onAnalysis observer (the station page's detail view).
+    return (await this.track(frame, this.onAnalysis !== undefined)).result;
   }
 
   /** Inspects one frame and never rejects for a frame-level problem: failures become an ErrorRecord. */
@@ -191,9 +198,14 @@ export class Inspector {
 
   /** Like `inspect`, plus the score map and the input and reconstruction images (what evaluation needs). */
   analyze(frame: Frame): Promise<Analysis> {
+    return this.track(frame, true);
+  }
+
+  /** One frame through `run`, counted in flight (close waits for it); `withRecon`: the Analysis may be read. */
+  private track(frame: Frame, withRecon: boolean): Promise<Analysis> {
     if (this.closed) return Promise.reject(new MmaerecError('E_INPUT', 'inspector is closed: create a new Inspector'));
     checkFrame(frame);
-    const p = this.run(frame);
+    const p = this.run(frame, withRecon);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
     return p;
@@ -219,6 +231,22 @@ export class Inspector {
     return { recon, ms, ...(out.featureDistance ? { featureDistance: out.featureDistance } : {}) };
   }
 
+  /** The feature bank's graph alone (featureOnly), on the same lane as infer(); the distance map checked finite. */
+  private async inferFeatures(frame: Frame, image: Float32Array): Promise<{ featureDistance: Float32Array; ms: number }> {
+    let ms = 0;
+    const featureDistance = await this.inferLane.run(async () => {
+      const t = performance.now();
+      const d = await this.backend.runFeatureDistance!({ image });
+      ms = performance.now() - t;
+      return d;
+    });
+    const bad = firstNonFinite(featureDistance);
+    if (bad >= 0) {
+      throw new MmaerecError('E_INFER', `frame ${frame.id}: back end ${this.backend.name} produced ${featureDistance[bad]} at feature distance element ${bad}: the model is broken (re-export the bundle)`);
+    }
+    return { featureDistance, ms };
+  }
+
   /** The feature bank's part of the scoring, when the bundle fuses one: the run must have produced its map. */
   private featureInput(frame: Frame, distance: Float32Array | undefined): FeatureInput | undefined {
     const fusion = this.bundle.manifest.featureFusion;
@@ -230,9 +258,15 @@ export class Inspector {
   }
 
   /** Whole-frame path: the ROI stretched to the model input, one inference, one fused score. */
-  private async reconstructWhole(frame: Frame): Promise<Reconstructed> {
+  private async reconstructWhole(frame: Frame, withRecon: boolean): Promise<Reconstructed> {
     const { width, height } = this.bundle.manifest.input;
     const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
+    if (this.featureOnly && !withRecon) {
+      const { featureDistance, ms } = await this.inferFeatures(frame, prepared.image);
+      const tScore = performance.now();
+      const { map, score } = await this.scoreWhole(frame, prepared.hwc, notReconstructed, featureDistance, width, height);
+      return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon: notReconstructed, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
+    }
     const { recon: planar, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
     const tScore = performance.now();
     const recon = once(() => planarToHwc(planar, width, height));
@@ -254,16 +288,18 @@ export class Inspector {
   }
 
   /** Tiled path (manifest input.tiling): aspect kept, model-size tiles inferred one by one, maps stitched. */
-  private async reconstructTiled(frame: Frame, tiling: TilingSpec): Promise<Reconstructed> {
+  private async reconstructTiled(frame: Frame, tiling: TilingSpec, withRecon: boolean): Promise<Reconstructed> {
     const tile = this.bundle.manifest.input.width;
     const prepared = await this.prepareSlots.run(() => prepareTiledFrame(frame, tile, tiling, this.roi));
     const recons: Float32Array[] = [];
     const distances: Float32Array[] = [];
     let inferMs = 0;
     let fusion: FeatureFusion | undefined;
+    const featureOnly = this.featureOnly && !withRecon;
     for (const t of prepared.tiles) {
-      const { recon, featureDistance, ms } = await this.infer(frame, t.image, t.edge, tile, tile);
-      recons.push(planarToHwc(recon, tile, tile));
+      const out: { recon?: Float32Array; featureDistance?: Float32Array; ms: number } = featureOnly ? await this.inferFeatures(frame, t.image) : await this.infer(frame, t.image, t.edge, tile, tile);
+      const { recon, featureDistance, ms } = out;
+      if (recon) recons.push(planarToHwc(recon, tile, tile));
       const feature = this.featureInput(frame, featureDistance);
       if (feature) {
         distances.push(feature.distance);
@@ -275,15 +311,18 @@ export class Inspector {
     const { layout } = prepared;
     const norm = this.bundle.manifest.positionNorm;
     const extras = { ...(fusion ? { features: { distances, fusion } } : {}), ...(norm ? { norm } : {}) };
-    const { map, score } = await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scorer, extras);
-    const recon = once(() => stitchTiles(recons, layout, 3));
+    // featureOnly: α = 1, so the tiles' image-space maps have no weight (fusedScoreTiles would skip them too)
+    const { map, score } = featureOnly
+      ? combineTiles(undefined, layout, this.scorer.options, extras)
+      : await fusedScoreTiles(prepared.tiles.map((t) => t.hwc), recons, layout, this.scorer, extras);
+    const recon = featureOnly ? notReconstructed : once(() => stitchTiles(recons, layout, 3));
     return { map, mapWidth: layout.width, mapHeight: layout.height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs, tScore };
   }
 
-  private async run(frame: Frame): Promise<Analysis> {
+  private async run(frame: Frame, withRecon: boolean): Promise<Analysis> {
     const t0 = performance.now();
     const tiling = this.bundle.manifest.input.tiling;
-    const r = tiling ? await this.reconstructTiled(frame, tiling) : await this.reconstructWhole(frame);
+    const r = tiling ? await this.reconstructTiled(frame, tiling, withRecon) : await this.reconstructWhole(frame, withRecon);
     const { map, mapWidth: width, mapHeight: height, score, tScore } = r;
     if (!Number.isFinite(score)) {
       throw new MmaerecError('E_INFER', `frame ${frame.id}: the fused score is ${score}: check the bundle's scoring constants`);
@@ -337,6 +376,11 @@ export class Inspector {
     await Promise.allSettled([...this.inFlight]);
     if (this.ownsBackend) await this.backend.dispose();
   }
+}
+
+/** The reconstruction of a frame scored from the feature bank alone (Inspector.featureOnly): nobody can read it. */
+function notReconstructed(): Float32Array {
+  throw new MmaerecError('E_INFER', 'this frame was scored from the feature bank alone and has no reconstruction: use Inspector.analyze, or an onAnalysis observer, to get one');
 }
 
 /** `make`'s value, computed at the first call and kept. */
