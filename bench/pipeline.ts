@@ -7,7 +7,8 @@
  * For each preset: a bundle (random weights: speed does not depend on them) is created in a temp folder; `recipe`
  * is the default training recipe's network (issue 16 item 8): `edge` with the MobileNetV2 backbone at its default
  * taps and a feature bank, fused with α = 1 and normalised per position, as train's export writes it;
- * "bare" runs the back end alone on one fixed preprocessed input, back to back; "pipeline" pushes encoded PNG
+ * "bare" runs the back end alone on one fixed preprocessed input, back to back (for α = 1, the feature bank's graph
+ * alone, as `inspect` runs it); "pipeline" pushes encoded PNG
  * frames (the magnetic-tile test images when ../shared/datasets is present, else generated ones) through an
  * in-memory source → Inspector → runner, with a no-op sink. `--input raw` feeds the same images as raw RGB
  * already at the model size — what an ffmpeg camera source scaled to the model input delivers — so no decode. With `--sessions S` (S model sessions of `threads`
@@ -29,7 +30,7 @@ import sharp from 'sharp';
 import type { Frame } from '../src/capture/frame.js';
 import { MemorySource } from '../src/capture/memory-source.js';
 import type { PipelineRecord } from '../src/decide/result.js';
-import type { InferenceBackend, InferenceOutputs } from '../src/infer/backend.js';
+import type { InferenceBackend } from '../src/infer/backend.js';
 import { createBackend } from '../src/infer/registry.js';
 import { createBundle, writeBundle } from '../src/model/bundle.js';
 import { DEFAULT_TAPS, presetConfig } from '../src/model/config.js';
@@ -78,7 +79,10 @@ interface Row { preset: string; inputSize: number; backend: string; bareFps: num
 
 const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
-/** Back-to-back runs, `lanes` of them in flight (one per session). */
+/**
+ * Back-to-back runs, `lanes` of them in flight (one per session), of what `inspect` runs: the feature bank's
+ * graph alone where the back end offers it (a fusion with α = 1), else the whole graph.
+ */
 async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inputs: { image: Float32Array; edge: Float32Array }, lanes: number): Promise<{ fps: number; times: number[]; cpuMs: number }> {
   const times: number[] = [];
   let next = 0;
@@ -87,7 +91,7 @@ async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inp
   await Promise.all(Array.from({ length: lanes }, async () => {
     while (next++ < framesWanted) {
       const t = performance.now();
-      await backend.run(inputs);
+      await (backend.runFeatureDistance ? backend.runFeatureDistance({ image: inputs.image }) : backend.run(inputs));
       times.push(performance.now() - t);
     }
   }));
@@ -143,8 +147,13 @@ function benchBundleOptions(preset: string): Parameters<typeof createBundle>[0] 
 }
 
 /** A back end that answers every run at once with one recorded output of the real one (same sizes, same maps). */
-function replayBackend(real: InferenceBackend, recorded: Float32Array | InferenceOutputs): InferenceBackend {
-  return { name: `replay of ${real.name}`, width: real.width, height: real.height, run: async () => recorded, dispose: async () => {} };
+async function replayBackend(real: InferenceBackend, inputs: { image: Float32Array; edge: Float32Array }): Promise<InferenceBackend> {
+  const recorded = await real.run(inputs);
+  const distance = real.runFeatureDistance ? await real.runFeatureDistance({ image: inputs.image }) : undefined;
+  return {
+    name: `replay of ${real.name}`, width: real.width, height: real.height, run: async () => recorded, dispose: async () => {},
+    ...(distance ? { runFeatureDistance: async () => distance } : {}),
+  };
 }
 
 /** Process CPU ms per frame (user + system, all threads) of the pipeline with inference replayed. */
@@ -168,7 +177,7 @@ async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {
     const frames = await asInput(images, size);
     const prepared = await prepareFrame({ id: 'x', capturedAt: 0, image: frames[0]! }, size, size);
     const inputs = { image: prepared.image, edge: prepared.edge };
-    const replayed = await Inspector.create(bundle, { inferenceBackend: replayBackend(backend, await backend.run(inputs)) });
+    const replayed = await Inspector.create(bundle, { inferenceBackend: await replayBackend(backend, inputs) });
     const ownCpu: number[] = [];
     const bareCpu: number[] = [];
     for (let i = 0; i < warm; i++) {

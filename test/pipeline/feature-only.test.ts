@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RawImage } from '../../src/capture/frame.js';
+import type { InferenceBackend } from '../../src/infer/backend.js';
 import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bundle.js';
 import { presetConfig } from '../../src/model/config.js';
 import type { FeatureFusion } from '../../src/model/manifest.js';
@@ -38,7 +39,7 @@ async function compare(bundle: LoadedBundle, images: RawImage[]): Promise<void> 
   try {
     expect(inspector.backend.runFeatureDistance).toBeTypeOf('function');
     const whole = vi.spyOn(inspector.backend, 'run');
-    const bank = vi.spyOn(inspector.backend, 'runFeatureDistance');
+    const bank = vi.spyOn(inspector.backend as Required<InferenceBackend>, 'runFeatureDistance');
     const results = await Promise.all(images.map((image, i) => inspector.inspect({ id: `f${i}`, capturedAt: 0, image })));
     expect(whole).not.toHaveBeenCalled();
     const bankCalls = bank.mock.calls.length;
@@ -72,7 +73,7 @@ describe('α = 1: scored from the feature bank graph alone', () => {
     const seen: Analysis[] = [];
     const inspector = await Inspector.create(await bundleWith('observed', 1), { backend: 'onnxruntime', threads: 1, onAnalysis: (a) => seen.push(a) });
     try {
-      const bank = vi.spyOn(inspector.backend, 'runFeatureDistance');
+      const bank = vi.spyOn(inspector.backend as Required<InferenceBackend>, 'runFeatureDistance');
       await inspector.inspect({ id: 'f0', capturedAt: 0, image: frames(1)[0]! });
       expect(bank).not.toHaveBeenCalled();
       expect(seen[0]!.recon.length).toBe(SIZE * SIZE * 3);
