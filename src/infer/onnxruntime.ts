@@ -84,6 +84,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const spec = { ortPath, onnxPath, width, height, ...(batchable?.ok ? { onnxBytes: batchable.bytes } : {}) };
   const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
   const sessions = [first];
+  const featureSessions: OrtWorkerSession[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all([...sessions, ...featureSessions].map((s) => s.close()));
   };
@@ -97,9 +98,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   let disposed = false;
   // A fusion with α = 1 reads the feature bank's distance map and nothing else: the same number of sessions of
   // the graph pruned to it serve runFeatureDistance (ORT computes every node of a graph, fetched or not).
-  const featureSessions: OrtWorkerSession[] = [];
   const featureOnly = bundle.manifest.featureFusion?.alpha === 1;
-  const featureSpec = featureOnly ? { ...spec, onnxBytes: pruneOnnx(await readFile(onnxPath), ['featureDistance']), featureDistanceOnly: true } : undefined;
 
   function run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
@@ -147,7 +146,10 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     // The other sessions take the options that loaded the first, so that all run on the same device.
     const more = Math.max(1, options.sessions ?? 1) - 1;
     for (let i = 0; i < more; i++) sessions.push(await OrtWorkerSession.start({ ...spec, attempts: [attempts[first.attempt]!.options] }));
-    if (featureSpec) for (let i = 0; i < sessions.length; i++) featureSessions.push(await OrtWorkerSession.start({ ...featureSpec, attempts: [attempts[first.attempt]!.options] }));
+    if (featureOnly) {
+      const featureSpec = { ...spec, onnxBytes: await featureBankGraph(onnxPath), featureDistanceOnly: true };
+      for (let i = 0; i < sessions.length; i++) featureSessions.push(await OrtWorkerSession.start({ ...featureSpec, attempts: [attempts[first.attempt]!.options] }));
+    }
     // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
     const warm = { image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) };
     await Promise.all([...sessions, ...featureSessions].map((s) => s.run(warm)));
@@ -177,4 +179,13 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   };
   if (fallback) backend.fallback = fallback;
   return backend;
+}
+
+/** The bundle's graph pruned to `featureDistance`; a bundle whose manifest fuses a bank its ONNX lacks is refused. */
+async function featureBankGraph(onnxPath: string): Promise<Uint8Array> {
+  try {
+    return pruneOnnx(await readFile(onnxPath), ['featureDistance']);
+  } catch (err) {
+    throw new MmaerecError('E_BUNDLE', `${onnxPath}: the manifest fuses a feature bank but the model has no featureDistance output (${(err as Error).message}): re-export the bundle with this SDK`);
+  }
 }

@@ -14,6 +14,7 @@ import { createBundle, writeBundle, type LoadedBundle } from '../../src/model/bu
 import { presetConfig } from '../../src/model/config.js';
 import type { FeatureFusion } from '../../src/model/manifest.js';
 import type { TilingSpec } from '../../src/preprocess/tiles.js';
+import { createBackend } from '../../src/infer/registry.js';
 import { Inspector, type Analysis } from '../../src/pipeline/inspector.js';
 import { frames, SIZE } from './alpha-one-scoring.js';
 
@@ -80,6 +81,16 @@ describe('α = 1: scored from the feature bank graph alone', () => {
     } finally {
       await inspector.close();
     }
+  });
+
+  it('a manifest that fuses a bank its model does not have is refused in one line naming the fix', async () => {
+    const withBank = await createBundle({ config, seed: 3, featureFusion: fusion(1) });
+    const { featureBank: _, ...plain } = config;
+    const without = await createBundle({ config: plain, seed: 3 });
+    const bundle = await writeBundle(path.join(dir, 'mismatch'), { ...withBank, onnx: without.onnx });
+    const err = await createBackend(bundle, { backend: 'onnxruntime', threads: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/model\.onnx: the manifest fuses a feature bank but the model has no featureDistance output \(.*\): re-export the bundle with this SDK$/) });
+    expect((err as Error).message).not.toContain('\n');
   });
 
   it('a fusion with α < 1 reads the reconstruction: no bank-only graph is offered', async () => {
