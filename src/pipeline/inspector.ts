@@ -176,7 +176,11 @@ export class Inspector {
     return new Inspector(loaded, backend, owns, options);
   }
 
-  /** Inspects one frame. Rejects with MmaerecError (E_INPUT, E_INFER, …) when the frame cannot be inspected. */
+  /**
+   * Inspects one frame. Rejects with MmaerecError (E_INPUT, E_INFER, …) when the frame cannot be inspected. For a
+   * bundle whose fusion has α = 1 on a back end with runFeatureDistance, and without an onAnalysis observer, only
+   * the feature bank's graph runs (the result is the same; `analyze` runs the whole network).
+   */
   async inspect(frame: Frame): Promise<InspectionResult> {
     // The reconstruction only where someone may read it: the onAnalysis observer (the station page's detail view).
     return (await this.track(frame, this.onAnalysis !== undefined)).result;
