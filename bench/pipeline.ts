@@ -95,8 +95,13 @@ async function bareRound(backend: Awaited<ReturnType<typeof createBackend>>, inp
       times.push(performance.now() - t);
     }
   }));
-  const cpu = process.cpuUsage(cpu0);
-  return { fps: framesWanted / ((performance.now() - t0) / 1000), times, cpuMs: (cpu.user + cpu.system) / 1000 / framesWanted };
+  return { fps: framesWanted / ((performance.now() - t0) / 1000), times, cpuMs: cpuMsPerFrameSince(cpu0) };
+}
+
+/** Process CPU ms (user + system, all threads) since `start`, per frame of a round. */
+function cpuMsPerFrameSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / framesWanted;
 }
 
 type FrameImage = Frame['image'];
@@ -160,8 +165,7 @@ async function replayBackend(real: InferenceBackend, inputs: { image: Float32Arr
 async function ownCpuPerFrame(inspector: Inspector, images: FrameImage[]): Promise<number> {
   const before = process.cpuUsage();
   await pipelineRound(inspector, images);
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000 / framesWanted;
+  return cpuMsPerFrameSince(before);
 }
 
 async function benchPreset(preset: string, images: Uint8Array[]): Promise<Row> {

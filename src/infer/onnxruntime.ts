@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { MmaerecError } from '../errors.js';
 import type { LoadedBundle } from '../model/bundle.js';
+import { featureDistanceAlone } from '../model/manifest.js';
 import { assertFloat32Length } from '../util/is.js';
 import { runOutputs, type InferenceBackend, type InferenceInputs, type InferenceOutputs } from './backend.js';
 import type { BackendOptions } from './registry.js';
@@ -85,8 +86,9 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   const first = await OrtWorkerSession.start({ ...spec, attempts: attempts.map((a) => a.options) });
   const sessions = [first];
   const featureSessions: OrtWorkerSession[] = [];
+  const allSessions = (): OrtWorkerSession[] => [...sessions, ...featureSessions];
   const closeAll = async (): Promise<void> => {
-    await Promise.all([...sessions, ...featureSessions].map((s) => s.close()));
+    await Promise.all(allSessions().map((s) => s.close()));
   };
   const device = attempts[first.attempt]!.device;
   if (first.failures.length) fallback = first.failures.join('; ');
@@ -98,7 +100,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
   let disposed = false;
   // A fusion with α = 1 reads the feature bank's distance map and nothing else: the same number of sessions of
   // the graph pruned to it serve runFeatureDistance (ORT computes every node of a graph, fetched or not).
-  const featureOnly = bundle.manifest.featureFusion?.alpha === 1;
+  const featureOnly = featureDistanceAlone(bundle.manifest.featureFusion);
 
   function run(inputs: InferenceInputs): Promise<Float32Array | InferenceOutputs> {
     if (disposed) return Promise.reject(new MmaerecError('E_INFER', 'onnxruntime back end used after dispose(): create a new back end'));
@@ -152,7 +154,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
     }
     // Warm-up at load: the first run allocates and plans; do it before the first frame arrives.
     const warm = { image: new Float32Array(3 * plane).fill(0.5), edge: new Float32Array(plane) };
-    await Promise.all([...sessions, ...featureSessions].map((s) => s.run(warm)));
+    await Promise.all(allSessions().map((s) => s.run(warm)));
   } catch (err) {
     await closeAll();
     throw err;
@@ -173,7 +175,7 @@ export async function createOnnxRuntimeBackend(bundle: LoadedBundle, options: Ba
       disposed = true;
       // Settled now, whatever the workers still send.
       const error = new MmaerecError('E_INFER', 'onnxruntime back end disposed while a run was in flight: wait for runs before dispose()');
-      for (const s of [...sessions, ...featureSessions]) s.rejectPending(error);
+      for (const s of allSessions()) s.rejectPending(error);
       await closeAll();
     },
   };

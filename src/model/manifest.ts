@@ -142,6 +142,14 @@ export const featureFusionSchema = z.strictObject({
 export type FeatureFusion = z.infer<typeof featureFusionSchema>;
 
 /**
+ * Whether a fusion makes the map from the feature distance alone (α = 1): the image-space map, and so the
+ * reconstruction, then has no weight. Scoring skips the one, inference the other (the bank's graph alone).
+ */
+export function featureDistanceAlone(fusion: FeatureFusion | undefined): boolean {
+  return fusion?.alpha === 1;
+}
+
+/**
  * Per-position statistics of good images' maps (score/position-norm.ts): the map is scored as
  * (A − μ) / σ, the grid resized to the map. Chosen at export on held-out good images and synthetic anomalies.
  */

@@ -16,7 +16,7 @@ import { firstNonFinite, planarToHwc } from '../preprocess/tensors.js';
 import { FusedScorer, resolveScoringOptions } from '../score/fused.js';
 import { finishMap, fusedScoreWithFeatures, needsImageMap, type FeatureFusion, type FeatureInput } from '../score/feature-fusion.js';
 import { scoringEngine } from '../native.js';
-import type { ScoringOptions } from '../model/manifest.js';
+import { featureDistanceAlone, type ScoringOptions } from '../model/manifest.js';
 import { printable } from '../util/printable.js';
 import { Limiter } from './limiter.js';
 
@@ -138,7 +138,7 @@ export class Inspector {
     this.roi = options.roi;
     this.heatmap = options.heatmap ?? {};
     this.onAnalysis = options.onAnalysis;
-    this.featureOnly = backend.runFeatureDistance !== undefined && bundle.manifest.featureFusion?.alpha === 1;
+    this.featureOnly = backend.runFeatureDistance !== undefined && featureDistanceAlone(bundle.manifest.featureFusion);
     this.thresholds = thresholdsInForce(bundle.manifest.thresholds, options.thresholds);
     this.scorer = new FusedScorer({ ...bundle.manifest.scoring, ...options.scoring });
     this.scoring = this.scorer.options;
@@ -251,6 +251,14 @@ export class Inspector {
     return { featureDistance, ms };
   }
 
+  /**
+   * One inference of a frame or tile: the feature bank's graph alone where nobody reads the reconstruction
+   * (featureOnly and not `withRecon`), else the whole network.
+   */
+  private inferFor(frame: Frame, image: Float32Array, edge: Float32Array, size: number, withRecon: boolean): Promise<{ recon?: Float32Array; featureDistance?: Float32Array; ms: number }> {
+    return this.featureOnly && !withRecon ? this.inferFeatures(frame, image) : this.infer(frame, image, edge, size, size);
+  }
+
   /** The feature bank's part of the scoring, when the bundle fuses one: the run must have produced its map. */
   private featureInput(frame: Frame, distance: Float32Array | undefined): FeatureInput | undefined {
     const fusion = this.bundle.manifest.featureFusion;
@@ -265,15 +273,9 @@ export class Inspector {
   private async reconstructWhole(frame: Frame, withRecon: boolean): Promise<Reconstructed> {
     const { width, height } = this.bundle.manifest.input;
     const prepared = await this.prepareSlots.run(() => prepareFrame(frame, width, height, this.roi));
-    if (this.featureOnly && !withRecon) {
-      const { featureDistance, ms } = await this.inferFeatures(frame, prepared.image);
-      const tScore = performance.now();
-      const { map, score } = await this.scoreWhole(frame, prepared.hwc, notReconstructed, featureDistance, width, height);
-      return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon: notReconstructed, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
-    }
-    const { recon: planar, featureDistance, ms } = await this.infer(frame, prepared.image, prepared.edge, width, height);
+    const { recon: planar, featureDistance, ms } = await this.inferFor(frame, prepared.image, prepared.edge, width, withRecon);
     const tScore = performance.now();
-    const recon = once(() => planarToHwc(planar, width, height));
+    const recon = planar ? once(() => planarToHwc(planar, width, height)) : notReconstructed;
     const { map, score } = await this.scoreWhole(frame, prepared.hwc, recon, featureDistance, width, height);
     return { map, mapWidth: width, mapHeight: height, score, input: prepared.hwc, recon, roi: prepared.roi, decodeMs: prepared.decodeMs, preprocessMs: prepared.preprocessMs, inferMs: ms, tScore };
   }
@@ -301,8 +303,7 @@ export class Inspector {
     let fusion: FeatureFusion | undefined;
     const featureOnly = this.featureOnly && !withRecon;
     for (const t of prepared.tiles) {
-      const out: { recon?: Float32Array; featureDistance?: Float32Array; ms: number } = featureOnly ? await this.inferFeatures(frame, t.image) : await this.infer(frame, t.image, t.edge, tile, tile);
-      const { recon, featureDistance, ms } = out;
+      const { recon, featureDistance, ms } = await this.inferFor(frame, t.image, t.edge, tile, withRecon);
       if (recon) recons.push(planarToHwc(recon, tile, tile));
       const feature = this.featureInput(frame, featureDistance);
       if (feature) {

@@ -9,7 +9,7 @@
  * is chosen at export on held-out good images against synthetic anomalies — never on test labels. Thresholds,
  * regions and heatmaps then work on A' as on any map.
  */
-import type { FeatureFusion, PositionNorm, ScoringOptions } from '../model/manifest.js';
+import { featureDistanceAlone, type FeatureFusion, type PositionNorm, type ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { FusedScorer } from './fused.js';
 import { normalizeMap } from './position-norm.js';
@@ -75,11 +75,11 @@ export function featureOnlyMap(width: number, height: number, distance: Float32A
 
 /**
  * Whether the image-space map (MSGMS + CIELAB) has any weight in the final map: not when the fusion's α is 1 (the
- * recipe's choice on both development sets), where computing it — the largest part of scoring — would be wasted.
+ * label-free choice on magnetic tile, and on BSData without memory), where computing it — the largest part of scoring — would be wasted.
  */
 export function needsImageMap(extras: { feature?: { fusion: FeatureFusion }; features?: { fusion: FeatureFusion } }): boolean {
   const fusion = extras.feature?.fusion ?? extras.features?.fusion;
-  return fusion?.alpha !== 1;
+  return !featureDistanceAlone(fusion);
 }
 
 /** A feature bank's part of a scoring: the run's distance map and the bundle's fusion. */
@@ -131,7 +131,7 @@ export function finishMap(map: Float32Array | undefined, width: number, height: 
 
 /** A' of finishMap: the image-space map, the fusion of both, or (α = 1) the feature map alone. */
 function fusedWithFeature(map: Float32Array | undefined, width: number, height: number, feature: FeatureInput | undefined): Float32Array {
-  if (feature && feature.fusion.alpha === 1) return featureOnlyMap(width, height, feature.distance, feature.fusion);
+  if (feature && featureDistanceAlone(feature.fusion)) return featureOnlyMap(width, height, feature.distance, feature.fusion);
   if (!map) throw new RangeError('finishMap needs the image-space map unless the fusion has α = 1');
   return feature ? fuseFeatureMap(map, width, height, feature.distance, feature.fusion) : map;
 }

@@ -4,7 +4,7 @@
  * tiles overlap, and the image score aggregates the stitched map over the whole working image (its margin is
  * a border of the frame, not of each tile).
  */
-import type { ScoringOptions } from '../model/manifest.js';
+import { featureDistanceAlone, type ScoringOptions } from '../model/manifest.js';
 import type { ScoringEngine } from '../native.js';
 import { stitchTiles, type TileLayout } from '../preprocess/tiles.js';
 import { featureOnlyMap, fuseFeatureMap, needsImageMap, type FeatureFusion } from './feature-fusion.js';
@@ -64,7 +64,7 @@ export function combineTiles(maps: Float32Array[] | undefined, layout: TileLayou
 
 /** Each tile's A': its image-space map, the fusion with its distance map, or (α = 1) its distance map alone. */
 function fusedTiles(maps: Float32Array[] | undefined, t: number, features: TiledExtras['features']): Float32Array[] {
-  if (features && features.fusion.alpha === 1) return features.distances.map((d) => featureOnlyMap(t, t, d, features.fusion));
+  if (features && featureDistanceAlone(features.fusion)) return features.distances.map((d) => featureOnlyMap(t, t, d, features.fusion));
   if (!maps) throw new RangeError('combineTiles needs the tiles\' image-space maps unless the fusion has α = 1');
   return features ? maps.map((m, i) => fuseFeatureMap(m, t, t, features.distances[i]!, features.fusion)) : maps;
 }
